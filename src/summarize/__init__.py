@@ -1,0 +1,56 @@
+"""summarize: turn a news article into a neutral, grounded brief.
+
+    from summarize import summarize
+    brief = summarize(text, model="gpt-4o-mini")
+
+Names are imported on first use, so ``import summarize`` (and ``summarize --help``)
+stays fast and loads neither openai nor pydantic.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArticleSummary",
+    "ContestedPoint",
+    "Evidence",
+    "Meta",
+    "SummarizeError",
+    "Summarizer",
+    "Usage",
+    "asummarize",
+    "summarize",
+]
+
+_WHERE = {
+    "ArticleSummary": "summarize.schema",
+    "ContestedPoint": "summarize.schema",
+    "Evidence": "summarize.schema",
+    "Meta": "summarize.schema",
+    "SummarizeError": "summarize.errors",
+    "Summarizer": "summarize.pipeline",
+    "Usage": "summarize.schema",
+    "asummarize": "summarize.pipeline",
+    "summarize": "summarize.pipeline",
+}
+
+if TYPE_CHECKING:
+    from summarize.errors import SummarizeError
+    from summarize.pipeline import Summarizer, asummarize, summarize
+    from summarize.schema import ArticleSummary, ContestedPoint, Evidence, Meta, Usage
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'summarize' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,326 @@
+"""Model calls: one chat completion through the openai SDK, in the strongest
+structured-output mode the endpoint accepts.
+
+Modes, strongest first: ``json_schema`` (strict), ``json_object+schema`` (the schema
+also in ``response_format["schema"]``, as llama.cpp-style servers take it),
+``json_object``, and plain ``text``. A mode the server rejects (a 400/422/5xx naming
+``response_format`` or the schema) is dropped for the next one, and the mode that
+works is remembered per endpoint and model for the rest of the process.
+
+Every SDK exception is mapped to a ``summarize.errors`` type here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from summarize.errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ContentFilterError,
+    ContextLengthError,
+    NotFoundError,
+    QuotaExceededError,
+    RateLimitError,
+    RefusalError,
+    ServerError,
+)
+from summarize.retrying import Deadline, TransientFailure, retry_after_seconds, retry_transient
+from summarize.schema import Usage
+
+if TYPE_CHECKING:
+    import openai
+
+Message = dict[str, str]
+
+OPENAI_HOST = "api.openai.com"
+# Local servers ignore the key, but the SDK insists on one.
+PLACEHOLDER_KEY = "not-needed"
+_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
+
+
+class Mode(str, enum.Enum):
+    """Structured-output modes, strongest first."""
+
+    JSON_SCHEMA = "json_schema"
+    JSON_OBJECT_SCHEMA = "json_object+schema"
+    JSON_OBJECT = "json_object"
+    TEXT = "text"
+
+    @property
+    def strict(self) -> bool:
+        return self is Mode.JSON_SCHEMA
+
+    def next(self) -> Mode | None:
+        order = list(Mode)
+        i = order.index(self)
+        return order[i + 1] if i + 1 < len(order) else None
+
+
+_working_modes: dict[tuple[str, str], Mode] = {}
+_modes_lock = threading.Lock()
+
+
+def forget_modes() -> None:
+    """Forget every remembered structured-output mode (tests, or a server upgrade)."""
+    with _modes_lock:
+        _working_modes.clear()
+
+
+@dataclass
+class Reply:
+    """One model answer."""
+
+    text: str
+    finish_reason: str | None
+    mode: Mode
+
+
+class _UnsupportedMode(Exception):
+    """The server rejected the structured-output mode."""
+
+
+def resolve_endpoint(api_key: str | None, base_url: str | None) -> tuple[str, str | None]:
+    """Return ``(api_key, base_url)`` from the arguments, then the environment.
+
+    A custom base URL without a key gets a placeholder key: local servers ignore it.
+    """
+    base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
+    if api_key is None:
+        if base_url is None:
+            raise ConfigurationError(
+                "No API key: pass api_key=, set OPENAI_API_KEY, or point base_url= "
+                "(OPENAI_BASE_URL, --base-url) at an OpenAI-compatible server, or use --local"
+            )
+        api_key = PLACEHOLDER_KEY
+    return api_key, base_url
+
+
+def build_client(
+    *, api_key: str, base_url: str | None, asynchronous: bool
+) -> openai.OpenAI | openai.AsyncOpenAI:
+    """An SDK client with its own retries off: summarize.retrying owns retries."""
+    import openai
+
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    try:
+        return cls(api_key=api_key, base_url=base_url, max_retries=0)
+    except openai.OpenAIError as exc:
+        raise ConfigurationError(f"Could not configure the openai client: {exc}") from exc
+
+
+def _redact(text: str, secret: str | None) -> str:
+    if secret and secret != PLACEHOLDER_KEY and len(secret) >= 4:
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _body_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        msg = body.get("message") or body.get("detail") or body.get("error")
+        if msg:
+            return str(msg)
+    if isinstance(body, str) and body.strip():
+        return body.strip()
+    return str(getattr(exc, "message", exc))
+
+
+class ModelClient:
+    """Sends chat completions for one model through one SDK client."""
+
+    def __init__(
+        self,
+        client: openai.OpenAI | openai.AsyncOpenAI,
+        *,
+        model: str,
+        max_output_tokens: int,
+        temperature: float | None,
+        max_retries: int,
+        secret: str | None,
+        mode: Mode | None = None,
+    ) -> None:
+
+        self._client = client
+        self.model = model
+        self.max_output_tokens = max_output_tokens
+        self.temperature = temperature
+        self.max_retries = max_retries
+        self._secret = secret
+        self._forced_mode = mode
+        self.endpoint = str(client.base_url)
+        self._is_openai = urlsplit(self.endpoint).hostname == OPENAI_HOST
+
+    @property
+    def _mode_key(self) -> tuple[str, str]:
+        return (self.endpoint, self.model)
+
+    def start_mode(self) -> Mode:
+        """The mode to try first: forced, remembered, or the strongest."""
+        if self._forced_mode is not None:
+            return self._forced_mode
+        with _modes_lock:
+            return _working_modes.get(self._mode_key, Mode.JSON_SCHEMA)
+
+    async def complete(
+        self,
+        messages_for: Callable[[Mode], list[Message]],
+        schema: dict[str, Any],
+        *,
+        deadline: Deadline,
+        usage: Usage,
+        warnings: list[str],
+    ) -> Reply:
+        """Get one answer, falling back through the structured-output modes as needed."""
+        mode = self.start_mode()
+        while True:
+            params = self._params(messages_for(mode), schema, mode)
+            try:
+                reply = await retry_transient(
+                    functools.partial(self._send, params, mode, deadline, usage),
+                    max_retries=self.max_retries,
+                    deadline=deadline,
+                )
+            except _UnsupportedMode as exc:
+                fallback = mode.next()
+                if fallback is None or self._forced_mode is not None:
+                    raise BadRequestError(str(exc)) from exc.__cause__
+                warnings.append(
+                    f"the endpoint rejected structured output mode {mode.value!r}; "
+                    f"fell back to {fallback.value!r}"
+                )
+                mode = fallback
+                continue
+            with _modes_lock:
+                _working_modes[self._mode_key] = mode
+            return reply
+
+    def _params(
+        self, messages: list[Message], schema: dict[str, Any], mode: Mode
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.model, "messages": messages}
+        limit_key = "max_completion_tokens" if self._is_openai else "max_tokens"
+        params[limit_key] = self.max_output_tokens
+        reasoning = self.model.rsplit("/", 1)[-1].startswith(_REASONING_PREFIXES)
+        if self.temperature is not None and not (self._is_openai and reasoning):
+            params["temperature"] = self.temperature
+        formats: dict[Mode, dict[str, Any] | None] = {
+            Mode.JSON_SCHEMA: {
+                "type": "json_schema",
+                "json_schema": {"name": "article_brief", "strict": True, "schema": schema},
+            },
+            Mode.JSON_OBJECT_SCHEMA: {"type": "json_object", "schema": schema},
+            Mode.JSON_OBJECT: {"type": "json_object"},
+            Mode.TEXT: None,
+        }
+        response_format = formats[mode]
+        if response_format is not None:
+            params["extra_body"] = {"response_format": response_format}
+        return params
+
+    async def _send(
+        self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
+    ) -> Reply:
+        import openai
+
+        timeout = deadline.check()
+        usage.requests += 1
+        client = self._client
+        try:
+            if isinstance(client, openai.AsyncOpenAI):
+                raw = await client.chat.completions.with_raw_response.create(
+                    **params, timeout=timeout
+                )
+            else:
+                raw = await asyncio.to_thread(
+                    functools.partial(
+                        client.chat.completions.with_raw_response.create,
+                        **params,
+                        timeout=timeout,
+                    )
+                )
+            completion = raw.parse()
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc, mode) from exc
+        except openai.APITimeoutError as exc:
+            raise TransientFailure(
+                APIConnectionError(f"request to {self.endpoint} timed out")
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise TransientFailure(
+                APIConnectionError(
+                    f"could not connect to {self.endpoint}: {exc.__cause__ or exc}; "
+                    "check base_url= (OPENAI_BASE_URL) and that the server is running"
+                )
+            ) from exc
+        except openai.OpenAIError as exc:
+            raise APIError(_redact(f"{self.endpoint}: {exc}", self._secret)) from exc
+
+        if completion.usage is not None:
+            usage.prompt_tokens += completion.usage.prompt_tokens or 0
+            usage.completion_tokens += completion.usage.completion_tokens or 0
+        if not completion.choices:
+            raise TransientFailure(ServerError(f"{self.endpoint} answered with no choices"))
+        choice = completion.choices[0]
+        message = choice.message
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            raise RefusalError(
+                f"the model refused: {_redact(str(refusal), self._secret)}",
+                raw_output=str(refusal),
+            )
+        if choice.finish_reason == "content_filter":
+            raise ContentFilterError(
+                "the provider's content filter stopped the answer",
+                raw_output=message.content,
+            )
+        return Reply(text=message.content or "", finish_reason=choice.finish_reason, mode=mode)
+
+    def _status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
+        status = exc.status_code
+        detail = " ".join(_redact(_body_message(exc), self._secret).split())[:500]
+        where = f"{status} from {self.endpoint}: {detail}"
+        kwargs: dict[str, Any] = {"status_code": status, "request_id": exc.request_id}
+        lowered = detail.lower()
+        if (
+            mode is not Mode.TEXT
+            and status in (400, 422, 500, 501)
+            and any(word in lowered for word in _FORMAT_WORDS)
+        ):
+            return _UnsupportedMode(where)
+        if status == 429 and (exc.code == "insufficient_quota" or "quota" in lowered):
+            return QuotaExceededError(f"{where} (check the account's billing)", **kwargs)
+        if status == 429:
+            return TransientFailure(
+                RateLimitError(where, **kwargs), retry_after_seconds(exc.response.headers)
+            )
+        if status in (408, 409) or status >= 500:
+            return TransientFailure(
+                ServerError(where, **kwargs), retry_after_seconds(exc.response.headers)
+            )
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{where} (check api_key= / OPENAI_API_KEY, and access to model {self.model!r})",
+                **kwargs,
+            )
+        if status == 404:
+            return NotFoundError(f"{where} (check model= ({self.model!r}) and base_url=)", **kwargs)
+        if exc.code == "context_length_exceeded" or "context length" in lowered:
+            return ContextLengthError(
+                f"{where} (the article is too long for this model; pass context_window= "
+                "with the model's real window)"
+            )
+        return BadRequestError(where, **kwargs)

@@ -1,0 +1,167 @@
+"""The typed output: what the caller receives, and the draft the model is asked for.
+
+The model fills a ``DraftBrief`` (quotes as plain strings). The library grounds each
+quote in the article and returns an ``ArticleSummary`` whose ``Evidence`` carries
+character offsets computed by the library, never by the model.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+ContestedKind = Literal["disputed", "one_sided", "opinion", "inconsistent"]
+
+_KIND_HELP = (
+    "disputed: a party named in the article denies or contradicts the claim; "
+    "one_sided: asserted by one party only and not independently confirmed in the article; "
+    "opinion: commentary or analysis by the outlet or a quoted expert, presented as such; "
+    "inconsistent: the article itself states contradicting things."
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Draft(BaseModel):
+    # Weak models add stray keys; ignoring them beats spending a re-ask on them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Usage(_Model):
+    """Tokens and requests spent, summed over every attempt, retries included."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = Field(0, description="HTTP requests sent, failed ones included.")
+    attempts: int = Field(0, description="Model answers received and validated (1 + re-asks).")
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            requests=self.requests + other.requests,
+            attempts=self.attempts + other.attempts,
+        )
+
+
+class Evidence(_Model):
+    """A verbatim quote from the article; ``text[start:end] == quote`` always holds."""
+
+    quote: str
+    start: int = Field(ge=0, description="Character offset of the quote in the input text.")
+    end: int = Field(ge=0, description="Character offset just past the quote.")
+
+
+class ContestedPoint(_Model):
+    """A claim that someone disputes, that only one side asserts, or that is opinion."""
+
+    claim: str = Field(description="Neutral statement of what is contested.")
+    kind: ContestedKind = Field(description=_KIND_HELP)
+    asserted_by: list[str] = Field(default_factory=list)
+    disputed_by: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Meta(_Model):
+    """How the brief was made."""
+
+    model: str
+    prompt_version: str
+    schema_version: str = SCHEMA_VERSION
+    structured_output: str = Field(
+        "", description="Structured-output mode that produced the answer."
+    )
+    usage: Usage = Field(default_factory=Usage)
+    warnings: list[str] = Field(
+        default_factory=list, description="Everything dropped or repaired, in order."
+    )
+
+
+class ArticleSummary(_Model):
+    """A neutral, grounded brief of one article."""
+
+    summary: str
+    key_points: list[str] = Field(default_factory=list)
+    contested_points: list[ContestedPoint] = Field(default_factory=list)
+    language: str = Field(description="BCP-47 tag of the article's language.")
+    meta: Meta
+
+    def ungrounded(self, text: str) -> list[Evidence]:
+        """Return every evidence item whose offsets do not reproduce its quote in ``text``."""
+        return [
+            ev
+            for point in self.contested_points
+            for ev in point.evidence
+            if text[ev.start : ev.end] != ev.quote
+        ]
+
+
+# --- what the model is asked to produce -------------------------------------------
+
+
+class DraftPoint(_Draft):
+    """One contested point as the model writes it."""
+
+    claim: str = Field(
+        description="Neutral statement of what is contested, attributing it "
+        "(e.g. 'Ukraine says Russia broke the ceasefire; Russia denies it')."
+    )
+    kind: ContestedKind = Field(description=_KIND_HELP)
+    asserted_by: list[str] = Field(description="Who asserts the claim, as named in the article.")
+    disputed_by: list[str] = Field(
+        description="Who denies or contradicts it, as named in the article; [] if nobody."
+    )
+    quotes: list[str] = Field(
+        description="1-3 short passages copied character for character from the article "
+        "that show the claim and, if any, the dispute."
+    )
+
+
+class DraftBrief(_Draft):
+    """The brief as the model writes it."""
+
+    language: str = Field(description="BCP-47 tag of the article's language, e.g. 'en', 'de'.")
+    summary: str = Field(
+        description="Neutral summary in 3-6 sentences. Attribute every claim to its source "
+        "('X said', 'Y reported', 'Z denied'); keep loaded words inside quotation marks; "
+        "mark the outlet's own commentary or analysis as such."
+    )
+    key_points: list[str] = Field(description="3-7 short, attributed key facts.")
+    contested_points: list[DraftPoint] = Field(
+        description="Contested points; [] when the article contains none."
+    )
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Return the JSON schema of ``model`` inside OpenAI's strict structured-output subset.
+
+    Every property is required, every object has ``additionalProperties: false``, and
+    defaults and titles are removed.
+    """
+    schema = copy.deepcopy(model.model_json_schema())
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            node.pop("title", None)
+            node.pop("default", None)
+            if node.get("type") == "object" and "properties" in node:
+                node["required"] = list(node["properties"])
+                node["additionalProperties"] = False
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(schema)
+    return schema

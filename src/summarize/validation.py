@@ -1,0 +1,166 @@
+"""Turn the model's raw answer into a grounded brief, or into a list of problems.
+
+``parse_draft`` checks JSON and schema; ``ground_draft`` finds every quote in the
+article. The problems they report are what a re-ask tells the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from summarize.grounding import QuoteLocator
+from summarize.schema import ContestedPoint, DraftBrief, Evidence
+
+_FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+_LANGUAGE_NAMES = {
+    "arabic": "ar", "chinese": "zh", "dutch": "nl", "english": "en", "french": "fr",
+    "german": "de", "hindi": "hi", "italian": "it", "japanese": "ja", "korean": "ko",
+    "polish": "pl", "portuguese": "pt", "russian": "ru", "spanish": "es",
+    "turkish": "tr", "ukrainian": "uk",
+}  # fmt: skip
+
+
+class DraftProblems(Exception):
+    """The answer is not a usable draft; ``problems`` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def extract_json(raw: str) -> Any:
+    """Parse the JSON object in ``raw``, tolerating code fences, think blocks and chatter."""
+    text = _THINK.sub("", raw).strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    if not text:
+        raise DraftProblems(["the answer was empty; it must be one JSON object"])
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as first:
+        start, end = text.find("{"), text.rfind("}")
+        if 0 <= start < end:
+            try:
+                return json.loads(text[start : end + 1])
+            except json.JSONDecodeError:
+                pass
+        raise DraftProblems(
+            [
+                f"the answer is not valid JSON ({first.msg} at line {first.lineno} "
+                f"column {first.colno}); answer with one JSON object only"
+            ]
+        ) from first
+
+
+def parse_draft(raw: str) -> DraftBrief:
+    """Validate ``raw`` against the draft schema; raise DraftProblems listing every error."""
+    data = extract_json(raw)
+    if not isinstance(data, dict):
+        raise DraftProblems([f"the answer must be a JSON object, not {type(data).__name__}"])
+    try:
+        draft = DraftBrief.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise DraftProblems(problems) from exc
+    if not draft.summary.strip():
+        raise DraftProblems(["summary: must not be empty"])
+    return draft
+
+
+def normalize_language(tag: str) -> str | None:
+    """Return a BCP-47 tag in canonical case, or None if ``tag`` is not one."""
+    tag = tag.strip().replace("_", "-")
+    if tag.lower() in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[tag.lower()]
+    if not _BCP47.match(tag):
+        return None
+    first, *rest = tag.split("-")
+    parts = [first.lower()]
+    for sub in rest:
+        if len(sub) == 2:
+            parts.append(sub.upper())
+        elif len(sub) == 4 and sub.isalpha():
+            parts.append(sub.title())
+        else:
+            parts.append(sub.lower())
+    return "-".join(parts)
+
+
+@dataclass
+class Grounded:
+    """The contested points with located evidence, and what could not be located."""
+
+    points: list[ContestedPoint]
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ground_draft(draft: DraftBrief, locator: QuoteLocator) -> Grounded:
+    """Locate every quote of every contested point in the article.
+
+    Quotes that cannot be found are reported in ``missing`` and left out; a point with
+    no located quote is left out too. Every omission and repair is a warning.
+    """
+    result = Grounded(points=[])
+    for number, point in enumerate(draft.contested_points, start=1):
+        evidence: list[Evidence] = []
+        seen: set[tuple[int, int]] = set()
+        for quote in point.quotes:
+            hit = locator.locate(quote)
+            if hit is None:
+                result.missing.append(quote)
+                result.warnings.append(
+                    f"contested point {number}: dropped a quote not found in the article: "
+                    f"{_clip(quote)!r}"
+                )
+                continue
+            original = locator.text[hit.start : hit.end]
+            if hit.method == "fuzzy":
+                result.warnings.append(
+                    f"contested point {number}: repaired a quote by fuzzy match: "
+                    f"{_clip(quote)!r} -> {_clip(original)!r}"
+                )
+            if (hit.start, hit.end) in seen:
+                continue
+            seen.add((hit.start, hit.end))
+            evidence.append(Evidence(quote=original, start=hit.start, end=hit.end))
+        if not evidence:
+            result.warnings.append(
+                f"contested point {number}: dropped, no evidence found in the article: "
+                f"{_clip(point.claim)!r}"
+            )
+            continue
+        result.points.append(
+            ContestedPoint(
+                claim=point.claim,
+                kind=point.kind,
+                asserted_by=point.asserted_by,
+                disputed_by=point.disputed_by,
+                evidence=evidence,
+            )
+        )
+    return result
+
+
+def missing_quote_problems(missing: list[str]) -> list[str]:
+    """Re-ask lines for quotes that are not in the article."""
+    return [
+        f"this quote is not in the article, copy an exact passage instead: {_clip(q, 200)!r}"
+        for q in missing
+    ]
