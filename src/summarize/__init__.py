@@ -7,10 +7,8 @@ Names are imported on first use, so ``import summarize`` (and ``summarize --help
 stays fast and loads neither openai nor pydantic.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 __version__ = "0.1.0"
 
@@ -38,15 +36,15 @@ _WHERE = {
     "summarize": "summarize.pipeline",
 }
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from summarize.errors import SummarizeError
     from summarize.pipeline import Summarizer, asummarize, summarize
     from summarize.schema import ArticleSummary, ContestedPoint, Evidence, Meta, Usage
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
+        value = getattr(_importlib.import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'summarize' has no attribute {name!r}")

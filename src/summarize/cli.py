@@ -11,6 +11,7 @@ import argparse
 import shutil
 import sys
 import textwrap
+import time
 from typing import TYPE_CHECKING
 
 from summarize import __version__
@@ -27,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Summarise a news article into a neutral brief with grounded, "
         "quoted contested points.",
         epilog="Endpoint: OPENAI_API_KEY for OpenAI, or --base-url / OPENAI_BASE_URL for "
-        "any OpenAI-compatible server. SUMMARIZE_MODEL sets the default model.",
+        "any OpenAI-compatible server, or --local for the bundled model (no key). "
+        "SUMMARIZE_MODEL sets the default model. 'summarize serve-local' keeps a local "
+        "server running for repeated use.",
     )
     parser.add_argument("path", help="UTF-8 text file with the article, or - for stdin")
     parser.add_argument(
@@ -41,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1"
     )
     parser.add_argument("--language", help="output language, a BCP-47 tag (default: the article's)")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="run the bundled SmolLM2-135M model through llama.cpp (needs the 'local' extra)",
+    )
+    parser.add_argument("--local-model", metavar="GGUF", help="like --local, with any GGUF file")
     parser.add_argument("--context-window", type=int, help="the model's context window in tokens")
     parser.add_argument(
         "--timeout",
@@ -98,7 +107,49 @@ def render_text(brief: ArticleSummary) -> str:
     return "\n".join(out)
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"summarize: {message}", file=sys.stderr)
+    return code
+
+
+def serve_local(argv: list[str]) -> int:
+    """``summarize serve-local``: keep one local server running until Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="summarize serve-local",
+        description="Run llama.cpp's OpenAI-compatible server with the bundled (or a given) "
+        "GGUF model, so repeated summarize calls pay the start-up once.",
+    )
+    parser.add_argument("--local-model", metavar="GGUF", help="default: bundled SmolLM2-135M")
+    parser.add_argument("--port", type=int, help="default: a free port")
+    parser.add_argument("--context-window", type=int, default=8192)
+    args = parser.parse_args(argv)
+
+    from summarize.errors import SummarizeError
+    from summarize.local import LocalServer
+
+    server = LocalServer(args.local_model, context_window=args.context_window, port=args.port)
+    try:
+        with server:
+            print(
+                f"serving model {server.model!r} at {server.base_url} "
+                f"(started in {server.startup_seconds:.1f} s); use:\n"
+                f"  summarize --base-url {server.base_url} --model {server.model} "
+                f"--context-window {args.context_window} ARTICLE\nCtrl-C stops it.",
+                flush=True,
+            )
+            while server.running:
+                time.sleep(0.5)
+    except SummarizeError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("stopped the local server", EXIT_OK)
+    return _fail("the local server exited", EXIT_FAILURE)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve-local"]:
+        return serve_local(argv[1:])
     args = build_parser().parse_args(argv)
 
     from summarize.errors import ConfigurationError, InputError, SummarizeError
@@ -119,17 +170,16 @@ def main(argv: list[str] | None = None) -> int:
             context_window=args.context_window,
             timeout=args.timeout,
             max_retries=args.max_retries,
+            local=args.local,
+            local_model=args.local_model,
         ) as summarizer:
             brief = summarizer(text)
     except (InputError, ConfigurationError) as exc:
-        print(f"summarize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_USAGE)
     except SummarizeError as exc:
-        print(f"summarize: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
     except KeyboardInterrupt:
-        print("summarize: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _fail("interrupted", EXIT_INTERRUPTED)
 
     if args.format == "json":
         print(brief.model_dump_json(indent=2))

@@ -179,15 +179,20 @@ class ModelClient:
         self,
         messages_for: Callable[[Mode], list[Message]],
         schema: dict[str, Any],
+        bounded_schema: dict[str, Any],
         *,
         deadline: Deadline,
         usage: Usage,
         warnings: list[str],
     ) -> Reply:
-        """Get one answer, falling back through the structured-output modes as needed."""
+        """Get one answer, falling back through the structured-output modes as needed.
+
+        ``schema`` goes to strict mode; ``bounded_schema`` (with size limits) to servers
+        that take a schema with ``json_object``.
+        """
         mode = self.start_mode()
         while True:
-            params = self._params(messages_for(mode), schema, mode)
+            params = self._params(messages_for(mode), schema, bounded_schema, mode)
             try:
                 reply = await retry_transient(
                     functools.partial(self._send, params, mode, deadline, usage),
@@ -209,7 +214,11 @@ class ModelClient:
             return reply
 
     def _params(
-        self, messages: list[Message], schema: dict[str, Any], mode: Mode
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        bounded_schema: dict[str, Any],
+        mode: Mode,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"model": self.model, "messages": messages}
         limit_key = "max_completion_tokens" if self._is_openai else "max_tokens"
@@ -222,7 +231,7 @@ class ModelClient:
                 "type": "json_schema",
                 "json_schema": {"name": "article_brief", "strict": True, "schema": schema},
             },
-            Mode.JSON_OBJECT_SCHEMA: {"type": "json_object", "schema": schema},
+            Mode.JSON_OBJECT_SCHEMA: {"type": "json_object", "schema": bounded_schema},
             Mode.JSON_OBJECT: {"type": "json_object"},
             Mode.TEXT: None,
         }

@@ -7,12 +7,21 @@ import concurrent.futures
 import json
 import os
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from typing_extensions import TypedDict, Unpack
 
 from summarize import prompts
-from summarize.client import Message, Mode, ModelClient, build_client, resolve_endpoint
+from summarize.client import (
+    PLACEHOLDER_KEY,
+    Message,
+    Mode,
+    ModelClient,
+    Reply,
+    build_client,
+    resolve_endpoint,
+)
 from summarize.errors import (
     ConfigurationError,
     ContextLengthError,
@@ -22,6 +31,8 @@ from summarize.errors import (
 )
 from summarize.grounding import QuoteLocator
 from summarize.inputs import check_article
+from summarize.local import DEFAULT_CONTEXT as DEFAULT_LOCAL_CONTEXT
+from summarize.local import LocalServer
 from summarize.retrying import Deadline, reask_loop
 from summarize.schema import ArticleSummary, DraftBrief, Meta, Usage, strict_json_schema
 from summarize.tokens import (
@@ -35,9 +46,11 @@ from summarize.validation import (
     DraftProblems,
     Grounded,
     ground_draft,
+    marker_problems,
     missing_quote_problems,
     normalize_language,
     parse_draft,
+    scrub_markers,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +99,8 @@ class Summarizer:
         max_output_tokens: int | None = None,
         temperature: float | None = 0.0,
         structured_output: str | None = None,
+        local: bool = False,
+        local_model: str | os.PathLike[str] | None = None,
     ) -> None:
         for name, value in (("max_retries", max_retries), ("max_reasks", max_reasks)):
             if not isinstance(value, int) or value < 0:
@@ -104,6 +119,16 @@ class Summarizer:
                 f"structured_output must be one of {modes} or None (automatic), "
                 f"not {structured_output!r}"
             )
+        self._local: LocalServer | None = None
+        if local or local_model:
+            if base_url or client:
+                raise ConfigurationError(
+                    "local=True runs its own server: do not pass base_url= or client= with it"
+                )
+            self._local = LocalServer(
+                local_model, context_window=context_window or DEFAULT_LOCAL_CONTEXT
+            )
+            model, context_window = self._local.model, self._local.context_window
         self.model = model or os.environ.get("SUMMARIZE_MODEL") or DEFAULT_MODEL
         self.language = language
         self.max_retries = max_retries
@@ -120,6 +145,8 @@ class Summarizer:
 
     def __repr__(self) -> str:
         where = self._base_url or ("<client>" if self._given_client else "<default>")
+        if self._local is not None:
+            where = "<local llama.cpp>"
         return f"Summarizer(model={self.model!r}, endpoint={where!r})"
 
     # -- clients -------------------------------------------------------------
@@ -129,7 +156,11 @@ class Summarizer:
             # Our retry policy replaces the client's own, so layers do not multiply.
             client = self._given_client.with_options(max_retries=0)
             return client, str(client.api_key)
-        api_key, base_url = resolve_endpoint(self._api_key, self._base_url)
+        base_url: str | None
+        if self._local is not None:
+            api_key, base_url = PLACEHOLDER_KEY, self._local.start()
+        else:
+            api_key, base_url = resolve_endpoint(self._api_key, self._base_url)
         if asynchronous not in self._clients:
             self._clients[asynchronous] = build_client(
                 api_key=api_key, base_url=base_url, asynchronous=asynchronous
@@ -137,24 +168,29 @@ class Summarizer:
         return self._clients[asynchronous], api_key
 
     def close(self) -> None:
-        """Close the HTTP clients this instance built (not one passed as ``client=``)."""
+        """Close the HTTP clients this instance built (not one passed as ``client=``)
+        and stop its local server, if any."""
         import openai
 
-        for client in self._clients.values():
-            if isinstance(client, openai.OpenAI):
-                client.close()
-        self._clients.clear()
+        try:
+            for client in self._clients.values():
+                if isinstance(client, openai.OpenAI):
+                    client.close()
+        finally:
+            self._clients.clear()
+            if self._local is not None:
+                self._local.stop()
 
     async def aclose(self) -> None:
-        """Close the HTTP clients this instance built, from async code."""
+        """``close()`` from async code."""
         import openai
 
-        for client in self._clients.values():
-            if isinstance(client, openai.AsyncOpenAI):
-                await client.close()
-            else:
-                client.close()
-        self._clients.clear()
+        try:
+            for client in self._clients.values():
+                if isinstance(client, openai.AsyncOpenAI):
+                    await client.close()
+        finally:
+            self.close()
 
     def __enter__(self) -> Summarizer:
         return self
@@ -179,6 +215,8 @@ class Summarizer:
     async def asummarize(self, text: str) -> ArticleSummary:
         """Summarise one article (async)."""
         cleaned = check_article(text)
+        if self._local is not None and not self._local.running:
+            await asyncio.to_thread(self._local.start)  # a blocking wait for start-up
         client, key = self._client_for(asynchronous=True)
         return await self._run(text, cleaned, client, key)
 
@@ -203,9 +241,11 @@ class Summarizer:
     ) -> ArticleSummary:
         window, output_tokens = self._limits()
         schema = strict_json_schema(DraftBrief)
+        bounded = strict_json_schema(DraftBrief, limits=True)
         boundary = prompts.new_boundary(cleaned)
         system = prompts.load("brief.system").render()
-        hint = prompts.load("schema_hint").render(schema=json.dumps(schema, ensure_ascii=False))
+        reask = prompts.load("reask")
+        hint = prompts.load("schema_hint").render(schema=json.dumps(bounded, ensure_ascii=False))
 
         def user_message(with_hint: bool) -> str:
             return prompts.load("brief.user").render(
@@ -243,7 +283,7 @@ class Summarizer:
         deadline = Deadline(self.timeout)
         locator = QuoteLocator(original)
         followup: list[Message] = []
-        best: tuple[DraftBrief, Grounded, Mode] | None = None
+        best: _Candidate | None = None
         last_raw: str | None = None
         last_problems: list[str] = []
         truncated = False
@@ -260,60 +300,51 @@ class Summarizer:
                 with attempt:
                     number = attempt.retry_state.attempt_number
                     reply = await model_client.complete(
-                        messages_for, schema, deadline=deadline, usage=usage, warnings=warnings
+                        messages_for,
+                        schema,
+                        bounded,
+                        deadline=deadline,
+                        usage=usage,
+                        warnings=warnings,
                     )
                     usage.attempts += 1
                     last_raw = reply.text
+                    truncated = reply.finish_reason == "length"
                     try:
-                        truncated = reply.finish_reason == "length"
-                        if truncated:
-                            raise DraftProblems(
-                                [
-                                    f"the answer was cut off at the limit of {output_tokens} "
-                                    "tokens: write a shorter summary, fewer key points and at "
-                                    "most 5 contested points"
-                                ]
-                            )
-                        draft = parse_draft(reply.text)
-                        grounded = ground_draft(draft, locator)
-                        if best is None or len(grounded.missing) < len(best[1].missing):
-                            best = (draft, grounded, reply.mode)
-                        if grounded.missing and number <= self.max_reasks:
-                            raise DraftProblems(missing_quote_problems(grounded.missing))
-                    except DraftProblems as problems:
-                        last_problems = problems.problems
+                        candidate = _check(reply, locator, output_tokens)
+                        if best is None or candidate.rank <= best.rank:
+                            best = candidate
+                        if candidate.problems and number <= self.max_reasks:
+                            raise DraftProblems(candidate.problems)
+                    except DraftProblems as exc:
+                        last_problems = exc.problems
                         if number <= self.max_reasks:
                             warnings.append(
-                                f"attempt {number} re-asked: {len(problems.problems)} "
-                                f"problem(s), first: {problems.problems[0]}"
+                                f"attempt {number} re-asked: {len(exc.problems)} "
+                                f"problem(s), first: {exc.problems[0]}"
                             )
+                            errors = "\n".join(f"- {p}" for p in exc.problems)
                             followup[:] = [
                                 {"role": "assistant", "content": reply.text},
-                                {
-                                    "role": "user",
-                                    "content": prompts.load("reask").render(
-                                        errors="\n".join(f"- {p}" for p in problems.problems)
-                                    ),
-                                },
+                                {"role": "user", "content": reask.render(errors=errors)},
                             ]
                         raise
         except DraftProblems:
             if best is None:
-                error_cls = OutputTruncatedError if truncated else ValidationFailedError
                 message = (
                     f"no usable answer from {self.model} after {usage.attempts} attempt(s): "
                     + "; ".join(last_problems[:3])
                 )
-                if error_cls is ValidationFailedError:
-                    raise ValidationFailedError(
-                        message,
-                        errors=last_problems,
-                        attempts=usage.attempts,
-                        usage=usage,
-                        raw_output=last_raw,
+                if truncated:
+                    raise OutputTruncatedError(
+                        message, attempts=usage.attempts, usage=usage, raw_output=last_raw
                     ) from None
-                raise OutputTruncatedError(
-                    message, attempts=usage.attempts, usage=usage, raw_output=last_raw
+                raise ValidationFailedError(
+                    message,
+                    errors=last_problems,
+                    attempts=usage.attempts,
+                    usage=usage,
+                    raw_output=last_raw,
                 ) from None
         except SummarizeError as exc:
             exc.attempts, exc.usage = usage.attempts, usage
@@ -322,7 +353,7 @@ class Summarizer:
             raise
 
         assert best is not None  # the loop either set it or raised
-        draft, grounded, mode = best
+        draft = best.draft
         language = normalize_language(draft.language)
         if language is None:
             warnings.append(
@@ -331,16 +362,53 @@ class Summarizer:
         return ArticleSummary(
             summary=draft.summary.strip(),
             key_points=[p.strip() for p in draft.key_points if p.strip()],
-            contested_points=grounded.points,
+            contested_points=best.grounded.points,
             language=language or "und",
             meta=Meta(
                 model=self.model,
                 prompt_version=prompts.version_of(*_TEMPLATES),
-                structured_output=mode.value,
+                structured_output=best.mode.value,
                 usage=usage,
-                warnings=[*warnings, *grounded.warnings],
+                warnings=[*warnings, *best.repairs],
             ),
         )
+
+
+@dataclass
+class _Candidate:
+    """A parsed answer, its grounding, and what a re-ask would ask to fix."""
+
+    draft: DraftBrief
+    grounded: Grounded
+    mode: Mode
+    problems: list[str]
+    repairs: list[str]
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Lower is better: fewest problems, then most grounded points."""
+        return (len(self.problems), -len(self.grounded.points))
+
+
+def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidate:
+    """Validate one answer; raise DraftProblems if it cannot be used at all."""
+    if reply.finish_reason == "length":
+        raise DraftProblems(
+            [
+                f"the answer was cut off at the limit of {output_tokens} tokens: write a "
+                "shorter summary, fewer key points and at most 5 contested points"
+            ]
+        )
+    draft = parse_draft(reply.text)
+    problems = marker_problems(draft)
+    draft, repairs = scrub_markers(draft)
+    if not draft.summary.strip():
+        raise DraftProblems(
+            ["summary: it only repeated the article's marker; summarise the article"]
+        )
+    grounded = ground_draft(draft, locator)
+    problems += missing_quote_problems(grounded.missing)
+    return _Candidate(draft, grounded, reply.mode, problems, [*repairs, *grounded.warnings])
 
 
 class SummarizeOptions(TypedDict, total=False):
@@ -358,6 +426,8 @@ class SummarizeOptions(TypedDict, total=False):
     max_output_tokens: int | None
     temperature: float | None
     structured_output: str | None
+    local: bool
+    local_model: str | os.PathLike[str] | None
 
 
 def summarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
@@ -371,7 +441,9 @@ def summarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
     ``max_reasks`` (invalid answers, default 2), ``timeout`` (seconds for the whole
     call, retries included; default 600), ``context_window`` (tokens, for models
     the library does not know), ``max_output_tokens``, ``temperature``,
-    ``structured_output`` (force one mode instead of detecting it).
+    ``structured_output`` (force one mode instead of detecting it), ``local`` (run
+    the bundled SmolLM2 model through llama.cpp's server: no key needed),
+    ``local_model`` (the same with any GGUF file).
 
     Raises a ``summarize.errors.SummarizeError`` subclass on failure.
     """

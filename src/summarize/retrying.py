@@ -89,7 +89,7 @@ class _Wait:
 
     def __init__(self) -> None:
         self._backoff = wait_exponential_jitter(
-            initial=BACKOFF_INITIAL, max=BACKOFF_MAX, jitter=BACKOFF_INITIAL
+            multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX, jitter=BACKOFF_INITIAL
         )
 
     def __call__(self, state: RetryCallState) -> float:

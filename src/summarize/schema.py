@@ -113,40 +113,56 @@ class DraftPoint(_Draft):
     """One contested point as the model writes it."""
 
     claim: str = Field(
-        description="Neutral statement of what is contested, attributing it "
-        "(e.g. 'Ukraine says Russia broke the ceasefire; Russia denies it')."
+        max_length=400,
+        description="Neutral, attributed statement of what is contested: who claims what, "
+        "and who denies it.",
     )
     kind: ContestedKind = Field(description=_KIND_HELP)
-    asserted_by: list[str] = Field(description="Who asserts the claim, as named in the article.")
+    asserted_by: list[str] = Field(
+        max_length=5, description="Who asserts the claim, as named in the article."
+    )
     disputed_by: list[str] = Field(
-        description="Who denies or contradicts it, as named in the article; [] if nobody."
+        max_length=5,
+        description="Who denies or contradicts it, as named in the article; [] if nobody.",
     )
     quotes: list[str] = Field(
+        max_length=3,
         description="1-3 short passages copied character for character from the article "
-        "that show the claim and, if any, the dispute."
+        "that show the claim and, if any, the dispute.",
     )
 
 
 class DraftBrief(_Draft):
     """The brief as the model writes it."""
 
-    language: str = Field(description="BCP-47 tag of the article's language, e.g. 'en', 'de'.")
+    language: str = Field(
+        max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
+    )
     summary: str = Field(
+        max_length=2000,
         description="Neutral summary in 3-6 sentences. Attribute every claim to its source "
         "('X said', 'Y reported', 'Z denied'); keep loaded words inside quotation marks; "
-        "mark the outlet's own commentary or analysis as such."
+        "mark the outlet's own commentary or analysis as such.",
     )
-    key_points: list[str] = Field(description="3-7 short, attributed key facts.")
+    key_points: list[str] = Field(max_length=8, description="3-7 short, attributed key facts.")
     contested_points: list[DraftPoint] = Field(
-        description="Contested points; [] when the article contains none."
+        max_length=8, description="Contested points; [] when the article contains none."
     )
 
 
-def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+_ITEM_LIMITS = ("maxItems", "minItems")
+# String lengths are checked by pydantic only: llama.cpp expands maxLength into a
+# grammar rule per character, and a 2,000-character limit crashes its server.
+_LENGTH_LIMITS = ("maxLength", "minLength")
+
+
+def strict_json_schema(model: type[BaseModel], *, limits: bool = False) -> dict[str, Any]:
     """Return the JSON schema of ``model`` inside OpenAI's strict structured-output subset.
 
     Every property is required, every object has ``additionalProperties: false``, and
-    defaults and titles are removed.
+    defaults and titles are removed. List limits (``maxItems``) are kept only with
+    ``limits=True``: grammar-constrained servers such as llama.cpp use them to stop a
+    weak model's runaway lists; strict mode does not need them.
     """
     schema = copy.deepcopy(model.model_json_schema())
 
@@ -154,6 +170,8 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
         if isinstance(node, dict):
             node.pop("title", None)
             node.pop("default", None)
+            for keyword in _LENGTH_LIMITS + (() if limits else _ITEM_LIMITS):
+                node.pop(keyword, None)
             if node.get("type") == "object" and "properties" in node:
                 node["required"] = list(node["properties"])
                 node["additionalProperties"] = False

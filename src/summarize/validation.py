@@ -18,7 +18,11 @@ from summarize.schema import ContestedPoint, DraftBrief, Evidence
 
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+_BCP47 = re.compile(
+    r"^[a-z]{2,3}(?:-[a-z]{4})?(?:-(?:[a-z]{2}|[0-9]{3}))?(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*$",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"(?:BEGIN|END)?\s*ARTICLE-[0-9a-f]{16}")
 _LANGUAGE_NAMES = {
     "arabic": "ar", "chinese": "zh", "dutch": "nl", "english": "en", "french": "fr",
     "german": "de", "hindi": "hi", "italian": "it", "japanese": "ja", "korean": "ko",
@@ -156,6 +160,45 @@ def ground_draft(draft: DraftBrief, locator: QuoteLocator) -> Grounded:
             )
         )
     return result
+
+
+def marker_problems(draft: DraftBrief) -> list[str]:
+    """Re-ask lines for article boundary markers copied into the brief."""
+    texts = [("summary", draft.summary)]
+    texts += [(f"key_points.{i}", p) for i, p in enumerate(draft.key_points)]
+    texts += [
+        (f"contested_points.{i}.claim", p.claim) for i, p in enumerate(draft.contested_points)
+    ]
+    return [
+        f"{where}: contains the article marker {m.group(0).strip()!r}; markers are not content"
+        for where, text in texts
+        if (m := _MARKER.search(text))
+    ]
+
+
+def scrub_markers(draft: DraftBrief) -> tuple[DraftBrief, list[str]]:
+    """Remove key points and contested points that contain article markers, and markers
+    from the summary; return the cleaned draft and a warning per repair."""
+    warnings = []
+    kept_points = [p for p in draft.key_points if not _MARKER.search(p)]
+    if len(kept_points) < len(draft.key_points):
+        warnings.append(
+            f"dropped {len(draft.key_points) - len(kept_points)} key point(s) that only "
+            "repeated the article's boundary marker"
+        )
+    kept_contested = [p for p in draft.contested_points if not _MARKER.search(p.claim)]
+    if len(kept_contested) < len(draft.contested_points):
+        warnings.append(
+            f"dropped {len(draft.contested_points) - len(kept_contested)} contested point(s) "
+            "whose claim repeated the article's boundary marker"
+        )
+    summary = _MARKER.sub("", draft.summary)
+    if summary != draft.summary:
+        warnings.append("removed the article's boundary marker from the summary")
+    cleaned = draft.model_copy(
+        update={"summary": summary, "key_points": kept_points, "contested_points": kept_contested}
+    )
+    return cleaned, warnings
 
 
 def missing_quote_problems(missing: list[str]) -> list[str]:

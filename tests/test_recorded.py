@@ -1,0 +1,133 @@
+"""Replay of real exchanges recorded from llama.cpp's server running SmolLM2-135M.
+
+Every cassette is checked for the promises of the library: a schema-valid result
+(or the typed error that was recorded), every evidence quote equal to
+``text[start:end]``, usage summed over every request, and the structured-output
+fallback from ``json_schema`` (which llama.cpp rejects) to ``json_object``+schema.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import openai
+import pytest
+
+from summarize import ArticleSummary, summarize
+from summarize.errors import SummarizeError
+from tests.cassette import CASSETTES, Cassette, ReplayTransport
+from tests.conftest import REPLAY_URL
+from tests.record import SCENARIOS
+
+CASSETTE_PATHS = sorted(CASSETTES.glob("*.json"))
+
+
+def replay(cassette: Cassette) -> tuple[ArticleSummary | SummarizeError, ReplayTransport]:
+    transport = ReplayTransport(cassette)
+    client = openai.OpenAI(
+        base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
+    )
+    try:
+        outcome: ArticleSummary | SummarizeError = summarize(
+            cassette.article_text(),
+            client=client,
+            model=cassette.scenario["model"],
+            **cassette.scenario["options"],
+        )
+    except SummarizeError as exc:
+        outcome = exc
+    finally:
+        client.close()
+    return outcome, transport
+
+
+def test_every_scenario_is_recorded() -> None:
+    assert sorted(SCENARIOS) == sorted(p.stem for p in CASSETTE_PATHS)
+
+
+@pytest.mark.parametrize("path", CASSETTE_PATHS, ids=lambda p: p.stem)
+def test_cassette_says_where_it_came_from(path) -> None:
+    cassette = Cassette.load(path)
+    for key in ("server", "model", "model_file", "command", "date", "source"):
+        assert cassette.recorded[key], key
+    assert cassette.recorded["command"].startswith("python tests/record.py")
+    text = path.read_text(encoding="utf-8").lower()
+    assert "authorization" not in text
+    assert "bearer" not in text
+
+
+@pytest.mark.parametrize("path", CASSETTE_PATHS, ids=lambda p: p.stem)
+def test_replay_matches_the_recorded_outcome(path) -> None:
+    cassette = Cassette.load(path)
+    outcome, transport = replay(cassette)
+    transport.check_done()
+    assert type(outcome).__name__ == cassette.recorded["outcome"]["result"]
+    text = cassette.article_text()
+    if isinstance(outcome, SummarizeError):
+        assert outcome.usage is not None
+        assert outcome.usage.requests == len(cassette.interactions)
+        return
+    # Schema-valid and JSON round-trippable.
+    again = ArticleSummary.model_validate_json(outcome.model_dump_json())
+    assert again == outcome
+    # Grounded: every quote is the article's own text at its offsets.
+    assert outcome.ungrounded(text) == []
+    for point in outcome.contested_points:
+        assert point.evidence
+        for ev in point.evidence:
+            assert text[ev.start : ev.end] == ev.quote
+    usage = outcome.meta.usage
+    assert usage.requests == len(cassette.interactions)
+    assert usage.attempts == cassette.recorded["outcome"]["attempts"]
+    recorded_tokens = sum(
+        json.loads(i["response"]["body"]).get("usage", {}).get("prompt_tokens", 0)
+        for i in cassette.interactions
+        if i["response"]["status"] == 200
+    )
+    assert usage.prompt_tokens == recorded_tokens
+    assert outcome.meta.prompt_version.startswith("brief.system@")
+    assert outcome.summary
+    assert outcome.language != ""
+
+
+@pytest.mark.parametrize("path", CASSETTE_PATHS, ids=lambda p: p.stem)
+def test_llama_cpp_rejects_json_schema_and_we_fall_back(path) -> None:
+    cassette = Cassette.load(path)
+    first, second = cassette.interactions[0], cassette.interactions[1]
+    assert first["request"]["body"]["response_format"]["type"] == "json_schema"
+    assert first["response"]["status"] >= 400
+    assert "response_format" in first["response"]["body"]
+    assert second["request"]["body"]["response_format"]["type"] == "json_object"
+    assert "schema" in second["request"]["body"]["response_format"]
+    # ...and the working mode is remembered: later requests never try json_schema again.
+    for later in cassette.interactions[1:]:
+        assert later["request"]["body"]["response_format"]["type"] == "json_object"
+    outcome, _ = replay(cassette)
+    if isinstance(outcome, ArticleSummary):
+        assert outcome.meta.structured_output == "json_object+schema"
+        assert any("fell back" in w for w in outcome.meta.warnings)
+
+
+def test_reasks_carry_the_specific_problems() -> None:
+    """In recorded runs with re-asks, the follow-up names what was wrong."""
+    reasks = 0
+    for path in CASSETTE_PATHS:
+        for interaction in Cassette.load(path).interactions:
+            messages = interaction["request"]["body"]["messages"]
+            if len(messages) > 2:
+                reasks += 1
+                assert messages[2]["role"] == "assistant"
+                assert "cannot be used" in messages[3]["content"]
+                assert "\n- " in messages[3]["content"]
+    assert reasks > 0, "no recorded run exercised a re-ask"
+
+
+def test_unmatched_request_fails_loudly_naming_the_rerecord_command() -> None:
+    cassette = Cassette.load(CASSETTE_PATHS[0])
+    cassette.scenario = {
+        **cassette.scenario,
+        "options": {**cassette.scenario["options"], "language": "fr"},
+    }
+    with pytest.raises(AssertionError, match=r"tests/record\.py --local"):
+        replay(cassette)
