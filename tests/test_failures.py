@@ -177,6 +177,13 @@ def test_5xx_retried_up_to_max_retries_then_server_error():
     assert info.value.usage.requests == 3
 
 
+def test_429_on_every_attempt_is_a_rate_limit_error():
+    with pytest.raises(E.RateLimitError) as info:
+        run([error(429, "Rate limit reached", headers={"retry-after-ms": "10"})], max_retries=2)
+    assert info.value.status_code == 429
+    assert info.value.usage.requests == 3
+
+
 def test_html_502_is_retried():
     bad_gateway = httpx2.Response(
         502, text="<html><body>Bad Gateway</body></html>", headers={"content-type": "text/html"}
@@ -249,7 +256,7 @@ def test_refusal_and_content_filter_are_fatal():
 
 
 def test_api_key_never_appears_in_errors():
-    secret = "sk-SENTINEL-abcdef0123456789"
+    secret = "SENTINEL-key-abcdef0123456789"
     recorder = Recorder([error(401, f"Incorrect API key provided: {secret}")])
     client = mock_client(recorder, key=secret)
     with pytest.raises(E.AuthenticationError) as info:

@@ -98,3 +98,31 @@ def test_missing_model_file_is_a_configuration_error(tmp_path):
 def test_local_with_base_url_is_rejected():
     with pytest.raises(ConfigurationError, match="local=True"):
         Summarizer(local=True, base_url="http://127.0.0.1:1/v1")
+
+
+@needs_local
+def test_serve_local_prints_a_working_url_and_stops_on_ctrl_c():
+    import signal
+    import urllib.error
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "summarize", "serve-local"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        assert "serving model 'local' at http://127.0.0.1:" in first
+        url = first.split(" at ", 1)[1].split()[0]
+        with urllib.request.urlopen(url + "/models", timeout=10) as response:
+            assert response.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url + "/models", timeout=2)

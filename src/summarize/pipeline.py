@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import os
 from collections.abc import Coroutine
@@ -64,6 +65,12 @@ DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 _TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask")
 # Chat formatting adds a few tokens per message.
 _MESSAGE_OVERHEAD = 8
+
+
+@functools.cache
+def _draft_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The strict schema and the one with list limits; built once, never mutated."""
+    return strict_json_schema(DraftBrief), strict_json_schema(DraftBrief, limits=True)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -240,8 +247,7 @@ class Summarizer:
         secret: str,
     ) -> ArticleSummary:
         window, output_tokens = self._limits()
-        schema = strict_json_schema(DraftBrief)
-        bounded = strict_json_schema(DraftBrief, limits=True)
+        schema, bounded = _draft_schemas()
         boundary = prompts.new_boundary(cleaned)
         system = prompts.load("brief.system").render()
         reask = prompts.load("reask")
