@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -99,12 +100,8 @@ class LocalServer:
         model = self.model_path or bundled_model()
         if not model.is_file():
             raise ConfigurationError(f"local model {model}: no such GGUF file")
-        try:
-            import llama_cpp.server  # noqa: F401
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"llama.cpp's server is not installed: {_INSTALL_HINT}"
-            ) from exc
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ConfigurationError(f"llama.cpp's server is not installed: {_INSTALL_HINT}")
         self.port = self._fixed_port or _free_port()
         self._log = tempfile.NamedTemporaryFile(prefix="summarize-llama-", suffix=".log")  # noqa: SIM115 (lives as long as the server)
         command = [
