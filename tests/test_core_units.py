@@ -133,6 +133,8 @@ def test_extract_json_variants():
     assert extract_json('{"a": 1}') == {"a": 1}
     assert extract_json('```json\n{"a": 1}\n```') == {"a": 1}
     assert extract_json('<think>hmm</think>Here you go: {"a": 1} done') == {"a": 1}
+    # llama.cpp's JSON grammar lets raw control characters into strings.
+    assert extract_json('{"a": "line one\nline two\tend"}') == {"a": "line one\nline two\tend"}
     with pytest.raises(DraftProblems, match="not valid JSON"):
         extract_json("no json here")
     with pytest.raises(DraftProblems, match="empty"):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from summarize import Summarizer
+from summarize import ArticleSummary, Summarizer
 from summarize.errors import ConfigurationError
 from summarize.local import LocalServer
 from tests.conftest import ARTICLES
@@ -41,20 +41,42 @@ def _alive(pid: int) -> bool:
 
 @needs_local
 def test_end_to_end_with_no_key_and_no_process_left():
-    # The bench (bench/results/local_model.json) saw this article answered on the first try.
+    """One real summarisation through llama.cpp, as a user runs it with no key.
+
+    The 135M model's answers vary run to run (the article boundary is random), and it
+    sometimes loops or breaks JSON on every attempt: the path must then end in a typed
+    ModelOutputError carrying the raw answer. Quality is measured in bench/, not here.
+    """
+    from summarize.client import Mode, _working_modes
+    from summarize.errors import ModelOutputError
+
     text = (ARTICLES / "04a6711caa7c.txt").read_text(encoding="utf-8")
     with Summarizer(local=True) as summarizer:
-        brief = summarizer(text)
         server = summarizer._local
         assert server is not None
+        try:
+            outcome: object = summarizer(text)
+        except ModelOutputError as exc:
+            outcome = exc
         pid = server._process.pid if server._process else -1
         assert _alive(pid)
+        endpoint = server.base_url + "/"
     assert not _alive(pid), "the llama.cpp server outlived the Summarizer"
-    assert brief.meta.model == "local"
-    assert brief.meta.structured_output == "json_object+schema"
-    assert brief.summary
-    assert brief.ungrounded(text) == []
-    assert brief.meta.usage.requests >= 2  # json_schema rejected, then json_object+schema
+    # llama.cpp rejected json_schema; json_object+schema was detected and remembered.
+    assert _working_modes[(endpoint, "local")] is Mode.JSON_OBJECT_SCHEMA
+    if isinstance(outcome, ModelOutputError):
+        assert outcome.raw_output
+        assert outcome.usage is not None
+        assert outcome.usage.requests >= 2
+        assert outcome.usage.completion_tokens > 0
+        return
+    assert isinstance(outcome, ArticleSummary)
+    assert outcome.meta.model == "local"
+    assert outcome.meta.structured_output == "json_object+schema"
+    assert outcome.summary
+    assert outcome.ungrounded(text) == []
+    assert outcome.meta.usage.requests >= 2
+    assert outcome.meta.usage.completion_tokens > 0
 
 
 @needs_local

@@ -47,13 +47,14 @@ def extract_json(raw: str) -> Any:
         text = fenced.group(1).strip()
     if not text:
         raise DraftProblems(["the answer was empty; it must be one JSON object"])
+    # strict=False: grammar-constrained servers let raw newlines and tabs into strings.
     try:
-        return json.loads(text)
+        return json.loads(text, strict=False)
     except json.JSONDecodeError as first:
         start, end = text.find("{"), text.rfind("}")
         if 0 <= start < end:
             try:
-                return json.loads(text[start : end + 1])
+                return json.loads(text[start : end + 1], strict=False)
             except json.JSONDecodeError:
                 pass
         raise DraftProblems(
