@@ -7,9 +7,9 @@ into the original text, and the quote reported is the original substring.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 FUZZY_THRESHOLD = 95.0
@@ -25,6 +25,7 @@ _FOLD = {
 }
 
 
+@functools.lru_cache(maxsize=8192)  # articles reuse a small alphabet
 def _fold_char(ch: str) -> str:
     """Normalise one character; '' drops it, ' ' marks whitespace."""
     if ch.isspace():
@@ -75,7 +76,7 @@ class QuoteLocator:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    @cached_property
+    @functools.cached_property
     def _normalized(self) -> tuple[str, list[int]]:
         return normalize(self.text)
 
