@@ -391,3 +391,30 @@ def test_env_configuration_is_read_at_call_time(monkeypatch, patch_build_client)
     brief = summarize(NTV)
     assert brief.meta.model == "env-model"
     assert recorder.requests[0]["model"] == "env-model"
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        (
+            httpx2.Response(
+                200, content=b'{"id": "x", "choi', headers={"content-type": "application/json"}
+            ),
+            "not valid JSON",
+        ),
+        (
+            httpx2.Response(
+                200, text="<html>proxy error</html>", headers={"content-type": "text/html"}
+            ),
+            "text/html",
+        ),
+        (httpx2.Response(200, json={"error": {"message": "upstream failed"}}), "upstream failed"),
+    ],
+)
+def test_malformed_200_is_retried_then_a_typed_server_error(bad, says):
+    with pytest.raises(E.ServerError, match=says) as info:
+        run([bad], max_retries=1)
+    assert info.value.usage.requests == 2
+    brief, recorder = run([bad, ok(good_answer())])
+    assert len(recorder.requests) == 2
+    assert brief.summary

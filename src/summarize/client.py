@@ -244,6 +244,7 @@ class ModelClient:
         self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
     ) -> Reply:
         import openai
+        from openai.types.chat import ChatCompletion
 
         timeout = deadline.check()
         usage.requests += 1
@@ -277,12 +278,25 @@ class ModelClient:
             ) from exc
         except openai.OpenAIError as exc:
             raise APIError(_redact(f"{self.endpoint}: {exc}", self._secret)) from exc
+        except ValueError as exc:  # a 200 whose body is cut off or not JSON
+            raise TransientFailure(
+                ServerError(f"{self.endpoint} answered 200 with a body that is not valid JSON")
+            ) from exc
+        if not isinstance(completion, ChatCompletion):  # e.g. an HTML page from a proxy
+            raise TransientFailure(
+                ServerError(
+                    f"{self.endpoint} answered 200 with "
+                    f"{raw.headers.get('content-type', 'no content type')}, not a chat completion"
+                )
+            )
 
         if completion.usage is not None:
             usage.prompt_tokens += completion.usage.prompt_tokens or 0
             usage.completion_tokens += completion.usage.completion_tokens or 0
         if not completion.choices:
-            raise TransientFailure(ServerError(f"{self.endpoint} answered with no choices"))
+            error = getattr(completion, "error", None)  # a 200 carrying {"error": ...}
+            detail = f": {_redact(str(error), self._secret)[:300]}" if error else ""
+            raise TransientFailure(ServerError(f"{self.endpoint} answered with no choices{detail}"))
         choice = completion.choices[0]
         message = choice.message
         refusal = getattr(message, "refusal", None)

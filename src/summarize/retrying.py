@@ -27,6 +27,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from summarize.errors import APIError, DeadlineExceededError
+from summarize.validation import DraftProblems
 
 T = TypeVar("T")
 
@@ -139,8 +140,6 @@ async def retry_transient(
 
 def reask_loop(max_reasks: int) -> AsyncRetrying:
     """The bounded loop of re-asks: attempts raising ``DraftProblems`` are re-run."""
-    from summarize.validation import DraftProblems
-
     return AsyncRetrying(
         stop=stop_after_attempt(max_reasks + 1),
         retry=retry_if_exception_type(DraftProblems),
