@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,35 +79,46 @@ class Cassette:
 
 
 class ReplayTransport(httpx2.MockTransport):
-    """Answers requests from a cassette, in order; anything unmatched is an error."""
+    """Answers requests from a cassette; anything unmatched is an error.
+
+    A request gets the first unused recorded exchange with the same method, path and
+    (normalised) body, so parts of a long article may arrive in any order, as they do
+    when they run concurrently. Thread-safe: sync clients send from worker threads.
+    """
 
     def __init__(self, cassette: Cassette) -> None:
         self.cassette = cassette
-        self.used = 0
+        self.done: set[int] = set()
         self.unmatched: list[str] = []
+        self._lock = threading.Lock()
         super().__init__(self._handle)
+
+    @property
+    def used(self) -> int:
+        return len(self.done)
 
     def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = normalize_body(request.content)
-        if self.used < len(self.cassette.interactions):
-            recorded = self.cassette.interactions[self.used]
-            if (
-                recorded["request"]["method"] == request.method
-                and recorded["request"]["path"] == request.url.path
-                and recorded["request"]["body"] == body
-            ):
-                self.used += 1
-                response = recorded["response"]
-                return httpx2.Response(
-                    response["status"],
-                    headers=response["headers"],
-                    content=response["body"].encode("utf-8"),
-                )
-        problem = (
-            f"request {self.used + 1} to {request.url.path} does not match "
-            f"{self.cassette.path.name}: {RERECORD}"
-        )
-        self.unmatched.append(problem)
+        with self._lock:
+            for index, recorded in enumerate(self.cassette.interactions):
+                if (
+                    index not in self.done
+                    and recorded["request"]["method"] == request.method
+                    and recorded["request"]["path"] == request.url.path
+                    and recorded["request"]["body"] == body
+                ):
+                    self.done.add(index)
+                    response = recorded["response"]
+                    return httpx2.Response(
+                        response["status"],
+                        headers=response["headers"],
+                        content=response["body"].encode("utf-8"),
+                    )
+            problem = (
+                f"request {len(self.done) + len(self.unmatched) + 1} to {request.url.path} "
+                f"matches nothing left in {self.cassette.path.name}: {RERECORD}"
+            )
+            self.unmatched.append(problem)
         raise AssertionError(problem)
 
     def check_done(self) -> None:
@@ -122,10 +134,22 @@ class RecordingTransport(httpx2.BaseTransport):
     def __init__(self, cassette: Cassette) -> None:
         self.cassette = cassette
         self._inner = httpx2.HTTPTransport()
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         response = self._inner.handle_request(request)
         content = response.read()
+        with self._lock:
+            self._append(request, response, content)
+        # The body is already decoded: pass it on without encoding or length headers.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx2.Response(response.status_code, headers=headers, content=content)
+
+    def _append(self, request: httpx2.Request, response: httpx2.Response, content: bytes) -> None:
         self.cassette.interactions.append(
             {
                 "request": {
@@ -140,13 +164,6 @@ class RecordingTransport(httpx2.BaseTransport):
                 },
             }
         )
-        # The body is already decoded: pass it on without encoding or length headers.
-        headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx2.Response(response.status_code, headers=headers, content=content)
 
     def close(self) -> None:
         self._inner.close()

@@ -336,10 +336,10 @@ def test_no_key_no_url_names_all_three_options():
     assert "--local" in message
 
 
-def test_article_too_long_for_the_window_is_a_clear_error():
+def test_window_too_small_even_for_parts_is_a_clear_error():
     recorder = Recorder([ok(good_answer())])
     with pytest.raises(E.ContextLengthError, match="context_window"):
-        summarize(NTV * 20, client=mock_client(recorder), model="m", context_window=4096)
+        summarize(NTV * 20, client=mock_client(recorder), model="m", context_window=1200)
     assert recorder.requests == []
 
 

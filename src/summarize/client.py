@@ -13,6 +13,7 @@ Every SDK exception is mapped to a ``summarize.errors`` type here.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import enum
 import functools
 import os
@@ -152,6 +153,7 @@ class ModelClient:
         max_retries: int,
         secret: str | None,
         mode: Mode | None = None,
+        executor: concurrent.futures.Executor | None = None,
     ) -> None:
 
         self._client = client
@@ -161,12 +163,18 @@ class ModelClient:
         self.max_retries = max_retries
         self._secret = secret
         self._forced_mode = mode
+        self._executor = executor
         self.endpoint = str(client.base_url)
         self._is_openai = urlsplit(self.endpoint).hostname == OPENAI_HOST
 
     @property
     def _mode_key(self) -> tuple[str, str]:
         return (self.endpoint, self.model)
+
+    def mode_known(self) -> bool:
+        """Whether the structured-output mode is forced or already found for this endpoint."""
+        with _modes_lock:
+            return self._forced_mode is not None or self._mode_key in _working_modes
 
     def start_mode(self) -> Mode:
         """The mode to try first: forced, remembered, or the strongest."""
@@ -255,12 +263,13 @@ class ModelClient:
                     **params, timeout=timeout
                 )
             else:
-                raw = await asyncio.to_thread(
+                raw = await asyncio.get_running_loop().run_in_executor(
+                    self._executor,  # None: the loop's default threads
                     functools.partial(
                         client.chat.completions.with_raw_response.create,
                         **params,
                         timeout=timeout,
-                    )
+                    ),
                 )
             completion = raw.parse()
         except openai.APIStatusError as exc:

@@ -7,13 +7,14 @@ import concurrent.futures
 import functools
 import json
 import os
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from typing_extensions import TypedDict, Unpack
 
 from summarize import prompts
+from summarize.chunking import Chunk, chunk_text
 from summarize.client import (
     PLACEHOLDER_KEY,
     Message,
@@ -24,18 +25,40 @@ from summarize.client import (
     resolve_endpoint,
 )
 from summarize.errors import (
+    AuthenticationError,
     ConfigurationError,
     ContextLengthError,
+    DeadlineExceededError,
+    NotFoundError,
     OutputTruncatedError,
+    QuotaExceededError,
     SummarizeError,
     ValidationFailedError,
 )
 from summarize.grounding import QuoteLocator
-from summarize.inputs import check_article
+from summarize.inputs import check_article, clean_text
 from summarize.local import DEFAULT_CONTEXT as DEFAULT_LOCAL_CONTEXT
 from summarize.local import LocalServer
+from summarize.mapreduce import (
+    Partial,
+    check_merge,
+    group_partials,
+    merge_points,
+    number_points,
+    point_line,
+    render_partials,
+)
 from summarize.retrying import Deadline, reask_loop
-from summarize.schema import ArticleSummary, DraftBrief, Meta, Usage, strict_json_schema
+from summarize.schema import (
+    ArticleSummary,
+    ContestedPoint,
+    DraftBrief,
+    DraftMerge,
+    Evidence,
+    Meta,
+    Usage,
+    strict_json_schema,
+)
 from summarize.tokens import (
     FALLBACK_CONTEXT_WINDOW,
     FALLBACK_MAX_OUTPUT,
@@ -45,17 +68,18 @@ from summarize.tokens import (
 )
 from summarize.validation import (
     DraftProblems,
-    Grounded,
     ground_draft,
     marker_problems,
     missing_quote_problems,
     normalize_language,
+    parse_as,
     parse_draft,
     scrub_markers,
 )
 
 if TYPE_CHECKING:
     import openai
+    import tiktoken
 
 T = TypeVar("T")
 
@@ -63,8 +87,24 @@ DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 _TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask")
+_MAP_REDUCE_TEMPLATES = (
+    "brief.system", "map.user", "reduce.system", "reduce.user", "schema_hint", "reask"
+)  # fmt: skip
+DEFAULT_CONCURRENCY = 8
+# Merge levels before giving up: each level shrinks the part briefs by the group size.
+MAX_DEPTH = 4
+# Below this, a context window is too small to be worth splitting an article for.
+_MIN_CHUNK_TOKENS = 256
+# A random boundary (4 uses in a prompt) may take more tokens than the fixed one.
+_BOUNDARY_MARGIN = 48
 # Chat formatting adds a few tokens per message.
 _MESSAGE_OVERHEAD = 8
+
+
+@functools.cache
+def _merge_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same for the reduce step's answer."""
+    return strict_json_schema(DraftMerge), strict_json_schema(DraftMerge, limits=True)
 
 
 @functools.cache
@@ -108,10 +148,16 @@ class Summarizer:
         structured_output: str | None = None,
         local: bool = False,
         local_model: str | os.PathLike[str] | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        allow_partial: bool = False,
     ) -> None:
         for name, value in (("max_retries", max_retries), ("max_reasks", max_reasks)):
             if not isinstance(value, int) or value < 0:
                 raise ConfigurationError(f"{name} must be a whole number >= 0, not {value!r}")
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ConfigurationError(
+                f"concurrency must be a whole number >= 1, not {concurrency!r}"
+            )
         for name, number in (
             ("context_window", context_window),
             ("max_output_tokens", max_output_tokens),
@@ -149,6 +195,9 @@ class Summarizer:
         self._base_url = base_url
         self._given_client = client
         self._clients: dict[bool, openai.OpenAI | openai.AsyncOpenAI] = {}
+        self.concurrency = concurrency
+        self.allow_partial = allow_partial
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         where = self._base_url or ("<client>" if self._given_client else "<default>")
@@ -174,11 +223,28 @@ class Summarizer:
             )
         return self._clients[asynchronous], api_key
 
+    def _executor_for(
+        self, client: openai.OpenAI | openai.AsyncOpenAI
+    ) -> concurrent.futures.ThreadPoolExecutor | None:
+        """Threads for a blocking client's requests, as many as ``concurrency``."""
+        import openai
+
+        if isinstance(client, openai.AsyncOpenAI):
+            return None
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="summarize"
+            )
+        return self._executor
+
     def close(self) -> None:
         """Close the HTTP clients this instance built (not one passed as ``client=``)
         and stop its local server, if any."""
         import openai
 
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
         try:
             for client in self._clients.values():
                 if isinstance(client, openai.OpenAI):
@@ -247,69 +313,330 @@ class Summarizer:
         secret: str,
     ) -> ArticleSummary:
         window, output_tokens = self._limits()
-        schema, bounded = _draft_schemas()
-        boundary = prompts.new_boundary(cleaned)
-        system = prompts.load("brief.system").render()
-        reask = prompts.load("reask")
-        hint = prompts.load("schema_hint").render(schema=json.dumps(bounded, ensure_ascii=False))
+        job = _Job(
+            client=ModelClient(
+                client,
+                model=self.model,
+                max_output_tokens=output_tokens,
+                temperature=self.temperature,
+                max_retries=self.max_retries,
+                secret=secret,
+                mode=self.structured_output,
+                executor=self._executor_for(client),
+            ),
+            deadline=Deadline(self.timeout),
+            encoding=encoding_for_model(self.model),
+            window=window,
+            output_tokens=output_tokens,
+            boundary=prompts.new_boundary(cleaned),
+        )
+        budget = window - output_tokens - job.prompt_overhead("brief.user")
+        needed = job.count(cleaned)
+        try:
+            if needed <= budget:
+                return await self._single(job, original, cleaned)
+            return await self._map_reduce(job, original)
+        except SummarizeError as exc:
+            exc.usage = job.total_usage()
+            exc.attempts = exc.usage.attempts
+            raise
 
-        def user_message(with_hint: bool) -> str:
-            return prompts.load("brief.user").render(
+    async def _single(self, job: _Job, original: str, cleaned: str) -> ArticleSummary:
+        """The article fits: one request (plus re-asks)."""
+        locator = QuoteLocator(original)
+
+        def build(with_hint: bool) -> list[Message]:
+            user = prompts.load("brief.user").render(
                 output_language=self._output_language(),
-                schema_hint=hint if with_hint else "",
-                boundary=boundary,
+                schema_hint=job.hint(bounded=_draft_schemas()[1]) if with_hint else "",
+                boundary=job.boundary,
                 article=cleaned,
             )
+            return _messages("brief.system", user)
 
-        encoding = encoding_for_model(self.model)
-        needed = (
-            count_tokens(system, encoding)
-            + count_tokens(user_message(True), encoding)
-            + 2 * _MESSAGE_OVERHEAD
+        draft, best = await self._ask_brief(job, build, locator)
+        return self._result(
+            job,
+            summary=draft.summary,
+            key_points=draft.key_points,
+            points=best.points,
+            language=draft.language,
+            mode=best.mode,
+            warnings=[*job.warnings, *best.repairs],
+            templates=_TEMPLATES,
         )
-        if needed + output_tokens > window:
+
+    async def _map_reduce(self, job: _Job, original: str) -> ArticleSummary:
+        """The article does not fit: brief its parts concurrently, then merge them."""
+        budget = job.window - job.output_tokens - job.prompt_overhead("map.user")
+        if budget < _MIN_CHUNK_TOKENS:
             raise ContextLengthError(
-                f"the article needs about {needed} tokens with the prompt, but "
-                f"{self.model}'s context window of {window} leaves {window - output_tokens} "
-                f"after reserving {output_tokens} for the answer: pass context_window= "
-                "(--context-window) if the model's window is larger, or shorten the article"
+                f"{self.model}'s context window of {job.window} tokens leaves only {budget} "
+                f"for article text after the prompt and {job.output_tokens} tokens reserved "
+                "for the answer: pass a larger context_window= if the model has one, or a "
+                "smaller max_output_tokens="
+            )
+        chunks = chunk_text(original, budget, encoding=job.encoding)
+        job.chunks = len(chunks)
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def brief_part(index: int, chunk: Chunk) -> Partial:
+            async with semaphore:
+                return await self._brief_part(job, index, chunk)
+
+        partials: list[Partial] = []
+        failures: list[tuple[int, SummarizeError]] = []
+        first, rest = chunks[:1], chunks[1:]
+        if job.client.mode_known():
+            first, rest = [], chunks
+        else:
+            # The first part alone: it finds the structured-output mode the endpoint
+            # takes, so the others do not all try (and fail) the same modes at once.
+            try:
+                partials.append(await brief_part(0, chunks[0]))
+            except SummarizeError as exc:
+                if not self.allow_partial or isinstance(exc, _FATAL):
+                    raise
+                failures.append((0, exc))
+        tasks = [
+            asyncio.ensure_future(brief_part(index, chunk))
+            for index, chunk in enumerate(chunks)
+            if index >= len(first)
+        ]
+        try:
+            for future in asyncio.as_completed(tasks):
+                try:
+                    partials.append(await future)
+                except SummarizeError as exc:
+                    if not self.allow_partial or isinstance(exc, _FATAL):
+                        raise
+                    failures.append((len(partials) + len(failures), exc))
+        finally:
+            for task in tasks:
+                task.cancel()
+        del rest
+        partials.sort(key=lambda part: part.first)
+        if not partials:
+            raise failures[0][1]
+        covered = {partial.first for partial in partials}
+        for index, chunk in enumerate(chunks):
+            if index not in covered:
+                error = next((e for i, e in failures if i == index), failures[0][1])
+                job.warnings.append(
+                    f"part {index + 1} of {len(chunks)} (characters {chunk.start}-{chunk.end}) "
+                    f"is not covered: {type(error).__name__}: {error}"
+                )
+        job.coverage = len(partials) / len(chunks)
+        for partial in partials:
+            job.warnings += partial.warnings
+        return await self._reduce(job, partials)
+
+    async def _brief_part(self, job: _Job, index: int, chunk: Chunk) -> Partial:
+        parts = job.chunks
+        locator = QuoteLocator(chunk.text)
+
+        def build(with_hint: bool) -> list[Message]:
+            user = prompts.load("map.user").render(
+                part=str(index + 1),
+                parts=str(parts),
+                output_language=self._output_language(),
+                schema_hint=job.hint(bounded=_draft_schemas()[1]) if with_hint else "",
+                boundary=job.boundary,
+                article=clean_text(chunk.text),
+            )
+            return _messages("brief.system", user)
+
+        label = f"part {index + 1} of {parts}: "
+        warnings: list[str] = []
+        draft, best = await self._ask_brief(job, build, locator, warnings=warnings, label=label)
+        return Partial(
+            first=index,
+            last=index,
+            start=chunk.start,
+            end=chunk.end,
+            summary=draft.summary.strip(),
+            key_points=[kp.strip() for kp in draft.key_points if kp.strip()],
+            points=[_shifted(point, chunk.start) for point in best.points],
+            language=draft.language,
+            warnings=[label + w for w in [*warnings, *best.repairs]],
+        )
+
+    async def _reduce(self, job: _Job, partials: list[Partial]) -> ArticleSummary:
+        """Merge part briefs into one; collapse them in groups first if they do not fit."""
+        budget = job.window - job.output_tokens - job.prompt_overhead("reduce.user")
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def collapse(group: list[Partial]) -> Partial:
+            if len(group) == 1:
+                return group[0]
+            async with semaphore:
+                return await self._collapse(job, group)
+
+        while True:
+            job.depth += 1
+            ids = number_points(partials)
+            text = render_partials(partials, job.chunks, ids)
+            hidden: frozenset[str] = frozenset()
+            if job.count(text) > budget:
+                sizes = [job.count(render_partials([p], job.chunks, ids)) for p in partials]
+                groups = group_partials(sizes, budget)
+                if job.depth < MAX_DEPTH and len(groups) < len(partials):
+                    partials = list(
+                        await asyncio.gather(*(collapse([partials[i] for i in g]) for g in groups))
+                    )
+                    continue
+                # No level left (or no group to merge): list as many points as fit;
+                # the rest are kept unmerged, with a warning.
+                shown = self._points_that_fit(job, partials, ids, budget)
+                if shown is None:
+                    raise ContextLengthError(
+                        f"the briefs of {job.chunks} parts need {job.count(text)} tokens "
+                        f"after {job.depth - 1} merge level(s), more than the {budget} the "
+                        f"context window of {job.window} leaves: pass a larger "
+                        "context_window= if the model has one"
+                    )
+                hidden = frozenset(ids) - shown
+                text = render_partials(partials, job.chunks, ids, shown)
+            merged, points, mode, repairs = await self._merge(job, partials, ids, text, hidden)
+            return self._result(
+                job,
+                summary=merged.summary,
+                key_points=merged.key_points,
+                points=points,
+                language=merged.language or (partials[0].language or ""),
+                mode=mode,
+                warnings=[*job.warnings, *repairs],
+                templates=_MAP_REDUCE_TEMPLATES,
             )
 
-        usage = Usage()
-        warnings: list[str] = []
-        model_client = ModelClient(
-            client,
-            model=self.model,
-            max_output_tokens=output_tokens,
-            temperature=self.temperature,
-            max_retries=self.max_retries,
-            secret=secret,
-            mode=self.structured_output,
+    @staticmethod
+    def _points_that_fit(
+        job: _Job, partials: list[Partial], ids: dict[str, ContestedPoint], budget: int
+    ) -> frozenset[str] | None:
+        """Ids of the points that fit beside the summaries, in order; None if nothing fits."""
+        room = budget - job.count(render_partials(partials, job.chunks, ids, set()))
+        if room < 0:
+            return None
+        shown: set[str] = set()
+        for name, point in ids.items():
+            cost = job.count(point_line(name, point)) + 1
+            if cost > room:
+                break
+            room -= cost
+            shown.add(name)
+        return frozenset(shown)
+
+    async def _collapse(self, job: _Job, group: list[Partial]) -> Partial:
+        ids = number_points(group)
+        merged, points, _, repairs = await self._merge(
+            job, group, ids, render_partials(group, job.chunks, ids)
         )
-        deadline = Deadline(self.timeout)
-        locator = QuoteLocator(original)
+        job.warnings += repairs
+        return Partial(
+            first=group[0].first,
+            last=group[-1].last,
+            start=group[0].start,
+            end=group[-1].end,
+            summary=merged.summary.strip(),
+            key_points=[kp.strip() for kp in merged.key_points if kp.strip()],
+            points=points,
+            language=merged.language,
+        )
+
+    async def _merge(
+        self,
+        job: _Job,
+        partials: list[Partial],
+        ids: dict[str, ContestedPoint],
+        text: str,
+        hidden: frozenset[str] = frozenset(),
+    ) -> tuple[DraftMerge, list[ContestedPoint], Mode, list[str]]:
+        def build(with_hint: bool) -> list[Message]:
+            user = prompts.load("reduce.user").render(
+                parts=str(len(partials)),
+                output_language=self._output_language(),
+                schema_hint=job.hint(bounded=_merge_schemas()[1]) if with_hint else "",
+                boundary=job.boundary,
+                partials=text,
+            )
+            return _messages("reduce.system", user)
+
+        def check(reply: Reply) -> _Candidate:
+            if reply.finish_reason == "length":
+                raise DraftProblems(
+                    [
+                        f"the answer was cut off at the limit of {job.output_tokens} tokens: "
+                        "write a shorter summary and fewer key points"
+                    ]
+                )
+            draft = parse_as(reply.text, DraftMerge)
+            problems = marker_problems(draft)
+            draft, repairs = scrub_markers(draft)
+            check_merge(draft)
+            points, id_problems, warnings = merge_points(draft, ids, hidden)
+            return _Candidate(
+                draft, points, reply.mode, problems + id_problems, [*repairs, *warnings]
+            )
+
+        best = await self._ask(job, build, check, _merge_schemas(), job.reduce_usage)
+        merged = best.value
+        assert isinstance(merged, DraftMerge)
+        return merged, best.points, best.mode, best.repairs
+
+    async def _ask_brief(
+        self,
+        job: _Job,
+        build: Callable[[bool], list[Message]],
+        locator: QuoteLocator,
+        *,
+        warnings: list[str] | None = None,
+        label: str = "",
+    ) -> tuple[DraftBrief, _Candidate]:
+        """``_ask`` for a brief whose quotes are grounded with ``locator``."""
+        best = await self._ask(
+            job,
+            build,
+            lambda reply: _check(reply, locator, job.output_tokens),
+            _draft_schemas(),
+            job.map_usage,
+            warnings=warnings,
+            label=label,
+        )
+        assert isinstance(best.value, DraftBrief)
+        return best.value, best
+
+    async def _ask(
+        self,
+        job: _Job,
+        build: Callable[[bool], list[Message]],
+        check: Callable[[Reply], _Candidate],
+        schemas: tuple[dict[str, Any], dict[str, Any]],
+        usage: Usage,
+        *,
+        warnings: list[str] | None = None,
+        label: str = "",
+    ) -> _Candidate:
+        """One request and its re-asks: the best usable answer, or a typed error."""
+        warnings = job.warnings if warnings is None else warnings
+        reask = prompts.load("reask")
         followup: list[Message] = []
         best: _Candidate | None = None
         last_raw: str | None = None
         last_problems: list[str] = []
         truncated = False
+        prompt_tokens = job.count_messages(build(True))
 
         def messages_for(mode: Mode) -> list[Message]:
-            return [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user_message(not mode.strict)},
-                *followup,
-            ]
+            return [*build(not mode.strict), *followup]
 
         try:
             async for attempt in reask_loop(self.max_reasks):
                 with attempt:
                     number = attempt.retry_state.attempt_number
-                    reply = await model_client.complete(
+                    reply = await job.client.complete(
                         messages_for,
-                        schema,
-                        bounded,
-                        deadline=deadline,
+                        *schemas,
+                        deadline=job.deadline,
                         usage=usage,
                         warnings=warnings,
                     )
@@ -317,7 +644,7 @@ class Summarizer:
                     last_raw = reply.text
                     truncated = reply.finish_reason == "length"
                     try:
-                        candidate = _check(reply, locator, output_tokens)
+                        candidate = check(reply)
                         if best is None or candidate.rank <= best.rank:
                             best = candidate
                         if candidate.problems and number <= self.max_reasks:
@@ -330,62 +657,140 @@ class Summarizer:
                                 f"problem(s), first: {exc.problems[0]}"
                             )
                             errors = "\n".join(f"- {p}" for p in exc.problems)
-                            followup[:] = [
-                                {"role": "assistant", "content": reply.text},
-                                {"role": "user", "content": reask.render(errors=errors)},
-                            ]
+                            again: Message = {
+                                "role": "user",
+                                "content": reask.render(errors=errors),
+                            }
+                            answer: Message = {"role": "assistant", "content": reply.text}
+                            # The previous answer goes back only if it still fits the window.
+                            extra = job.count_messages([answer, again])
+                            fits = prompt_tokens + extra + job.output_tokens <= job.window
+                            followup[:] = [answer, again] if fits else [again]
                         raise
         except DraftProblems:
             if best is None:
                 message = (
-                    f"no usable answer from {self.model} after {usage.attempts} attempt(s): "
-                    + "; ".join(last_problems[:3])
+                    f"{label}no usable answer from {self.model} after {usage.attempts} "
+                    "attempt(s): " + "; ".join(last_problems[:3])
                 )
                 if truncated:
-                    raise OutputTruncatedError(
-                        message, attempts=usage.attempts, usage=usage, raw_output=last_raw
-                    ) from None
+                    raise OutputTruncatedError(message, raw_output=last_raw) from None
                 raise ValidationFailedError(
-                    message,
-                    errors=last_problems,
-                    attempts=usage.attempts,
-                    usage=usage,
-                    raw_output=last_raw,
+                    message, errors=last_problems, raw_output=last_raw
                 ) from None
         except SummarizeError as exc:
-            exc.attempts, exc.usage = usage.attempts, usage
             if exc.raw_output is None:
                 exc.raw_output = last_raw
+            if label and not exc.message.startswith(label):
+                exc.message = label + exc.message
+                exc.args = (exc.message, *exc.args[1:])
             raise
-
         assert best is not None  # the loop either set it or raised
-        draft = best.draft
-        language = normalize_language(draft.language)
-        if language is None:
+        return best
+
+    def _result(
+        self,
+        job: _Job,
+        *,
+        summary: str,
+        key_points: list[str],
+        points: list[ContestedPoint],
+        language: str,
+        mode: Mode,
+        warnings: list[str],
+        templates: tuple[str, ...],
+    ) -> ArticleSummary:
+        tag = normalize_language(language)
+        if tag is None:
             warnings.append(
-                f"the model gave an invalid language tag {draft.language!r}; reported as 'und'"
+                f"the model gave an invalid language tag {language!r}; reported as 'und'"
             )
+        usage = job.total_usage()
         return ArticleSummary(
-            summary=draft.summary.strip(),
-            key_points=[p.strip() for p in draft.key_points if p.strip()],
-            contested_points=best.grounded.points,
-            language=language or "und",
+            summary=summary.strip(),
+            key_points=[p.strip() for p in key_points if p.strip()],
+            contested_points=points,
+            language=tag or "und",
             meta=Meta(
                 model=self.model,
-                prompt_version=prompts.version_of(*_TEMPLATES),
-                structured_output=best.mode.value,
+                prompt_version=prompts.version_of(*templates),
+                structured_output=mode.value,
                 usage=usage,
-                warnings=[*warnings, *best.repairs],
+                warnings=warnings,
+                chunks=job.chunks,
+                map_requests=job.map_usage.requests if job.chunks > 1 else 0,
+                reduce_requests=job.reduce_usage.requests,
+                depth=job.depth,
+                coverage=job.coverage,
             ),
         )
 
 
+# Errors that would fail every part the same way: never covered up by allow_partial.
+_FATAL = (
+    ConfigurationError,
+    AuthenticationError,
+    NotFoundError,
+    QuotaExceededError,
+    DeadlineExceededError,
+    ContextLengthError,
+)
+
+
+@dataclass
+class _Job:
+    """Everything one article's calls share: client, deadline, limits, accounting."""
+
+    client: ModelClient
+    deadline: Deadline
+    encoding: tiktoken.Encoding
+    window: int
+    output_tokens: int
+    boundary: str
+    warnings: list[str] = field(default_factory=list)
+    map_usage: Usage = field(default_factory=Usage)
+    reduce_usage: Usage = field(default_factory=Usage)
+    chunks: int = 1
+    depth: int = 0
+    coverage: float = 1.0
+
+    def count(self, text: str) -> int:
+        return count_tokens(text, self.encoding)
+
+    def count_messages(self, messages: list[Message]) -> int:
+        return sum(self.count(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
+
+    def hint(self, *, bounded: dict[str, Any]) -> str:
+        return prompts.load("schema_hint").render(schema=json.dumps(bounded, ensure_ascii=False))
+
+    def prompt_overhead(self, template: str) -> int:
+        """Tokens of the prompt around the article text, schema hint included."""
+        system = "reduce.system" if template == "reduce.user" else "brief.system"
+        bounded = (_merge_schemas() if template == "reduce.user" else _draft_schemas())[1]
+        values = {
+            "output_language": "the language with BCP-47 tag 'zh-Hant-TW'",
+            "schema_hint": self.hint(bounded=bounded),
+            # Fixed, not the random boundary: the budget (and so the parts) must not
+            # change from run to run; the margin covers any boundary's tokens.
+            "boundary": "ARTICLE-0123456789abcdef",
+            "article": "",
+            "partials": "",
+            "part": "999",
+            "parts": "999",
+        }
+        user = prompts.load(template).render(**values)
+        return self.count_messages(_messages(system, user)) + _BOUNDARY_MARGIN
+
+    def total_usage(self) -> Usage:
+        return self.map_usage + self.reduce_usage
+
+
 @dataclass
 class _Candidate:
-    """A parsed answer, its grounding, and what a re-ask would ask to fix."""
+    """A parsed answer, what it yields, and what a re-ask would ask to fix."""
 
-    draft: DraftBrief
-    grounded: Grounded
+    value: DraftBrief | DraftMerge
+    points: list[ContestedPoint]
     mode: Mode
     problems: list[str]
     repairs: list[str]
@@ -393,11 +798,11 @@ class _Candidate:
     @property
     def rank(self) -> tuple[int, int]:
         """Lower is better: fewest problems, then most grounded points."""
-        return (len(self.problems), -len(self.grounded.points))
+        return (len(self.problems), -len(self.points))
 
 
 def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidate:
-    """Validate one answer; raise DraftProblems if it cannot be used at all."""
+    """Validate one brief answer; raise DraftProblems if it cannot be used at all."""
     if reply.finish_reason == "length":
         raise DraftProblems(
             [
@@ -414,7 +819,23 @@ def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidat
         )
     grounded = ground_draft(draft, locator)
     problems += missing_quote_problems(grounded.missing)
-    return _Candidate(draft, grounded, reply.mode, problems, [*repairs, *grounded.warnings])
+    return _Candidate(draft, grounded.points, reply.mode, problems, [*repairs, *grounded.warnings])
+
+
+def _messages(system: str, user: str) -> list[Message]:
+    """A system message from the named template, then the user message."""
+    return [
+        {"role": "system", "content": prompts.load(system).render()},
+        {"role": "user", "content": user},
+    ]
+
+
+def _shifted(point: ContestedPoint, offset: int) -> ContestedPoint:
+    """The point with its evidence offsets moved from the chunk to the whole article."""
+    evidence = [
+        Evidence(quote=e.quote, start=e.start + offset, end=e.end + offset) for e in point.evidence
+    ]
+    return point.model_copy(update={"evidence": evidence})
 
 
 class SummarizeOptions(TypedDict, total=False):
@@ -434,6 +855,8 @@ class SummarizeOptions(TypedDict, total=False):
     structured_output: str | None
     local: bool
     local_model: str | os.PathLike[str] | None
+    concurrency: int
+    allow_partial: bool
 
 
 def summarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
@@ -449,7 +872,13 @@ def summarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
     the library does not know), ``max_output_tokens``, ``temperature``,
     ``structured_output`` (force one mode instead of detecting it), ``local`` (run
     the bundled SmolLM2 model through llama.cpp's server: no key needed),
-    ``local_model`` (the same with any GGUF file).
+    ``local_model`` (the same with any GGUF file), ``concurrency`` (parts of a long
+    article briefed at once, default 8), ``allow_partial`` (a long article whose part
+    failed for good still gets a brief of the rest, with ``meta.coverage`` < 1 and a
+    warning per missing part; default: the article fails with that part's error).
+
+    An article longer than the context window is split into parts (see
+    ``summarize.chunking``), each part briefed concurrently, and the part briefs merged.
 
     Raises a ``summarize.errors.SummarizeError`` subclass on failure.
     """

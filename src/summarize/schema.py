@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 ContestedKind = Literal["disputed", "one_sided", "opinion", "inconsistent"]
 
@@ -85,6 +85,15 @@ class Meta(_Model):
     warnings: list[str] = Field(
         default_factory=list, description="Everything dropped or repaired, in order."
     )
+    chunks: int = Field(1, description="Parts the article was split into (1: it fitted).")
+    map_requests: int = Field(0, description="HTTP requests spent on the parts (map step).")
+    reduce_requests: int = Field(0, description="HTTP requests spent merging the parts.")
+    depth: int = Field(
+        0, description="Merge levels: 0 for one call, 1 for map then reduce, more if collapsed."
+    )
+    coverage: float = Field(
+        1.0, ge=0, le=1, description="Share of the parts that contributed to the result."
+    )
 
 
 class ArticleSummary(_Model):
@@ -109,9 +118,7 @@ class ArticleSummary(_Model):
 # --- what the model is asked to produce -------------------------------------------
 
 
-class DraftPoint(_Draft):
-    """One contested point as the model writes it."""
-
+class _DraftClaim(_Draft):
     claim: str = Field(
         max_length=400,
         description="Neutral, attributed statement of what is contested: who claims what, "
@@ -125,6 +132,11 @@ class DraftPoint(_Draft):
         max_length=5,
         description="Who denies or contradicts it, as named in the article; [] if nobody.",
     )
+
+
+class DraftPoint(_DraftClaim):
+    """One contested point as the model writes it."""
+
     quotes: list[str] = Field(
         max_length=3,
         description="1-3 short passages copied character for character from the article "
@@ -147,6 +159,37 @@ class DraftBrief(_Draft):
     key_points: list[str] = Field(max_length=8, description="3-7 short, attributed key facts.")
     contested_points: list[DraftPoint] = Field(
         max_length=8, description="Contested points; [] when the article contains none."
+    )
+
+
+class DraftMergedPoint(_DraftClaim):
+    """A contested point of the whole article, made from points found in its parts."""
+
+    sources: list[str] = Field(
+        max_length=64,
+        description="Ids of the part points (P1, P2, ...) that state this same claim; "
+        "every id at most once in the whole answer.",
+    )
+
+
+class DraftMerge(_Draft):
+    """One brief made from the briefs of an article's parts."""
+
+    language: str = Field(
+        max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
+    )
+    summary: str = Field(
+        max_length=3000,
+        description="Neutral summary of the whole article in 4-8 sentences, built only from "
+        "the part briefs. Attribute every claim; keep loaded words inside quotation marks.",
+    )
+    key_points: list[str] = Field(
+        max_length=10, description="3-8 short, attributed key facts of the whole article."
+    )
+    contested_points: list[DraftMergedPoint] = Field(
+        max_length=64,
+        description="The contested points, with the same claim from several parts merged "
+        "into one; [] when the parts list none.",
     )
 
 

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from summarize.grounding import QuoteLocator
-from summarize.schema import ContestedPoint, DraftBrief, Evidence
+from summarize.schema import (
+    ContestedPoint,
+    DraftBrief,
+    DraftMerge,
+    DraftMergedPoint,
+    DraftPoint,
+    Evidence,
+)
 
+_D = TypeVar("_D", DraftBrief, DraftMerge)
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _BCP47 = re.compile(
@@ -67,11 +76,16 @@ def extract_json(raw: str) -> Any:
 
 def parse_draft(raw: str) -> DraftBrief:
     """Validate ``raw`` against the draft schema; raise DraftProblems listing every error."""
+    return parse_as(raw, DraftBrief)
+
+
+def parse_as(raw: str, model: type[_D]) -> _D:
+    """Validate ``raw`` against ``model``; raise DraftProblems listing every error."""
     data = extract_json(raw)
     if not isinstance(data, dict):
         raise DraftProblems([f"the answer must be a JSON object, not {type(data).__name__}"])
     try:
-        draft = DraftBrief.model_validate(data)
+        draft = model.model_validate(data)
     except ValidationError as exc:
         problems = [
             f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
@@ -163,13 +177,12 @@ def ground_draft(draft: DraftBrief, locator: QuoteLocator) -> Grounded:
     return result
 
 
-def marker_problems(draft: DraftBrief) -> list[str]:
+def marker_problems(draft: DraftBrief | DraftMerge) -> list[str]:
     """Re-ask lines for article boundary markers copied into the brief."""
     texts = [("summary", draft.summary)]
     texts += [(f"key_points.{i}", p) for i, p in enumerate(draft.key_points)]
-    texts += [
-        (f"contested_points.{i}.claim", p.claim) for i, p in enumerate(draft.contested_points)
-    ]
+    points: Sequence[DraftPoint | DraftMergedPoint] = draft.contested_points
+    texts += [(f"contested_points.{i}.claim", p.claim) for i, p in enumerate(points)]
     return [
         f"{where}: contains the article marker {m.group(0).strip()!r}; markers are not content"
         for where, text in texts
@@ -177,7 +190,7 @@ def marker_problems(draft: DraftBrief) -> list[str]:
     ]
 
 
-def scrub_markers(draft: DraftBrief) -> tuple[DraftBrief, list[str]]:
+def scrub_markers(draft: _D) -> tuple[_D, list[str]]:
     """Remove key points and contested points that contain article markers, and markers
     from the summary; return the cleaned draft and a warning per repair."""
     warnings = []

@@ -1,0 +1,117 @@
+"""A scripted stand-in for a chat model, for hand-built tests and benchmarks.
+
+Not a recording: it answers from the prompt itself, by rule. For a brief (or a part
+of a long article) it quotes the first sentences of the text between the BEGIN and
+END markers verbatim, so its quotes are real; for a merge request it merges the
+listed points that share a claim. Usage is counted with tiktoken on the messages,
+the way a server bills them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from summarize.tokens import get_encoding
+
+_BLOCK = re.compile(r"BEGIN (ARTICLE-[0-9a-f]{16})\n(.*)\nEND \1", re.DOTALL)
+_SENTENCE = re.compile(r"[^.!?。\n]{40,300}[.!?。]")
+_POINT = re.compile(r"^- (P\d+) \((\w+)\): (.*?)(?: Asserted by: (.*?)\.)?(?: Disputed by: .*)?$")
+_WORD = re.compile(r"\b[A-Z][a-z]{4,}\b")
+
+
+def block_of(body: dict[str, Any]) -> str:
+    """The text between the BEGIN and END markers of the last user message."""
+    user = next(m for m in body["messages"] if m["role"] == "user")["content"]
+    match = _BLOCK.search(user)
+    assert match, "no BEGIN/END block in the prompt"
+    return match.group(2)
+
+
+def is_merge(body: dict[str, Any]) -> bool:
+    return str(body["messages"][0]["content"]).startswith("You merge")
+
+
+def brief_answer(block: str) -> dict[str, Any]:
+    """A brief quoting the block's first two sentences; the claim names a keyword."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(block)][:2]
+    points = []
+    for sentence in sentences:
+        word = (_WORD.findall(sentence) or ["the text"])[0]
+        points.append(
+            {
+                "claim": f"A statement about {word} is one-sided.",
+                "kind": "one_sided",
+                "asserted_by": ["the outlet"],
+                "disputed_by": [],
+                "quotes": [sentence],
+            }
+        )
+    return {
+        "language": "en",
+        "summary": "The outlet reports: " + (sentences[0] if sentences else block[:200]),
+        "key_points": [s[:100] for s in sentences],
+        "contested_points": points,
+    }
+
+
+def merge_answer(block: str) -> dict[str, Any]:
+    """Merge points with the same claim; one summary line per part."""
+    by_claim: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for line in block.splitlines():
+        match = _POINT.match(line)
+        if match:
+            by_claim.setdefault(match.group(3), []).append(match.group(1))
+            kinds[match.group(3)] = match.group(2)
+    summaries = [
+        line[len("Summary: ") :] for line in block.splitlines() if line.startswith("Summary: ")
+    ]
+    return {
+        "language": "en",
+        "summary": " ".join(s[:60] for s in summaries)[:400],
+        "key_points": [s[:80] for s in summaries[:5]],
+        "contested_points": [
+            {
+                "claim": claim,
+                "kind": kinds[claim],
+                "asserted_by": ["the outlet"],
+                "disputed_by": [],
+                "sources": ids,
+            }
+            for claim, ids in by_claim.items()
+        ],
+    }
+
+
+def usage_of(body: dict[str, Any], content: str) -> tuple[int, int]:
+    enc = get_encoding("o200k_base")
+    prompt = sum(len(enc.encode_ordinary(m["content"])) + 8 for m in body["messages"])
+    return prompt, len(enc.encode_ordinary(content))
+
+
+def completion(body: dict[str, Any]) -> dict[str, Any]:
+    """The chat.completion body this fake model answers ``body`` with."""
+    block = block_of(body)
+    answer = merge_answer(block) if is_merge(body) else brief_answer(block)
+    content = json.dumps(answer, ensure_ascii=False)
+    prompt_tokens, completion_tokens = usage_of(body, content)
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }

@@ -1,0 +1,246 @@
+"""Long articles: map-reduce through a scripted fake model (hand-built, see fakemodel.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Any
+
+import httpx2
+import pytest
+
+import summarize.errors as E
+from summarize import Summarizer, asummarize, summarize
+from summarize import pipeline as pipeline_module
+from tests import fakemodel
+from tests.conftest import ARTICLES, error, mock_client
+
+# Real text: every sample article, one after another (about 15k tokens).
+LONG = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt")))
+WINDOW = 4096  # forces several parts
+
+
+class FakeModel:
+    """Answers with fakemodel; records requests; can delay, fail or track concurrency."""
+
+    def __init__(self, *, delay: float = 0.0, fail_part: int | None = None) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.delay = delay
+        self.fail_part = fail_part
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        with self._lock:
+            self.bodies.append(body)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            time.sleep(self.delay)
+            user = body["messages"][1]["content"]
+            if self.fail_part is not None and f"part {self.fail_part} of" in user:
+                return httpx2.Response(200, json=_with_content(body, "not json at all"))
+            return httpx2.Response(200, json=fakemodel.completion(body))
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def handle_async(self, request: httpx2.Request) -> httpx2.Response:
+        """The same, for an async client: waits without blocking the event loop."""
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await asyncio.sleep(self.delay)
+        self.in_flight -= 1
+        return httpx2.Response(200, json=fakemodel.completion(body))
+
+    def parts(self) -> list[dict[str, Any]]:
+        return [b for b in self.bodies if not fakemodel.is_merge(b)]
+
+    def merges(self) -> list[dict[str, Any]]:
+        return [b for b in self.bodies if fakemodel.is_merge(b)]
+
+
+def _with_content(body: dict[str, Any], content: str) -> dict[str, Any]:
+    answer = fakemodel.completion(body)
+    answer["choices"][0]["message"]["content"] = content
+    return answer
+
+
+def run(fake: FakeModel, text: str = LONG, **options: Any):  # type: ignore[no-untyped-def]
+    options.setdefault("context_window", WINDOW)
+    return summarize(text, client=mock_client(fake), model="m", **options)
+
+
+def test_a_long_article_is_briefed_in_parts_and_merged():
+    fake = FakeModel()
+    brief = run(fake)
+    meta = brief.meta
+    assert meta.chunks > 2
+    assert len(fake.parts()) == meta.chunks == meta.map_requests
+    assert len(fake.merges()) == meta.reduce_requests == 1
+    assert (meta.depth, meta.coverage) == (1, 1.0)
+    assert meta.usage.requests == meta.map_requests + meta.reduce_requests
+    # Every part's text went to the model exactly once, and all of it.
+    sent = "".join(fakemodel.block_of(b) for b in fake.parts())
+    assert len(sent) >= 0.99 * len(LONG)
+    # Evidence offsets point into the whole article, including late parts.
+    evidence = [e for p in brief.contested_points for e in p.evidence]
+    assert evidence
+    assert brief.ungrounded(LONG) == []
+    assert max(e.start for e in evidence) > len(LONG) // 2
+    assert "map.user" in meta.prompt_version
+    assert "reduce.user" in meta.prompt_version
+
+
+def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_evidence():
+    fake = FakeModel()
+    brief = run(fake)
+    map_quotes = [
+        q
+        for body in fake.parts()
+        for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
+        for q in p["quotes"]
+    ]
+    claims = [p.claim for p in brief.contested_points]
+    assert len(claims) == len(set(claims))  # one point per claim
+    assert len(claims) < len(map_quotes)  # some claims occurred in several parts
+    merged = [p for p in brief.contested_points if len(p.evidence) > 1]
+    assert merged
+    assert sorted(e.quote for p in brief.contested_points for e in p.evidence) == sorted(map_quotes)
+
+
+def test_parts_run_concurrently_up_to_the_limit_sync_and_async():
+    fake = FakeModel(delay=0.2)
+    brief = run(fake, concurrency=3)
+    assert brief.meta.chunks > 3
+    assert fake.max_in_flight == 3
+
+    fake = FakeModel(delay=0.2)
+    client = mock_client(fake.handle_async, asynchronous=True)  # type: ignore[arg-type]
+    brief = asyncio.run(
+        asummarize(LONG, client=client, model="m", context_window=WINDOW, concurrency=2)
+    )
+    assert fake.max_in_flight == 2
+    assert brief.meta.coverage == 1.0
+
+
+def test_map_reduce_works_from_inside_a_running_event_loop():
+    fake = FakeModel(delay=0.05)
+
+    async def notebook_cell():  # type: ignore[no-untyped-def]
+        return run(fake)  # sync call while a loop runs, as in Jupyter
+
+    brief = asyncio.run(notebook_cell())
+    assert brief.meta.chunks > 1
+    assert fake.max_in_flight > 1
+
+
+def test_a_failed_part_fails_the_article_with_its_typed_error():
+    fake = FakeModel(fail_part=2)
+    with pytest.raises(E.ValidationFailedError, match="part 2 of") as caught:
+        run(fake)
+    assert caught.value.usage is not None
+    assert caught.value.usage.requests >= 3  # the part's own attempts were counted
+
+
+def test_allow_partial_returns_the_rest_and_says_what_is_missing():
+    fake = FakeModel(fail_part=2)
+    brief = run(fake, allow_partial=True)
+    assert brief.meta.coverage == pytest.approx((brief.meta.chunks - 1) / brief.meta.chunks)
+    missing = [w for w in brief.meta.warnings if "is not covered" in w]
+    assert len(missing) == 1
+    assert missing[0].startswith(f"part 2 of {brief.meta.chunks} (characters ")
+    assert brief.ungrounded(LONG) == []
+
+
+def test_when_the_mode_is_unknown_only_the_first_part_probes_it():
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if body.get("response_format", {}).get("type") == "json_schema":
+            return error(500, "response_format json_schema is not supported")
+        return httpx2.Response(200, json=fakemodel.completion(body))
+
+    seen: list[str] = []
+
+    def recording(request: httpx2.Request) -> httpx2.Response:
+        seen.append(json.loads(request.content).get("response_format", {}).get("type", ""))
+        return handler(request)
+
+    brief = run(recording)  # type: ignore[arg-type]
+    assert brief.meta.chunks > 2
+    assert seen.count("json_schema") == 1  # the probe of part 1 only
+    assert brief.meta.structured_output == "json_object+schema"
+
+
+def test_merge_answer_with_unknown_ids_is_reasked_and_left_out_points_are_kept():
+    calls = {"merge": 0}
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        answer = fakemodel.completion(body)
+        if fakemodel.is_merge(body):
+            calls["merge"] += 1
+            content = json.loads(answer["choices"][0]["message"]["content"])
+            if calls["merge"] == 1:
+                content["contested_points"][0]["sources"] = ["P999"]
+            else:
+                content["contested_points"] = content["contested_points"][1:]
+            answer["choices"][0]["message"]["content"] = json.dumps(content)
+        return httpx2.Response(200, json=answer)
+
+    fake_points = FakeModel()
+    baseline = run(fake_points)
+    brief = run(handler)  # type: ignore[arg-type]
+    assert calls["merge"] == 2
+    assert any("P999" in w and "re-asked" in w for w in brief.meta.warnings)
+    assert any("left out contested point" in w for w in brief.meta.warnings)
+    evidence = sorted(e.quote for p in brief.contested_points for e in p.evidence)
+    expected = sorted(e.quote for p in baseline.contested_points for e in p.evidence)
+    assert len(evidence) == len(expected), (brief.meta.warnings, baseline.meta.warnings)
+    assert evidence == expected
+
+
+def test_part_briefs_that_do_not_fit_are_collapsed_in_levels(monkeypatch: pytest.MonkeyPatch):
+    fake = FakeModel()
+    # A small window: many parts, and their briefs exceed one merge request.
+    brief = run(fake, context_window=2400)
+    assert brief.meta.chunks > 10
+    assert brief.meta.depth >= 2
+    assert len(fake.merges()) == brief.meta.reduce_requests > 1
+    assert brief.ungrounded(LONG) == []
+    assert brief.contested_points
+
+    assert any("unmerged" in w for w in brief.meta.warnings)
+    # Points never shrink away: with no level left, as many as fit are merged and the
+    # others are kept as found, with a warning.
+    map_quotes = sorted(
+        q
+        for body in fake.parts()
+        for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
+        for q in p["quotes"]
+    )
+    assert sorted(e.quote for p in brief.contested_points for e in p.evidence) == map_quotes
+
+    # Without levels, twenty part summaries do not fit one merge request: a typed error.
+    monkeypatch.setattr(pipeline_module, "MAX_DEPTH", 1)
+    with pytest.raises(E.ContextLengthError, match="merge level"):
+        run(FakeModel(), context_window=2400)
+
+
+def test_map_prompt_tokens_stay_close_to_the_article_size():
+    fake = FakeModel()
+    brief = run(fake, context_window=16_384)
+    article_tokens = fakemodel.usage_of({"messages": [{"content": LONG}]}, "")[0]
+    assert brief.meta.chunks >= 1
+    assert brief.meta.usage.prompt_tokens <= 1.4 * article_tokens
+
+
+def test_summarizer_rejects_bad_concurrency():
+    with pytest.raises(E.ConfigurationError, match="concurrency"):
+        Summarizer(concurrency=0)
