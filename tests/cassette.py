@@ -74,8 +74,28 @@ class Cassette:
             json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
 
+    def source(self) -> str | Path:
+        """What the scenario passes to summarize(): the text, or the page's path."""
+        path = FIXTURES / self.scenario["article"]
+        if path.suffix == ".html":
+            return path
+        return path.read_text(encoding="utf-8")
+
+    def sources(self) -> list[tuple[str, str]]:
+        """A comparison scenario's (source name, text) pairs."""
+        return [
+            (name, (FIXTURES / path).read_text(encoding="utf-8"))
+            for name, path in self.scenario["compare"]
+        ]
+
     def article_text(self) -> str:
-        return (FIXTURES / self.scenario["article"]).read_text(encoding="utf-8")
+        """The text the evidence offsets refer to (extracted, for a page)."""
+        source = self.source()
+        if isinstance(source, Path):
+            from summarize.articles import read_article
+
+            return read_article(source).text
+        return source
 
 
 class ReplayTransport(httpx2.MockTransport):
@@ -96,6 +116,10 @@ class ReplayTransport(httpx2.MockTransport):
     @property
     def used(self) -> int:
         return len(self.done)
+
+    def handler(self, request: httpx2.Request) -> httpx2.Response:
+        """The replay as a plain request handler (for mock transports built elsewhere)."""
+        return self._handle(request)
 
     def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = normalize_body(request.content)

@@ -150,9 +150,31 @@ def patch_build_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Ha
 
     def install(handler: Handler) -> None:
         def build(*, api_key: str, base_url: str | None, asynchronous: bool) -> Any:
-            return mock_client(handler, asynchronous=asynchronous, key=api_key)
+            # as the real build_client: the SDK's own retries off
+            client = mock_client(handler, asynchronous=asynchronous, key=api_key)
+            return client.with_options(max_retries=0)
 
         monkeypatch.setattr(client_module, "build_client", build)
         monkeypatch.setattr("summarize.pipeline.build_client", build)
 
     return install
+
+
+@pytest.fixture(scope="session")
+def article_site() -> Iterator[str]:
+    """fixtures/articles/ served over HTTP on a free loopback port."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(ARTICLES))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

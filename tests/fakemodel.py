@@ -85,6 +85,52 @@ def merge_answer(block: str) -> dict[str, Any]:
     }
 
 
+def is_compare(body: dict[str, Any]) -> bool:
+    return str(body["messages"][0]["content"]).startswith("You compare")
+
+
+def compare_answer(block: str) -> dict[str, Any]:
+    """Quotes the first sentences of each report: one conflict, one agreement, ..."""
+    reports: dict[str, list[str]] = {}
+    name = ""
+    for line in block.splitlines():
+        if line.startswith("SOURCE: "):
+            name = line[len("SOURCE: ") :]
+            reports[name] = []
+        elif name:
+            reports[name] += [m.group(0).strip() for m in _SENTENCE.finditer(line)]
+    names = list(reports)
+    first, second = names[0], names[1]
+
+    def nth(source: str, n: int) -> str:
+        sentences = reports[source]
+        return sentences[min(n, len(sentences) - 1)]
+
+    return {
+        "summary": f"{first} and {second} report the same story with differences.",
+        "agreements": [
+            {
+                "fact": "Both report the event.",
+                "quotes": [{"source": n, "quote": nth(n, 1)} for n in names],
+            }
+        ],
+        "conflicts": [
+            {
+                "topic": "How the story opens.",
+                "versions": [
+                    {"source": n, "claim": f"{n} opens differently.", "quotes": [nth(n, 0)]}
+                    for n in names
+                ],
+            }
+        ],
+        "unique_claims": [{"source": first, "claim": "Only here.", "quotes": [nth(first, 2)]}],
+        "framing": [
+            {"source": n, "voices": ["the outlet"], "loaded_terms": [], "commentary": [nth(n, 3)]}
+            for n in names
+        ],
+    }
+
+
 def usage_of(body: dict[str, Any], content: str) -> tuple[int, int]:
     enc = get_encoding("o200k_base")
     prompt = sum(len(enc.encode_ordinary(m["content"])) + 8 for m in body["messages"])
@@ -94,7 +140,12 @@ def usage_of(body: dict[str, Any], content: str) -> tuple[int, int]:
 def completion(body: dict[str, Any]) -> dict[str, Any]:
     """The chat.completion body this fake model answers ``body`` with."""
     block = block_of(body)
-    answer = merge_answer(block) if is_merge(body) else brief_answer(block)
+    if is_compare(body):
+        answer = compare_answer(block)
+    elif is_merge(body):
+        answer = merge_answer(block)
+    else:
+        answer = brief_answer(block)
     content = json.dumps(answer, ensure_ascii=False)
     prompt_tokens, completion_tokens = usage_of(body, content)
     return {

@@ -32,6 +32,28 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
     "xi-putin-fine-line": ("articles/xi-putin-fine-line.txt", {}),
     "emirates-boeing": ("articles/374ac9a59a85.txt", {}),
     "russian-model-in-english": ("articles/c82b3d1d540b.txt", {"language": "en"}),
+    # A 3,072-token window (the server has 8,192) forces the long-article path: parts
+    # briefed concurrently, then merged.
+    "trade-war-in-parts": (
+        "articles/702d1da63b8e.txt",
+        {"context_window": 3072, "max_output_tokens": 1024, "allow_partial": True},
+    ),
+    # A saved web page: the text the model sees is extracted from the HTML.
+    "emirates-boeing-page": ("articles/374ac9a59a85.html", {}),
+}
+# name -> ([(source name, article under fixtures/)], compare() options)
+COMPARISONS: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
+    "compare-xi-putin": (
+        [("NTV", "articles/xi-putin-ntv.txt"), ("Fine Line", "articles/xi-putin-fine-line.txt")],
+        {},
+    ),
+    "compare-wired-halves": (
+        [
+            ("first half", "compare/wired-banking-first-half.txt"),
+            ("second half", "compare/wired-banking-second-half.txt"),
+        ],
+        {},
+    ),
 }
 CONTEXT_WINDOW = 8192
 
@@ -56,12 +78,17 @@ def record(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> 
     from summarize.client import forget_modes
     from summarize.errors import SummarizeError
 
-    article, options = SCENARIOS[name]
+    if name in COMPARISONS:
+        articles, options = COMPARISONS[name]
+        scenario: dict[str, Any] = {"compare": articles}
+    else:
+        article, options = SCENARIOS[name]
+        scenario = {"article": article}
     options = {"context_window": CONTEXT_WINDOW, **options}
     cassette = Cassette(
         CASSETTES / f"{name}.json",
         recorded=dict(provenance),
-        scenario={"article": article, "model": model, "options": options},
+        scenario={**scenario, "model": model, "options": options},
     )
     forget_modes()
     transport = RecordingTransport(cassette)
@@ -71,16 +98,29 @@ def record(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> 
         max_retries=0,
         http_client=httpx2.Client(transport=transport),
     )
-    text = (ROOT / "fixtures" / article).read_text(encoding="utf-8")
     started = time.monotonic()
     try:
-        brief = summarize(text, client=client, model=model, **options)
-        outcome: dict[str, Any] = {
-            "result": "ArticleSummary",
-            "contested_points": len(brief.contested_points),
-            "warnings": len(brief.meta.warnings),
-            "attempts": brief.meta.usage.attempts,
-        }
+        outcome: dict[str, Any]
+        if "compare" in scenario:
+            from summarize import compare
+
+            comparison = compare(cassette.sources(), client=client, model=model, **options)
+            outcome = {
+                "result": "Comparison",
+                "agreements": len(comparison.agreements),
+                "conflicts": len(comparison.conflicts),
+                "unique_claims": len(comparison.unique_claims),
+                "warnings": len(comparison.meta.warnings),
+                "attempts": comparison.meta.usage.attempts,
+            }
+        else:
+            brief = summarize(cassette.source(), client=client, model=model, **options)
+            outcome = {
+                "result": "ArticleSummary",
+                "contested_points": len(brief.contested_points),
+                "warnings": len(brief.meta.warnings),
+                "attempts": brief.meta.usage.attempts,
+            }
     except SummarizeError as exc:
         outcome = {"result": type(exc).__name__, "message": str(exc)}
     finally:
@@ -103,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         help="what the server runs, for the cassette's provenance",
     )
     parser.add_argument("--server", default="llama-cpp-python (python -m llama_cpp.server)")
-    parser.add_argument("scenarios", nargs="*", help=f"default: all of {sorted(SCENARIOS)}")
+    parser.add_argument(
+        "scenarios", nargs="*", help=f"default: all of {sorted([*SCENARIOS, *COMPARISONS])}"
+    )
     args = parser.parse_args(argv)
 
     server = None
@@ -132,7 +174,7 @@ def _record_all(args: argparse.Namespace, argv: list[str] | None) -> int:
         "command": "python tests/record.py " + shlex.join(argv or sys.argv[1:]),
         "source": "recorded from a real server; responses are unedited",
     }
-    for name in args.scenarios or SCENARIOS:
+    for name in args.scenarios or [*SCENARIOS, *COMPARISONS]:
         cassette = record(name, args.base_url, model, provenance)
         print(f"{name}: {len(cassette.interactions)} exchange(s), {cassette.recorded['outcome']}")
     return 0

@@ -84,9 +84,10 @@ def test_bad_input_exits_2_with_the_fix(tmp_path, capsys, content, message):
     assert message in capsys.readouterr().err
 
 
-def test_directory_is_rejected(tmp_path, capsys):
-    assert main([str(tmp_path)]) == 2
-    assert "is a directory" in capsys.readouterr().err
+def test_directory_without_articles_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "notes.bin").write_bytes(b"\x00")
+    assert main([str(tmp_path)]) == 2  # a directory is a batch; this one has no articles
+    assert "no articles found" in capsys.readouterr().err
 
 
 def test_api_failure_exits_1(ntv_path, patch_build_client, capsys):

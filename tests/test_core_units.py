@@ -36,10 +36,10 @@ def test_import_is_light():
 
 def test_prompts_load_with_versions_and_hash():
     template = prompts.load("brief.system")
-    assert template.version == "1"
+    assert template.version == "2"
     assert len(template.sha) == 8
     tag = prompts.version_of("brief.system", "brief.user")
-    assert tag.startswith("brief.system@1+")
+    assert tag.startswith("brief.system@2+")
     assert ",brief.user@1+" in tag
     assert "untrusted data" in template.body
 

@@ -418,3 +418,16 @@ def test_malformed_200_is_retried_then_a_typed_server_error(bad, says):
     brief, recorder = run([bad, ok(good_answer())])
     assert len(recorder.requests) == 2
     assert brief.summary
+
+
+def test_links_not_in_the_article_are_removed_with_a_warning():
+    """Hand-built answer: a model adds a link the article does not contain."""
+    answer = json.loads(good_answer())
+    answer["summary"] += " More at https://evil.example/phish."
+    answer["key_points"].append("See www.evil.example for details")
+    recorder = Recorder([ok(json.dumps(answer))])
+    brief = summarize(NTV, client=mock_client(recorder), model="m")
+    assert "evil.example" not in brief.summary
+    assert "evil.example" not in " ".join(brief.key_points)
+    assert brief.summary.startswith("Xi said")  # the rest of the text stays
+    assert sum("removed a link" in w for w in brief.meta.warnings) == 2

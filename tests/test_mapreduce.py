@@ -14,6 +14,7 @@ import pytest
 import summarize.errors as E
 from summarize import Summarizer, asummarize, summarize
 from summarize import pipeline as pipeline_module
+from summarize.inputs import strip_datamarks
 from tests import fakemodel
 from tests.conftest import ARTICLES, error, mock_client
 
@@ -105,14 +106,16 @@ def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_e
         q
         for body in fake.parts()
         for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
-        for q in p["quotes"]
+        for q in (strip_datamarks(q).strip() for q in p["quotes"])
     ]
     claims = [p.claim for p in brief.contested_points]
     assert len(claims) == len(set(claims))  # one point per claim
     assert len(claims) < len(map_quotes)  # some claims occurred in several parts
     merged = [p for p in brief.contested_points if len(p.evidence) > 1]
     assert merged
-    assert sorted(e.quote for p in brief.contested_points for e in p.evidence) == sorted(map_quotes)
+    assert sorted(e.quote.strip() for p in brief.contested_points for e in p.evidence) == sorted(
+        map_quotes
+    )
 
 
 def test_parts_run_concurrently_up_to_the_limit_sync_and_async():
@@ -200,7 +203,7 @@ def test_merge_answer_with_unknown_ids_is_reasked_and_left_out_points_are_kept()
     assert calls["merge"] == 2
     assert any("P999" in w and "re-asked" in w for w in brief.meta.warnings)
     assert any("left out contested point" in w for w in brief.meta.warnings)
-    evidence = sorted(e.quote for p in brief.contested_points for e in p.evidence)
+    evidence = sorted(e.quote.strip() for p in brief.contested_points for e in p.evidence)
     expected = sorted(e.quote for p in baseline.contested_points for e in p.evidence)
     assert len(evidence) == len(expected), (brief.meta.warnings, baseline.meta.warnings)
     assert evidence == expected
@@ -223,9 +226,9 @@ def test_part_briefs_that_do_not_fit_are_collapsed_in_levels(monkeypatch: pytest
         q
         for body in fake.parts()
         for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
-        for q in p["quotes"]
+        for q in (strip_datamarks(q).strip() for q in p["quotes"])
     )
-    assert sorted(e.quote for p in brief.contested_points for e in p.evidence) == map_quotes
+    assert sorted(e.quote.strip() for p in brief.contested_points for e in p.evidence) == map_quotes
 
     # Without levels, twenty part summaries do not fit one merge request: a typed error.
     monkeypatch.setattr(pipeline_module, "MAX_DEPTH", 1)

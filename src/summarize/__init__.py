@@ -13,33 +13,59 @@ import typing as _typing
 __version__ = "0.1.0"
 
 __all__ = [
+    "Article",
     "ArticleSummary",
+    "BatchResult",
+    "Comparison",
     "ContestedPoint",
     "Evidence",
     "Meta",
     "SummarizeError",
     "Summarizer",
     "Usage",
+    "acompare",
     "asummarize",
+    "asummarize_many",
+    "compare",
+    "read_article",
     "summarize",
+    "summarize_many",
 ]
 
 _WHERE = {
+    "Article": "summarize.articles",
     "ArticleSummary": "summarize.schema",
+    "BatchResult": "summarize.batch",
+    "Comparison": "summarize.schema",
     "ContestedPoint": "summarize.schema",
     "Evidence": "summarize.schema",
     "Meta": "summarize.schema",
     "SummarizeError": "summarize.errors",
     "Summarizer": "summarize.pipeline",
     "Usage": "summarize.schema",
+    "acompare": "summarize.comparing",
     "asummarize": "summarize.pipeline",
+    "asummarize_many": "summarize.batch",
+    "compare": "summarize.comparing",
+    "read_article": "summarize.articles",
     "summarize": "summarize.pipeline",
+    "summarize_many": "summarize.batch",
 }
 
 if _typing.TYPE_CHECKING:
+    from summarize.articles import Article, read_article
+    from summarize.batch import BatchResult, asummarize_many, summarize_many
+    from summarize.comparing import acompare, compare
     from summarize.errors import SummarizeError
     from summarize.pipeline import Summarizer, asummarize, summarize
-    from summarize.schema import ArticleSummary, ContestedPoint, Evidence, Meta, Usage
+    from summarize.schema import (
+        ArticleSummary,
+        Comparison,
+        ContestedPoint,
+        Evidence,
+        Meta,
+        Usage,
+    )
 
 
 def __getattr__(name: str) -> object:

@@ -12,12 +12,13 @@ import shutil
 import sys
 import textwrap
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from summarize import __version__
 
 if TYPE_CHECKING:
-    from summarize.schema import ArticleSummary
+    from summarize.articles import Article
+    from summarize.schema import ArticleSummary, Comparison, SourceQuote
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -29,10 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
         "quoted contested points.",
         epilog="Endpoint: OPENAI_API_KEY for OpenAI, or --base-url / OPENAI_BASE_URL for "
         "any OpenAI-compatible server, or --local for the bundled model (no key). "
-        "SUMMARIZE_MODEL sets the default model. 'summarize serve-local' keeps a local "
-        "server running for repeated use.",
+        "SUMMARIZE_MODEL sets the default model. 'summarize compare A B' compares reports "
+        "of one story; 'summarize serve-local' keeps a local server running for repeated use.",
     )
-    parser.add_argument("path", help="UTF-8 text file with the article, or - for stdin")
+    parser.add_argument(
+        "source",
+        nargs="+",
+        help="the article: a UTF-8 text file, a saved web page (.html, .htm), an http(s) URL, "
+        "or - for stdin (text or HTML). Several files, a directory, a glob or a .jsonl file "
+        '(one {"id": ..., "text"|"path"|"url": ...} per line) run a batch that '
+        "writes JSON Lines",
+    )
     parser.add_argument(
         "--format",
         choices=["text", "json"],
@@ -60,6 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-retries", type=int, default=3, help="retries of transient API failures (default 3)"
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="parts of a long article briefed at once (default 8)",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="for a long article, brief what succeeded even if a part failed for good",
+    )
+    batch = parser.add_argument_group("batches (several articles)")
+    batch.add_argument(
+        "--output", "-o", help="JSON Lines file to append to; re-running skips ids already in it"
+    )
+    batch.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    batch.add_argument(
+        "--max-cost", type=float, help="USD: start no new article once this much is spent"
+    )
+    batch.add_argument("--rpm", type=int, help="at most this many article starts per minute")
     parser.add_argument("--version", action="version", version=f"summarize {__version__}")
     return parser
 
@@ -76,7 +104,10 @@ def render_text(brief: ArticleSummary) -> str:
             subsequent_indent=indent,
         )
 
-    out = ["Summary", wrap(brief.summary), ""]
+    out = []
+    if brief.meta.title or brief.meta.url:
+        out += [line for line in (brief.meta.title, brief.meta.url) if line] + [""]
+    out += ["Summary", wrap(brief.summary), ""]
     if brief.key_points:
         out.append("Key points")
         out += [wrap(point, "    ", "  - ") for point in brief.key_points]
@@ -99,10 +130,13 @@ def render_text(brief: ArticleSummary) -> str:
         out.append(f"Notes ({len(meta.warnings)})")
         out += [wrap(w, "    ", "  - ") for w in meta.warnings]
         out.append("")
+    parts = ""
+    if meta.chunks > 1:
+        parts = f" · {meta.chunks} parts, {meta.depth} merge level(s), coverage {meta.coverage:.0%}"
     out.append(
         f"[{meta.model} · language {brief.language} · {meta.usage.prompt_tokens}+"
         f"{meta.usage.completion_tokens} tokens · {meta.usage.requests} request(s), "
-        f"{meta.usage.attempts} answer(s) · {meta.structured_output}]"
+        f"{meta.usage.attempts} answer(s) · {meta.structured_output}{parts}]"
     )
     return "\n".join(out)
 
@@ -146,34 +180,153 @@ def serve_local(argv: list[str]) -> int:
     return _fail("the local server exited", EXIT_FAILURE)
 
 
+def render_comparison(comparison: Comparison) -> str:
+    """A comparison as readable text."""
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+
+    def wrap(text: str, first: str = "  ", rest: str = "    ") -> str:
+        return textwrap.fill(text, width=width, initial_indent=first, subsequent_indent=rest)
+
+    def quotes(items: list[SourceQuote], indent: str = "    ") -> list[str]:
+        return [
+            wrap(f"\u201c{q.quote}\u201d ({q.source} [{q.start}:{q.end}])", indent + "> ", indent)
+            for q in items
+        ]
+
+    out = [
+        "Sources: " + ", ".join(comparison.sources),
+        "",
+        "Summary",
+        wrap(comparison.summary, "  ", "  "),
+    ]
+    out += ["", "Conflicts" if comparison.conflicts else "Conflicts: none found"]
+    for n, conflict in enumerate(comparison.conflicts, start=1):
+        out.append(wrap(f"{n}. {conflict.topic}"))
+        for version in conflict.versions:
+            out.append(wrap(f"{version.source}: {version.claim}", "     ", "       "))
+            out += quotes(version.evidence, "       ")
+    out += ["", "Agreements" if comparison.agreements else "Agreements: none found"]
+    for agreement in comparison.agreements:
+        out.append(wrap(f"- {agreement.fact} ({', '.join(agreement.sources)})"))
+        out += quotes(agreement.evidence)
+    if comparison.unique_claims:
+        out += ["", "Claims only one source makes"]
+        for claim in comparison.unique_claims:
+            out.append(wrap(f"- {claim.source}: {claim.claim}"))
+            out += quotes(claim.evidence)
+    if comparison.framing:
+        out += ["", "Framing"]
+        for framing in comparison.framing:
+            voices = ", ".join(framing.voices) or "none named"
+            out.append(wrap(f"- {framing.source}: quotes {voices}"))
+            out += quotes([*framing.loaded_terms, *framing.commentary])
+    if comparison.meta.warnings:
+        out += ["", f"Notes ({len(comparison.meta.warnings)})"]
+        out += [wrap(w, "  - ", "    ") for w in comparison.meta.warnings]
+    usage = comparison.meta.usage
+    out += ["", f"[{comparison.meta.model} · {usage.prompt_tokens}+{usage.completion_tokens} "
+            f"tokens · {usage.requests} request(s)]"]  # fmt: skip
+    return "\n".join(out)
+
+
+def _read_source(source: str, timeout: float) -> Article:
+    from pathlib import Path
+
+    from summarize.articles import read_article
+    from summarize.inputs import decode_text
+
+    if source == "-":
+        return read_article(decode_text(sys.stdin.buffer.read(), name="stdin"))
+    if source.lower().startswith(("http://", "https://")):
+        return read_article(source, timeout=min(timeout, 60.0))
+    return read_article(Path(source))
+
+
+def compare_command(argv: list[str]) -> int:
+    """``summarize compare A B [C ...]``: agreements, conflicts and framing across sources."""
+    parser = build_parser()
+    parser.prog = "summarize compare"
+    parser.description = (
+        "Compare two or more reports of one story: a neutral joint account, agreements, "
+        "conflicts with each source's quotes, claims only one source makes, and framing."
+    )
+    for action in parser._actions:
+        if action.dest == "source":
+            action.help = "two or more articles: files, saved pages or URLs (- for stdin once)"
+    args = parser.parse_args(argv)
+    if len(args.source) < 2:
+        return _fail("compare needs two or more articles", EXIT_USAGE)
+
+    from summarize.errors import ConfigurationError, InputError, SummarizeError
+
+    try:
+        articles = [(name, _read_source(name, args.timeout)) for name in args.source]
+        from summarize.comparing import compare
+
+        comparison = compare(
+            [(name, article.text) for name, article in articles], **summarizer_options(args)
+        )
+    except (InputError, ConfigurationError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except SummarizeError as exc:
+        return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    if args.format == "json":
+        print(comparison.model_dump_json(indent=2))
+    else:
+        print(render_comparison(comparison))
+    return EXIT_OK
+
+
+def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Summarizer options the command line sets."""
+    return {
+        "model": args.model,
+        "base_url": args.base_url,
+        "language": args.language,
+        "context_window": args.context_window,
+        "timeout": args.timeout,
+        "max_retries": args.max_retries,
+        "local": args.local,
+        "local_model": args.local_model,
+        "concurrency": args.concurrency,
+        "allow_partial": args.allow_partial,
+    }
+
+
+def _is_batch(sources: list[str], output: str | None) -> bool:
+    """More than one article, a directory, a glob, a .jsonl file, or --output."""
+    import os
+
+    if len(sources) > 1 or output:
+        return True
+    only = sources[0]
+    return only.endswith(".jsonl") or os.path.isdir(only) or any(c in only for c in "*?[")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-local"]:
         return serve_local(argv[1:])
+    if argv[:1] == ["compare"]:
+        return compare_command(argv[1:])
     args = build_parser().parse_args(argv)
+    if _is_batch(args.source, args.output):
+        from summarize.batchcli import run_batch
+
+        return run_batch(args)
+    args.source = args.source[0]
 
     from summarize.errors import ConfigurationError, InputError, SummarizeError
-    from summarize.inputs import decode_text, read_text_file
 
     try:
-        if args.path == "-":
-            text = decode_text(sys.stdin.buffer.read(), name="stdin")
-        else:
-            text = read_text_file(args.path)
+        article = _read_source(args.source, args.timeout)
 
         from summarize.pipeline import Summarizer
 
-        with Summarizer(
-            model=args.model,
-            base_url=args.base_url,
-            language=args.language,
-            context_window=args.context_window,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            local=args.local,
-            local_model=args.local_model,
-        ) as summarizer:
-            brief = summarizer(text)
+        with Summarizer(**summarizer_options(args)) as summarizer:
+            brief = summarizer(article)
     except (InputError, ConfigurationError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except SummarizeError as exc:

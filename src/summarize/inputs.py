@@ -39,20 +39,24 @@ def check_article(text: object) -> str:
     return cleaned
 
 
+def read_file_bytes(path: Path, kind: str = "text") -> bytes:
+    """A file's bytes, with an InputError naming the problem if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file; check the path") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path}: is a directory; pass a {kind} file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{path}: permission denied; check the file's permissions") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
 def read_text_file(path: str | Path) -> str:
     """Read a UTF-8 text file (a BOM is allowed), with clear errors for anything else."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{p}: no such file; check the path") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{p}: is a directory; pass a text file") from exc
-    except PermissionError as exc:
-        raise InputError(f"{p}: permission denied; check the file's permissions") from exc
-    except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
-    return decode_text(data, name=str(p))
+    return decode_text(read_file_bytes(p), name=str(p))
 
 
 def decode_text(data: bytes, *, name: str = "input") -> str:
@@ -72,3 +76,19 @@ def decode_text(data: bytes, *, name: str = "input") -> str:
     if not text.strip():
         raise InputError(f"{name}: is empty; there is nothing to summarise")
     return text
+
+
+# Datamarking: every line of the article, as the model sees it, starts with this
+# mark, so a line that pretends to be a system or user message still reads as data.
+DATAMARK = "│ "
+_DATAMARK_IN_QUOTE = re.compile(r"(?:^|(?<=\n))[ \t]*│ ?")
+
+
+def datamark(text: str) -> str:
+    """Prefix every non-blank line with ``DATAMARK`` (what the model sees)."""
+    return "\n".join(DATAMARK + line if line.strip() else line for line in text.split("\n"))
+
+
+def strip_datamarks(quote: str) -> str:
+    """Remove line marks a model copied into a quote."""
+    return _DATAMARK_IN_QUOTE.sub("", quote)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from typing_extensions import TypedDict, Unpack
 
 from summarize import prompts
+from summarize.articles import Article, detect_language, looks_like_source, read_article
 from summarize.chunking import Chunk, chunk_text
 from summarize.client import (
     PLACEHOLDER_KEY,
@@ -36,7 +37,7 @@ from summarize.errors import (
     ValidationFailedError,
 )
 from summarize.grounding import QuoteLocator
-from summarize.inputs import check_article, clean_text
+from summarize.inputs import check_article, clean_text, datamark
 from summarize.local import DEFAULT_CONTEXT as DEFAULT_LOCAL_CONTEXT
 from summarize.local import LocalServer
 from summarize.mapreduce import (
@@ -50,9 +51,11 @@ from summarize.mapreduce import (
 )
 from summarize.retrying import Deadline, reask_loop
 from summarize.schema import (
+    SCHEMA_VERSION,
     ArticleSummary,
     ContestedPoint,
     DraftBrief,
+    DraftComparison,
     DraftMerge,
     Evidence,
     Meta,
@@ -74,6 +77,7 @@ from summarize.validation import (
     normalize_language,
     parse_as,
     parse_draft,
+    remove_foreign_urls,
     scrub_markers,
 )
 
@@ -279,19 +283,45 @@ class Summarizer:
 
     # -- summarising ---------------------------------------------------------
 
-    def __call__(self, text: str) -> ArticleSummary:
-        """Summarise one article (blocking)."""
-        cleaned = check_article(text)
+    def __call__(self, source: Source) -> ArticleSummary:
+        """Summarise one article (blocking): text, an ``Article``, a path, HTML or a URL."""
+        article = _as_article(source)
+        cleaned = check_article(article.text)
         client, key = self._client_for(asynchronous=False)
-        return run_sync(self._run(text, cleaned, client, key))
+        return run_sync(self._run(article, cleaned, client, key))
 
-    async def asummarize(self, text: str) -> ArticleSummary:
-        """Summarise one article (async)."""
-        cleaned = check_article(text)
+    async def asummarize(self, source: Source) -> ArticleSummary:
+        """Summarise one article (async); the same sources as calling the instance."""
+        if isinstance(source, str) and not looks_like_source(source):
+            article = _as_article(source)
+        else:  # a file or a download: blocking I/O off the event loop
+            article = await asyncio.to_thread(_as_article, source)
+        cleaned = check_article(article.text)
         if self._local is not None and not self._local.running:
             await asyncio.to_thread(self._local.start)  # a blocking wait for start-up
         client, key = self._client_for(asynchronous=True)
-        return await self._run(text, cleaned, client, key)
+        return await self._run(article, cleaned, client, key)
+
+    def cache_settings(self) -> dict[str, Any]:
+        """Everything besides the article that decides the brief (for cache keys)."""
+        if self._local is not None:
+            endpoint = f"local:{self._local.model}"
+        elif self._given_client is not None:
+            endpoint = str(self._given_client.base_url)
+        else:
+            endpoint = self._base_url or os.environ.get("OPENAI_BASE_URL") or "openai"
+        templates = sorted({*_TEMPLATES, *_MAP_REDUCE_TEMPLATES})
+        return {
+            "model": self.model,
+            "endpoint": endpoint,
+            "prompts": prompts.version_of(*templates),
+            "schema": SCHEMA_VERSION,
+            "language": self.language,
+            "limits": self._limits(),
+            "temperature": self.temperature,
+            "structured_output": self.structured_output and self.structured_output.value,
+            "max_reasks": self.max_reasks,
+        }
 
     def _limits(self) -> tuple[int, int]:
         known = model_limits(self.model)
@@ -300,20 +330,45 @@ class Summarizer:
         output = self.max_output_tokens or min(DEFAULT_MAX_OUTPUT_TOKENS, model_max, window // 4)
         return window, output
 
-    def _output_language(self) -> str:
+    def _output_language(self, job: _Job) -> str:
         if self.language:
             return f"the language with BCP-47 tag {self.language!r}"
+        if job.article.language:
+            return f"the article's language (BCP-47 tag {job.article.language!r})"
         return "the article's own language"
 
     async def _run(
         self,
-        original: str,
+        article: Article,
         cleaned: str,
         client: openai.OpenAI | openai.AsyncOpenAI,
         secret: str,
     ) -> ArticleSummary:
+        original = article.text
+        job = self.new_job(article, cleaned, client, secret)
+        budget = job.window - job.output_tokens - job.prompt_overhead("brief.user")
+        needed = job.count(datamark(cleaned))
+        try:
+            if needed <= budget:
+                return await self._single(job, original, cleaned)
+            return await self._map_reduce(job, original)
+        except SummarizeError as exc:
+            exc.usage = job.total_usage()
+            exc.attempts = exc.usage.attempts
+            raise
+
+    def new_job(
+        self,
+        article: Article,
+        cleaned: str,
+        client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        secret: str | None = None,
+    ) -> _Job:
+        """The shared state of one article's (or one comparison's) requests."""
+        if client is None:
+            client, secret = self._client_for(asynchronous=True)
         window, output_tokens = self._limits()
-        job = _Job(
+        return _Job(
             client=ModelClient(
                 client,
                 model=self.model,
@@ -329,17 +384,8 @@ class Summarizer:
             window=window,
             output_tokens=output_tokens,
             boundary=prompts.new_boundary(cleaned),
+            article=article,
         )
-        budget = window - output_tokens - job.prompt_overhead("brief.user")
-        needed = job.count(cleaned)
-        try:
-            if needed <= budget:
-                return await self._single(job, original, cleaned)
-            return await self._map_reduce(job, original)
-        except SummarizeError as exc:
-            exc.usage = job.total_usage()
-            exc.attempts = exc.usage.attempts
-            raise
 
     async def _single(self, job: _Job, original: str, cleaned: str) -> ArticleSummary:
         """The article fits: one request (plus re-asks)."""
@@ -347,10 +393,10 @@ class Summarizer:
 
         def build(with_hint: bool) -> list[Message]:
             user = prompts.load("brief.user").render(
-                output_language=self._output_language(),
+                output_language=self._output_language(job),
                 schema_hint=job.hint(bounded=_draft_schemas()[1]) if with_hint else "",
                 boundary=job.boundary,
-                article=cleaned,
+                article=datamark(cleaned),
             )
             return _messages("brief.system", user)
 
@@ -376,7 +422,15 @@ class Summarizer:
                 "for the answer: pass a larger context_window= if the model has one, or a "
                 "smaller max_output_tokens="
             )
-        chunks = chunk_text(original, budget, encoding=job.encoding)
+        # Chunks are cut on the original text; the line marks the model sees add a
+        # token or two per line, so leave room and check.
+        size = budget
+        while True:
+            chunks = chunk_text(original, size, encoding=job.encoding)
+            marked = max(job.count(datamark(clean_text(c.text))) for c in chunks)
+            if marked <= budget or size <= _MIN_CHUNK_TOKENS:
+                break
+            size = max(_MIN_CHUNK_TOKENS, size - (marked - budget) - size // 50)
         job.chunks = len(chunks)
         semaphore = asyncio.Semaphore(self.concurrency)
 
@@ -439,10 +493,10 @@ class Summarizer:
             user = prompts.load("map.user").render(
                 part=str(index + 1),
                 parts=str(parts),
-                output_language=self._output_language(),
+                output_language=self._output_language(job),
                 schema_hint=job.hint(bounded=_draft_schemas()[1]) if with_hint else "",
                 boundary=job.boundary,
-                article=clean_text(chunk.text),
+                article=datamark(clean_text(chunk.text)),
             )
             return _messages("brief.system", user)
 
@@ -554,7 +608,7 @@ class Summarizer:
         def build(with_hint: bool) -> list[Message]:
             user = prompts.load("reduce.user").render(
                 parts=str(len(partials)),
-                output_language=self._output_language(),
+                output_language=self._output_language(job),
                 schema_hint=job.hint(bounded=_merge_schemas()[1]) if with_hint else "",
                 boundary=job.boundary,
                 partials=text,
@@ -572,6 +626,8 @@ class Summarizer:
             draft = parse_as(reply.text, DraftMerge)
             problems = marker_problems(draft)
             draft, repairs = scrub_markers(draft)
+            draft, unlinked = remove_foreign_urls(draft, job.article.text)
+            repairs += unlinked
             check_merge(draft)
             points, id_problems, warnings = merge_points(draft, ids, hidden)
             return _Candidate(
@@ -700,7 +756,8 @@ class Summarizer:
         warnings: list[str],
         templates: tuple[str, ...],
     ) -> ArticleSummary:
-        tag = normalize_language(language)
+        detected = job.article.language and normalize_language(job.article.language)
+        tag = detected or normalize_language(language)
         if tag is None:
             warnings.append(
                 f"the model gave an invalid language tag {language!r}; reported as 'und'"
@@ -722,6 +779,8 @@ class Summarizer:
                 reduce_requests=job.reduce_usage.requests,
                 depth=job.depth,
                 coverage=job.coverage,
+                title=job.article.title,
+                url=job.article.url,
             ),
         )
 
@@ -747,6 +806,7 @@ class _Job:
     window: int
     output_tokens: int
     boundary: str
+    article: Article
     warnings: list[str] = field(default_factory=list)
     map_usage: Usage = field(default_factory=Usage)
     reduce_usage: Usage = field(default_factory=Usage)
@@ -789,11 +849,12 @@ class _Job:
 class _Candidate:
     """A parsed answer, what it yields, and what a re-ask would ask to fix."""
 
-    value: DraftBrief | DraftMerge
+    value: DraftBrief | DraftMerge | DraftComparison
     points: list[ContestedPoint]
     mode: Mode
     problems: list[str]
     repairs: list[str]
+    extra: Any = None  # what the caller's check derived (a comparison's grounding)
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -813,6 +874,8 @@ def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidat
     draft = parse_draft(reply.text)
     problems = marker_problems(draft)
     draft, repairs = scrub_markers(draft)
+    draft, unlinked = remove_foreign_urls(draft, locator.text)
+    repairs += unlinked
     if not draft.summary.strip():
         raise DraftProblems(
             ["summary: it only repeated the article's marker; summarise the article"]
@@ -820,6 +883,16 @@ def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidat
     grounded = ground_draft(draft, locator)
     problems += missing_quote_problems(grounded.missing)
     return _Candidate(draft, grounded.points, reply.mode, problems, [*repairs, *grounded.warnings])
+
+
+Source = str | os.PathLike[str] | Article
+
+
+def _as_article(source: Source) -> Article:
+    """Plain text as it is; a URL, HTML page or path read with ``read_article``."""
+    if isinstance(source, str) and not looks_like_source(source):
+        return Article(text=source, language=detect_language(source))
+    return read_article(source)
 
 
 def _messages(system: str, user: str) -> list[Message]:
@@ -859,8 +932,13 @@ class SummarizeOptions(TypedDict, total=False):
     allow_partial: bool
 
 
-def summarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
+def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
     """Summarise one news article into a neutral, grounded ``ArticleSummary``.
+
+    ``source`` is the article's text, or an ``Article``, a ``pathlib.Path`` to a
+    ``.txt`` / ``.html`` file, an ``http(s)://`` URL, or a whole HTML page (see
+    ``read_article``). Evidence offsets refer to the text that was summarised
+    (``read_article(source).text`` for a page).
 
     Options (keyword-only): ``model`` (default ``$SUMMARIZE_MODEL`` or gpt-4o-mini),
     ``api_key`` (default ``$OPENAI_API_KEY``), ``base_url`` (default
@@ -883,10 +961,10 @@ def summarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
     Raises a ``summarize.errors.SummarizeError`` subclass on failure.
     """
     with Summarizer(**options) as summarizer:
-        return summarizer(text)
+        return summarizer(source)
 
 
-async def asummarize(text: str, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
-    """Async ``summarize()``: same options, same result."""
+async def asummarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
+    """Async ``summarize()``: same sources, same options, same result."""
     async with Summarizer(**options) as summarizer:
-        return await summarizer.asummarize(text)
+        return await summarizer.asummarize(source)

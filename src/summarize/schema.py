@@ -94,6 +94,8 @@ class Meta(_Model):
     coverage: float = Field(
         1.0, ge=0, le=1, description="Share of the parts that contributed to the result."
     )
+    title: str | None = Field(None, description="The article's title, when read from a page.")
+    url: str | None = Field(None, description="Where the article was read from, if a URL.")
 
 
 class ArticleSummary(_Model):
@@ -226,3 +228,137 @@ def strict_json_schema(model: type[BaseModel], *, limits: bool = False) -> dict[
 
     visit(schema)
     return schema
+
+
+# --- comparing sources ----------------------------------------------------------------
+
+
+class SourceQuote(_Model):
+    """A verbatim quote from one source: ``texts[source][start:end] == quote``."""
+
+    source: str = Field(description="Name of the source the quote is from.")
+    quote: str
+    start: int = Field(ge=0, description="Character offset in that source's text.")
+    end: int = Field(ge=0)
+
+
+class Agreement(_Model):
+    """A fact that two or more sources report consistently."""
+
+    fact: str
+    sources: list[str] = Field(description="The sources that report it.")
+    evidence: list[SourceQuote] = Field(description="A supporting quote from each of them.")
+
+
+class SourceVersion(_Model):
+    """One source's version of a fact in conflict."""
+
+    source: str
+    claim: str
+    evidence: list[SourceQuote]
+
+
+class Conflict(_Model):
+    """A fact the sources state differently; each side with its own quotes."""
+
+    topic: str = Field(description="What is in conflict, neutrally stated.")
+    versions: list[SourceVersion] = Field(description="Each source's version, two or more.")
+
+
+class UniqueClaim(_Model):
+    """A claim only one of the sources makes."""
+
+    source: str
+    claim: str
+    evidence: list[SourceQuote]
+
+
+class Framing(_Model):
+    """How one source frames the story."""
+
+    source: str
+    voices: list[str] = Field(default_factory=list, description="Whose voices it quotes.")
+    loaded_terms: list[SourceQuote] = Field(
+        default_factory=list, description="Words that carry a judgement, as the source uses them."
+    )
+    commentary: list[SourceQuote] = Field(
+        default_factory=list, description="Passages of commentary presented as analysis."
+    )
+
+
+class Comparison(_Model):
+    """Several reports of one story, compared: a neutral joint account and the differences."""
+
+    summary: str
+    agreements: list[Agreement] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    unique_claims: list[UniqueClaim] = Field(default_factory=list)
+    framing: list[Framing] = Field(default_factory=list)
+    sources: dict[str, ArticleSummary] = Field(
+        description="Each source's own brief, by source name, in the order given."
+    )
+    meta: Meta
+
+    def ungrounded(self, texts: dict[str, str]) -> list[SourceQuote]:
+        """Every quote whose offsets do not reproduce it in its source's text."""
+        quotes = [q for a in self.agreements for q in a.evidence]
+        quotes += [q for c in self.conflicts for v in c.versions for q in v.evidence]
+        quotes += [q for u in self.unique_claims for q in u.evidence]
+        quotes += [q for f in self.framing for q in (*f.loaded_terms, *f.commentary)]
+        return [q for q in quotes if texts.get(q.source, "")[q.start : q.end] != q.quote]
+
+
+class _DraftSourceQuote(_Draft):
+    source: str = Field(max_length=200, description="Source name, exactly as given.")
+    quote: str = Field(max_length=600, description="Copied character for character.")
+
+
+class _DraftAgreement(_Draft):
+    fact: str = Field(max_length=400)
+    quotes: list[_DraftSourceQuote] = Field(
+        max_length=6, description="One supporting quote from each source that reports it."
+    )
+
+
+class _DraftVersion(_Draft):
+    source: str = Field(max_length=200)
+    claim: str = Field(max_length=400, description="This source's version, attributed.")
+    quotes: list[str] = Field(max_length=3, description="Quotes from this source only.")
+
+
+class _DraftConflict(_Draft):
+    topic: str = Field(max_length=300, description="What is in conflict, neutrally.")
+    versions: list[_DraftVersion] = Field(max_length=6)
+
+
+class _DraftUnique(_Draft):
+    source: str = Field(max_length=200)
+    claim: str = Field(max_length=400)
+    quotes: list[str] = Field(max_length=3)
+
+
+class _DraftFraming(_Draft):
+    source: str = Field(max_length=200)
+    voices: list[str] = Field(max_length=10, description="People or bodies it quotes.")
+    loaded_terms: list[str] = Field(
+        max_length=10, description="Judgement-laden words or phrases, copied from the source."
+    )
+    commentary: list[str] = Field(
+        max_length=5, description="Passages of the outlet's own analysis, copied verbatim."
+    )
+
+
+class DraftComparison(_Draft):
+    """The comparison as the model writes it."""
+
+    summary: str = Field(
+        max_length=3000,
+        description="Neutral joint account of the story in 3-6 sentences, saying where the "
+        "sources differ without deciding who is right.",
+    )
+    agreements: list[_DraftAgreement] = Field(max_length=10)
+    conflicts: list[_DraftConflict] = Field(
+        max_length=10, description="Facts the sources state differently (numbers, dates, who)."
+    )
+    unique_claims: list[_DraftUnique] = Field(max_length=12)
+    framing: list[_DraftFraming] = Field(max_length=6, description="One entry per source.")

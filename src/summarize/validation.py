@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from summarize.grounding import QuoteLocator
+from summarize.inputs import strip_datamarks
 from summarize.schema import (
     ContestedPoint,
     DraftBrief,
@@ -25,6 +26,7 @@ from summarize.schema import (
 )
 
 _D = TypeVar("_D", DraftBrief, DraftMerge)
+_M = TypeVar("_M", bound=BaseModel)
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _BCP47 = re.compile(
@@ -79,7 +81,7 @@ def parse_draft(raw: str) -> DraftBrief:
     return parse_as(raw, DraftBrief)
 
 
-def parse_as(raw: str, model: type[_D]) -> _D:
+def parse_as(raw: str, model: type[_M]) -> _M:
     """Validate ``raw`` against ``model``; raise DraftProblems listing every error."""
     data = extract_json(raw)
     if not isinstance(data, dict):
@@ -92,7 +94,7 @@ def parse_as(raw: str, model: type[_D]) -> _D:
             for err in exc.errors(include_url=False)
         ]
         raise DraftProblems(problems) from exc
-    if not draft.summary.strip():
+    if not str(getattr(draft, "summary", "x")).strip():
         raise DraftProblems(["summary: must not be empty"])
     return draft
 
@@ -141,7 +143,7 @@ def ground_draft(draft: DraftBrief, locator: QuoteLocator) -> Grounded:
         evidence: list[Evidence] = []
         seen: set[tuple[int, int]] = set()
         for quote in point.quotes:
-            hit = locator.locate(quote)
+            hit = locator.locate(strip_datamarks(quote))
             if hit is None:
                 result.missing.append(quote)
                 result.warnings.append(
@@ -221,3 +223,40 @@ def missing_quote_problems(missing: list[str]) -> list[str]:
         f"this quote is not in the article, copy an exact passage instead: {_clip(q, 200)!r}"
         for q in missing
     ]
+
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+
+
+def remove_foreign_urls(draft: _D, article: str) -> tuple[_D, list[str]]:
+    """Remove links the article does not contain from the brief's own text.
+
+    A model can be talked into adding links by an article (prompt injection) or make
+    them up; either way a link the article does not carry is not the article's.
+    """
+    warnings: list[str] = []
+
+    def clean(text: str, where: str) -> str:
+        def drop(match: re.Match[str]) -> str:
+            url = match.group(0).rstrip(".,;:!?")
+            if url in article:
+                return match.group(0)
+            warnings.append(f"{where}: removed a link that is not in the article: {_clip(url)!r}")
+            return match.group(0)[len(url) :]
+
+        return (
+            re.sub(r"[ \t]{2,}", " ", _URL.sub(drop, text)).strip() if _URL.search(text) else text
+        )
+
+    points = [
+        p.model_copy(update={"claim": clean(p.claim, f"contested_points.{i}.claim")})
+        for i, p in enumerate(draft.contested_points)
+    ]
+    cleaned = draft.model_copy(
+        update={
+            "summary": clean(draft.summary, "summary"),
+            "key_points": [clean(k, f"key_points.{i}") for i, k in enumerate(draft.key_points)],
+            "contested_points": points,
+        }
+    )
+    return cleaned, warnings

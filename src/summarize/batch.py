@@ -1,0 +1,273 @@
+"""Many articles: bounded concurrency, streaming results, a cache, cost and a budget.
+
+``summarize_many(items)`` yields one ``BatchResult`` per article as each finishes:
+its id and either the brief or the typed error (one failure never stops the batch).
+Items are pulled from the input only as slots free up, so memory stays flat in the
+number of articles. A cached brief (see ``summarize.cache``) costs no request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import queue
+import threading
+import time
+from collections.abc import AsyncGenerator, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from summarize.articles import Article
+from summarize.cache import BriefCache, cache_key
+from summarize.errors import ConfigurationError, InputError, SummarizeError
+from summarize.schema import ArticleSummary, Usage
+
+# USD per million tokens (input, output), OpenAI list prices of standard (not batch)
+# processing as of 2025-08; override with prices=. Longest matching prefix wins.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-5-nano": (0.05, 0.40),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5": (1.25, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "o4-mini": (1.10, 4.40),
+    "o3": (2.00, 8.00),
+    "o3-mini": (1.10, 4.40),
+}
+DEFAULT_CONCURRENCY = 4
+
+
+class BatchError(BaseModel):
+    """What went wrong with one article."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="The SummarizeError subclass, e.g. 'RateLimitError'.")
+    message: str
+
+
+class BatchResult(BaseModel):
+    """One article's outcome: exactly one of ``result`` and ``error`` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    result: ArticleSummary | None = None
+    error: BatchError | None = None
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = Field(None, description="From the price table; None if unknown.")
+    cached: bool = False
+
+
+def price_of(
+    model: str, usage: Usage, prices: dict[str, tuple[float, float]] | None = None
+) -> float | None:
+    """Cost of ``usage`` in USD, or None for a model without a price."""
+    table = PRICES if prices is None else prices
+    name = model.rsplit("/", 1)[-1].lower()
+    matches = [prefix for prefix in table if name.startswith(prefix)]
+    if not matches:
+        return None
+    per_in, per_out = table[max(matches, key=len)]
+    return (usage.prompt_tokens * per_in + usage.completion_tokens * per_out) / 1_000_000
+
+
+def item_id(item: Any, number: int) -> tuple[str, Any]:
+    """The id and the source of one input item."""
+    if isinstance(item, tuple) and len(item) == 2:
+        return str(item[0]), item[1]
+    if isinstance(item, dict):
+        if "id" not in item:
+            raise InputError(f"item {number}: a dict needs an 'id'")
+        for key in ("text", "path", "url"):
+            if item.get(key):
+                source = Path(item[key]) if key == "path" else item[key]
+                return str(item["id"]), source
+        raise InputError(f"item {number} (id {item['id']!r}): has no 'text', 'path' or 'url'")
+    if isinstance(item, os.PathLike):
+        return os.fspath(item), item
+    if isinstance(item, Article):
+        return item.url or hashlib.sha256(item.text.encode()).hexdigest()[:16], item
+    if isinstance(item, str):
+        return hashlib.sha256(item.encode("utf-8", "surrogatepass")).hexdigest()[:16], item
+    raise InputError(f"item {number}: cannot summarise a {type(item).__name__}")
+
+
+@dataclass
+class _Budget:
+    limit: float | None
+    spent: float = 0.0
+    stopped: bool = False
+
+    def allows(self) -> bool:
+        if self.limit is not None and self.spent >= self.limit:
+            self.stopped = True
+        return not self.stopped
+
+
+@dataclass
+class _Pacer:
+    """At most ``per_minute`` article starts in any minute (None: no limit)."""
+
+    per_minute: int | None
+    starts: list[float] = field(default_factory=list)
+
+    async def wait(self) -> None:
+        if not self.per_minute:
+            return
+        while True:
+            now = time.monotonic()
+            self.starts = [t for t in self.starts if now - t < 60]
+            if len(self.starts) < self.per_minute:
+                self.starts.append(now)
+                return
+            await asyncio.sleep(60 - (now - self.starts[0]) + 0.01)
+
+
+async def asummarize_many(
+    items: Iterable[Any],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    cache: bool | str | os.PathLike[str] = True,
+    max_cost: float | None = None,
+    prices: dict[str, tuple[float, float]] | None = None,
+    requests_per_minute: int | None = None,
+    skip: Iterable[str] = (),
+    **options: Any,
+) -> AsyncGenerator[BatchResult, None]:
+    """Summarise many articles; yield each ``BatchResult`` as it finishes.
+
+    ``items``: texts, paths, ``Article`` objects, ``(id, text)`` pairs or dicts with
+    ``id`` and one of ``text``, ``path``, ``url``. ``concurrency``: articles in flight.
+    ``cache``: True (the default file), False, or a path. ``max_cost`` (USD): no new
+    article starts once the spent total reaches it. ``requests_per_minute`` paces
+    article starts. ``skip``: ids to leave out (resume). Other options are those of
+    ``summarize()``; ``concurrency`` inside one long article stays the Summarizer's.
+    """
+    from summarize.pipeline import Summarizer
+
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
+    store = None
+    if cache:
+        store = BriefCache(None if cache is True else cache)
+    skipped = set(skip)
+    budget = _Budget(max_cost)
+    pacer = _Pacer(requests_per_minute)
+    async with Summarizer(**options) as summarizer:
+        settings = summarizer.cache_settings()
+
+        async def one(ident: str, source: Any) -> BatchResult:
+            await pacer.wait()
+            try:
+                article = await asyncio.to_thread(_load, source)
+                key = cache_key(article.text, settings)
+                if store is not None and (hit := store.get(key)) is not None:
+                    return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)
+                brief = await summarizer.asummarize(article)
+            except SummarizeError as exc:
+                usage = exc.usage or Usage()
+                return BatchResult(
+                    id=ident,
+                    error=BatchError(type=type(exc).__name__, message=str(exc)),
+                    usage=usage,
+                    cost_usd=price_of(summarizer.model, usage, prices),
+                )
+            if store is not None:
+                store.put(key, brief)
+            usage = brief.meta.usage
+            cost = price_of(summarizer.model, usage, prices)
+            return BatchResult(id=ident, result=brief, usage=usage, cost_usd=cost)
+
+        pending: set[asyncio.Task[BatchResult]] = set()
+        source_items = enumerate(items, start=1)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < concurrency and budget.allows():
+                    try:
+                        number, item = next(source_items)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    if isinstance(item, dict) and str(item.get("id")) in skipped:
+                        continue
+                    try:
+                        ident, source = item_id(item, number)
+                    except InputError as exc:
+                        error = BatchError(type="InputError", message=str(exc))
+                        given = item.get("id") if isinstance(item, dict) else None
+                        yield BatchResult(id=str(given or f"item-{number}"), error=error)
+                        continue
+                    if ident in skipped:
+                        continue
+                    skipped.add(ident)  # each id once, even if the input repeats it
+                    pending.add(asyncio.ensure_future(one(ident, source)))
+                if not pending:
+                    break
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    result = task.result()
+                    budget.spent += result.cost_usd or 0.0
+                    yield result
+        finally:
+            for task in pending:
+                task.cancel()
+            if store is not None:
+                store.close()
+
+
+def _load(source: Any) -> Article:
+    from summarize.pipeline import _as_article
+
+    return _as_article(source)
+
+
+def summarize_many(items: Iterable[Any], **options: Any) -> Iterator[BatchResult]:
+    """Blocking ``asummarize_many``: results stream out as they finish."""
+    results: queue.Queue[BatchResult | BaseException | None] = queue.Queue(maxsize=64)
+    stop = threading.Event()
+
+    async def pump() -> None:
+        generator = asummarize_many(items, **options)
+        try:
+            async for result in generator:
+                while True:
+                    try:
+                        results.put(result, timeout=0.1)
+                        break
+                    except queue.Full:
+                        if stop.is_set():
+                            return
+                if stop.is_set():
+                    return
+        finally:
+            await generator.aclose()
+
+    def run() -> None:
+        try:
+            asyncio.run(pump())
+            results.put(None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            results.put(exc)
+
+    worker = threading.Thread(target=run, name="summarize-many", daemon=True)
+    worker.start()
+    try:
+        while True:
+            got = results.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -1,0 +1,214 @@
+"""``summarize`` with several articles: JSON Lines out, resumable, with progress.
+
+Each finished article is one line ``{"id", "result" | "error", "usage", "cost_usd",
+"cached"}``, appended with a single ``write`` on an ``O_APPEND`` descriptor and
+flushed at once, so a crash or ``kill -9`` loses nothing already written. Running the
+same command again skips the ids already in the output; a torn last line (a crash in
+the middle of a write) is cut off first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+_PAGE_SUFFIXES = (".txt", ".html", ".htm", ".md", ".text")
+
+
+def expand(sources: list[str]) -> Iterator[Any]:
+    """Input items, lazily: files, directories, globs, URLs and JSON Lines rows."""
+    for source in sources:
+        if source.lower().startswith(("http://", "https://")):
+            yield (source, source)
+        elif source.endswith(".jsonl"):
+            yield from _jsonl(Path(source))
+        elif os.path.isdir(source):
+            for path in sorted(Path(source).rglob("*")):
+                if path.is_file() and path.suffix.lower() in _PAGE_SUFFIXES:
+                    yield path
+        elif any(c in source for c in "*?["):
+            for name in sorted(glob.glob(source, recursive=True)):
+                if os.path.isfile(name):
+                    yield Path(name)
+        else:
+            yield Path(source)
+
+
+def _jsonl(path: Path) -> Iterator[Any]:
+    from summarize.errors import InputError
+
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            where = f"{path.name}:{number}"
+            if not line.strip():
+                yield {"id": where, "error": "an empty line; write one JSON object per line"}
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield {"id": where, "error": f"not JSON ({exc.msg})"}
+                continue
+            if not isinstance(row, dict):
+                yield {"id": where, "error": "not a JSON object"}
+                continue
+            row.setdefault("id", where)
+            if isinstance(row.get("path"), str) and not os.path.isabs(row["path"]):
+                row["path"] = str(path.parent / row["path"])
+            yield row
+
+
+def done_ids(output: Path) -> set[str]:
+    """Ids already in ``output``; a torn last line is cut off first."""
+    if not output.exists():
+        return set()
+    data = output.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with output.open("r+b") as handle:
+            handle.truncate(cut)
+        data = data[:cut]
+    ids = set()
+    for line in data.splitlines():
+        try:
+            ids.add(str(json.loads(line)["id"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return ids
+
+
+class _Writer:
+    """Whole lines, one write each, flushed to an append-only descriptor (or stdout)."""
+
+    def __init__(self, output: Path | None) -> None:
+        self._fd = (
+            os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if output else None
+        )
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        if self._fd is None:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+        else:
+            os.write(self._fd, line)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Run the batch the parsed arguments describe; return the exit code."""
+    from summarize.batch import BatchError, BatchResult, summarize_many
+    from summarize.cli import (
+        EXIT_FAILURE,
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_USAGE,
+        _fail,
+        summarizer_options,
+    )
+    from summarize.errors import ConfigurationError, InputError, SummarizeError
+
+    if "-" in args.source:
+        return _fail("stdin (-) cannot be part of a batch; pass files or a .jsonl", EXIT_USAGE)
+    output = Path(args.output) if args.output else None
+    skip = done_ids(output) if output else set()
+    already = len(skip)
+    writer = _Writer(output)
+    live = sys.stderr.isatty()
+    counts = {"ok": 0, "failed": 0, "cached": 0}
+    tokens, cost, started = 0, 0.0, time.monotonic()
+
+    def report(final: bool) -> str:
+        done = counts["ok"] + counts["failed"]
+        rate = done / max(time.monotonic() - started, 1e-9)
+        return (
+            f"{done} done ({counts['ok']} ok, {counts['failed']} failed, {counts['cached']} "
+            f"cached{f', {already} skipped' if final and already else ''}) · {tokens:,} tokens"
+            f" · ${cost:.4f} · {rate:.2f}/s"
+        )
+
+    try:
+        results = summarize_many(
+            _screen(expand(args.source), writer, counts, skip),
+            concurrency=args.concurrency,
+            cache=not args.no_cache,
+            max_cost=args.max_cost,
+            requests_per_minute=args.rpm,
+            skip=skip,
+            # --concurrency is articles in flight; parts of one article keep the default
+            **{k: v for k, v in summarizer_options(args).items() if k != "concurrency"},
+        )
+        for result in results:
+            assert isinstance(result, BatchResult)
+            record: dict[str, Any] = {"id": result.id}
+            if result.result is not None:
+                record["result"] = result.result.model_dump(mode="json")
+                counts["ok"] += 1
+            else:
+                error = result.error or BatchError(type="SummarizeError", message="unknown")
+                record["error"] = error.model_dump()
+                counts["failed"] += 1
+            counts["cached"] += result.cached
+            record["usage"] = result.usage.model_dump()
+            record["cost_usd"] = result.cost_usd
+            record["cached"] = result.cached
+            writer.write(record)
+            tokens += result.usage.total_tokens
+            cost += result.cost_usd or 0.0
+            if live:
+                print("\r" + report(False), end="", file=sys.stderr, flush=True)
+    except (InputError, ConfigurationError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except SummarizeError as exc:
+        return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        print(("\n" if live else "") + "summarize: interrupted; " + report(True), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        writer.close()
+    if counts["ok"] + counts["failed"] == 0 and not already:
+        return _fail(f"no articles found in {' '.join(args.source)}", EXIT_USAGE)
+    stopped = ""
+    if args.max_cost is not None and cost >= args.max_cost:
+        stopped = f"; stopped starting new articles at the --max-cost of ${args.max_cost:g}"
+    print(("\n" if live else "") + "summarize: " + report(True) + stopped, file=sys.stderr)
+    return EXIT_OK if counts["failed"] == 0 else EXIT_FAILURE
+
+
+def _screen(
+    items: Iterator[Any], writer: _Writer, counts: dict[str, int], skip: set[str]
+) -> Iterator[Any]:
+    """Write unusable input rows as errors straight away (once); pass the rest on."""
+    from summarize.schema import Usage
+
+    for item in items:
+        if isinstance(item, dict) and "error" in item:
+            if str(item["id"]) not in skip:
+                skip.add(str(item["id"]))
+                error = {"type": "InputError", "message": item["error"]}
+                usage = Usage().model_dump()
+                writer.write(
+                    {
+                        "id": item["id"],
+                        "error": error,
+                        "usage": usage,
+                        "cost_usd": 0.0,
+                        "cached": False,
+                    }
+                )
+                counts["failed"] += 1
+            continue
+        yield item

@@ -1,0 +1,205 @@
+"""A real local HTTP server that speaks OpenAI's chat-completions protocol.
+
+It answers with the scripted fake model (tests/fakemodel.py), after a fixed latency,
+unless a fault is queued for the request. Used by the reliability tests and by the
+benchmarks in bench/. Hand-built behaviour, not recorded from any model.
+
+    with FakeServer(latency=0.05) as server:
+        summarize(text, base_url=server.url, api_key="x", model="fake")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests import fakemodel
+
+# A fault takes the parsed request body and the handler, and writes the reply itself.
+Fault = Callable[[dict[str, Any], "Handler"], None]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet
+
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_raw(status, data, "application/json", headers)
+
+    def send_raw(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        length: int | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(data) if length is None else length))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self.send_json(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+        else:
+            self.send_json(404, {"error": {"message": "not found", "type": "not_found"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        fake = self.server.owner
+        fault = fake.next_fault(body)
+        with fake.lock:
+            fake.requests.append(body)
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            time.sleep(fake.latency)
+            if fault is not None:
+                fault(body, self)
+            else:
+                self.send_json(200, fakemodel.completion(body))
+        finally:
+            with fake.lock:
+                fake.in_flight -= 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: FakeServer
+
+
+class FakeServer:
+    """Start on a free loopback port; ``faults`` are applied to requests in order."""
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._faults: list[Fault | None] = []
+        self._chooser: Callable[[dict[str, Any]], Fault | None] | None = None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self._server = _Server(("127.0.0.1", port), Handler)
+        self._server.owner = self
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{port}/v1"
+
+    def queue(self, *faults: Fault | None) -> None:
+        """Faults for the next requests, in order; ``None`` answers normally."""
+        with self.lock:
+            self._faults.extend(faults)
+
+    def choose(self, chooser: Callable[[dict[str, Any]], Fault | None]) -> None:
+        """Pick a fault (or None) per request once the queue is empty."""
+        self._chooser = chooser
+
+    def next_fault(self, body: dict[str, Any]) -> Fault | None:
+        with self.lock:
+            if self._faults:
+                return self._faults.pop(0)
+        return self._chooser(body) if self._chooser else None
+
+    def __enter__(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# --- faults: each answers one request in a broken way ------------------------------
+
+
+def status(code: int, message: str = "injected", *, code_name: str | None = None,
+           headers: dict[str, str] | None = None) -> Fault:  # fmt: skip
+    """An OpenAI-style JSON error."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        error = {"message": message, "type": "error", "param": None, "code": code_name}
+        handler.send_json(code, {"error": error}, headers)
+
+    return fault
+
+
+def html_error(code: int = 502) -> Fault:
+    """A proxy's HTML error page."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        handler.send_raw(code, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+
+    return fault
+
+
+def reset(body: dict[str, Any], handler: Handler) -> None:
+    """Close the connection without answering."""
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)
+
+
+def hang(seconds: float) -> Fault:
+    """Answer only after ``seconds`` (past the client's timeout)."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        time.sleep(seconds)
+        with contextlib.suppress(OSError):
+            handler.send_json(200, fakemodel.completion(body))
+
+    return fault
+
+
+def truncated(body: dict[str, Any], handler: Handler) -> None:
+    """A 200 whose body stops halfway (the declared length is never reached)."""
+    data = json.dumps(fakemodel.completion(body)).encode()
+    handler.close_connection = True
+    handler.send_raw(200, data[: len(data) // 2], "application/json", length=len(data))
+
+
+def content(text: str | None, *, finish_reason: str = "stop", refusal: str | None = None) -> Fault:
+    """A well-formed completion carrying ``text`` (or none) as the model's answer."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        answer = fakemodel.completion(body)
+        choice = answer["choices"][0]
+        choice["message"]["content"] = text
+        choice["message"]["refusal"] = refusal
+        choice["finish_reason"] = finish_reason
+        handler.send_json(200, answer)
+
+    return fault
+
+
+def fenced(body: dict[str, Any], handler: Handler) -> None:
+    """The right answer inside a Markdown code fence."""
+    answer = fakemodel.completion(body)
+    message = answer["choices"][0]["message"]
+    message["content"] = "```json\n" + message["content"] + "\n```"
+    handler.send_json(200, answer)
+
+
+def payload(data: Any, code: int = 200) -> Fault:
+    """Any JSON body, e.g. ``{"choices": []}`` or ``{"error": ...}`` with a 200."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        handler.send_json(code, data)
+
+    return fault

@@ -1,0 +1,162 @@
+"""Many articles: streaming, isolation of failures, cache, budget, resume, kill -9.
+
+Runs against the real local fake server (tests/fakeserver.py; scripted, not recorded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from summarize import BatchResult, summarize_many
+from summarize.batchcli import done_ids
+from summarize.cli import main as cli_main
+from tests import fakeserver as F
+from tests.conftest import ARTICLES
+
+TEXTS = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def server() -> Iterator[F.FakeServer]:
+    with F.FakeServer() as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def many(server: F.FakeServer, items, **options) -> list[BatchResult]:  # type: ignore[no-untyped-def]
+    options = {"base_url": server.url, "api_key": "k", "model": "gpt-4o-mini", **options}
+    return list(summarize_many(items, **options))
+
+
+def test_results_stream_with_ids_and_a_failure_does_not_stop_the_batch(server):
+    server.latency = 0.05
+    items = [(f"a{i}", TEXTS[i]) for i in range(6)] + [("empty", "   "), {"id": "bad"}]
+    results = many(server, items, concurrency=3)
+    by_id = {r.id: r for r in results}
+    assert set(by_id) == {f"a{i}" for i in range(6)} | {"empty", "bad"}
+    assert by_id["empty"].error is not None
+    assert by_id["empty"].error.type == "InputError"
+    assert by_id["bad"].error is not None
+    assert "no 'text', 'path' or 'url'" in by_id["bad"].error.message
+    for i in range(6):
+        result = by_id[f"a{i}"]
+        assert result.result is not None
+        assert result.result.ungrounded(TEXTS[i]) == []
+        assert result.cost_usd is not None
+        assert result.cost_usd > 0  # gpt-4o-mini has a price
+    assert 1 < server.max_in_flight <= 3
+
+
+def test_a_rerun_is_served_from_the_cache_with_zero_requests(server):
+    items = [(f"a{i}", TEXTS[i]) for i in range(4)]
+    first = many(server, items)
+    sent = len(server.requests)
+    second = many(server, items)
+    assert len(server.requests) == sent  # not one request more
+    assert all(r.cached for r in second)
+    assert {r.id: r.result for r in second} == {r.id: r.result for r in first}
+    third = many(server, items, cache=False)
+    assert len(server.requests) == 2 * sent
+    assert not any(r.cached for r in third)
+    cache_file = Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "briefs.sqlite3"
+    assert cache_file.exists()
+    assert b"sk-" not in cache_file.read_bytes()
+
+
+def test_max_cost_stops_starting_new_articles(server):
+    items = [(f"a{i}", TEXTS[i % len(TEXTS)]) for i in range(10)]
+    expensive = {"gpt-4o-mini": (10_000.0, 10_000.0)}  # dollars per million tokens
+    results = many(server, items, concurrency=1, prices=expensive, max_cost=1.0, cache=False)
+    assert len(results) == 1  # the first one already spent more than $1
+
+
+def test_skip_and_duplicate_ids(server):
+    items = [("a", TEXTS[0]), ("b", TEXTS[1]), ("a", TEXTS[0]), ("c", TEXTS[2])]
+    results = many(server, items, skip={"b"})
+    assert sorted(r.id for r in results) == ["a", "c"]
+
+
+# --- the CLI --------------------------------------------------------------------------
+
+
+def _lines(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_cli_batch_over_a_directory_and_jsonl_with_resume(server, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"n{i}.txt").write_text(TEXTS[i], encoding="utf-8")
+    listing = tmp_path / "more.jsonl"
+    listing.write_text(
+        json.dumps({"id": "j1", "text": TEXTS[3]})
+        + "\n\n"
+        + json.dumps({"id": "j2", "path": "in/n0.txt"})
+        + "\n{not json\n"
+        + json.dumps({"id": "j3"})
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    argv = [str(folder), str(listing), "-o", str(out), "--base-url", server.url, "--model", "m"]
+    assert cli_main(argv) == 1  # some rows were unusable
+    rows = _lines(out)
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) == 8
+    errors = {r["id"]: r["error"]["message"] for r in rows if "error" in r}
+    assert set(errors) == {"more.jsonl:2", "more.jsonl:4", "j3"}
+    assert "empty line" in errors["more.jsonl:2"]
+    assert "not JSON" in errors["more.jsonl:4"]
+    assert all("result" in r for r in rows if r["id"] not in errors)
+    report = capsys.readouterr().err
+    assert "5 ok, 3 failed" in report
+
+    # A torn last line (as a crash would leave) is cut; finished ids are not redone.
+    with out.open("ab") as handle:
+        handle.write(b'{"id": "partial", "resu')
+    sent = len(server.requests)
+    assert cli_main(argv) == 0  # nothing left to do, nothing failed this time
+    assert len(server.requests) == sent
+    assert [r["id"] for r in _lines(out)] == ids
+    assert "8 skipped" in capsys.readouterr().err
+
+
+def test_kill_9_mid_batch_then_the_same_command_finishes_exactly_once(tmp_path):
+    """A real process killed with SIGKILL while articles are in flight."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"n{i:02}.txt").write_text(TEXTS[i % len(TEXTS)] + f"\n\nCopy {i}.", "utf-8")
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    with F.FakeServer(latency=0.3) as server:
+        command = [sys.executable, "-m", "summarize", str(folder), "-o", str(out),
+                   "--base-url", server.url, "--model", "m", "--concurrency", "2"]  # fmt: skip
+        process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not out.exists() or len(_lines(out)) < 3):
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        before = done_ids(out)
+        assert 3 <= len(before) < 12
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr
+    rows = _lines(out)
+    assert sorted(r["id"] for r in rows) == sorted(str(p) for p in folder.glob("*.txt"))
+    assert all("result" in r for r in rows)

@@ -1,0 +1,136 @@
+"""Comparing sources: hand-built runs through the scripted fake model, then recordings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+
+import summarize.errors as E
+from summarize import Comparison, compare
+from summarize.cli import main as cli_main
+from tests import fakemodel
+from tests.cassette import CASSETTES, Cassette, ReplayTransport
+from tests.conftest import ARTICLES, REPLAY_URL, mock_client
+from tests.record import COMPARISONS
+
+NTV = (ARTICLES / "xi-putin-ntv.txt").read_text(encoding="utf-8")
+FINE = (ARTICLES / "xi-putin-fine-line.txt").read_text(encoding="utf-8")
+PAIR = [("NTV", NTV), ("Fine Line", FINE)]
+TEXTS = dict(PAIR)
+
+
+def fake(edit: Any = None) -> httpx2.MockTransport:
+    """The fake model; ``edit`` may change the comparison answer."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        answer = fakemodel.completion(body)
+        if edit and fakemodel.is_compare(body):
+            content = json.loads(answer["choices"][0]["message"]["content"])
+            edit(content)
+            answer["choices"][0]["message"]["content"] = json.dumps(content)
+        return httpx2.Response(200, json=answer)
+
+    return handler  # type: ignore[return-value]
+
+
+def test_comparison_shape_and_grounding_per_source():
+    result = compare(PAIR, client=mock_client(fake()), model="m")
+    assert isinstance(result, Comparison)
+    assert list(result.sources) == ["NTV", "Fine Line"]
+    assert result.sources["NTV"].summary
+    assert result.ungrounded(TEXTS) == []
+    conflict = result.conflicts[0]
+    assert {v.source for v in conflict.versions} == {"NTV", "Fine Line"}
+    for version in conflict.versions:  # each quote found in its own source
+        for q in version.evidence:
+            assert TEXTS[version.source][q.start : q.end] == q.quote
+    assert result.agreements[0].sources == ["NTV", "Fine Line"]
+    assert result.unique_claims[0].source == "NTV"
+    assert [f.source for f in result.framing] == ["NTV", "Fine Line"]
+    again = Comparison.model_validate_json(result.model_dump_json())
+    assert again == result
+    # usage covers both briefs and the comparison request
+    assert result.meta.usage.requests == 3
+    assert result.meta.prompt_version.startswith("compare.system@")
+
+
+def test_a_quote_attributed_to_the_wrong_source_is_not_evidence():
+    def swap(content: dict[str, Any]) -> None:
+        versions = content["conflicts"][0]["versions"]
+        versions[1]["quotes"] = versions[0]["quotes"]  # NTV's sentence credited to Fine Line
+
+    result = compare(PAIR, client=mock_client(fake(swap)), model="m", max_reasks=0)
+    assert result.conflicts == []  # one side left without evidence: dropped
+    assert any("without evidence on two sides" in w for w in result.meta.warnings)
+    assert result.ungrounded(TEXTS) == []
+
+
+def test_unknown_source_names_are_reasked():
+    calls = {"n": 0}
+
+    def rename(content: dict[str, Any]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            content["unique_claims"][0]["source"] = "CNN"
+
+    result = compare(PAIR, client=mock_client(fake(rename)), model="m")
+    assert calls["n"] == 2
+    assert any("'CNN' is not one of the sources" in w for w in result.meta.warnings)
+    assert result.unique_claims[0].source == "NTV"
+
+
+def test_compare_needs_two_articles_and_names_a_bad_one():
+    with pytest.raises(E.InputError, match="two or more"):
+        compare([NTV], client=mock_client(fake()), model="m")
+    with pytest.raises(E.InputError, match="b: the article is only whitespace"):
+        compare([("a", NTV), ("b", "   ")], client=mock_client(fake()), model="m")
+
+
+def test_cli_compare(tmp_path, patch_build_client, capsys):
+    a, b = tmp_path / "ntv.txt", tmp_path / "fine.txt"
+    a.write_text(NTV, encoding="utf-8")
+    b.write_text(FINE, encoding="utf-8")
+    patch_build_client(fake())
+    assert cli_main(["compare", str(a), str(b), "--base-url", REPLAY_URL, "--model", "m"]) == 0
+    out = capsys.readouterr().out
+    assert "Conflicts" in out
+    assert "ntv.txt" in out
+    code = cli_main(
+        ["compare", str(a), str(b), "--base-url", REPLAY_URL, "--model", "m", "--format=json"]
+    )
+    assert code == 0
+    parsed = Comparison.model_validate_json(capsys.readouterr().out)
+    assert parsed.ungrounded({str(a): NTV, str(b): FINE}) == []
+    assert cli_main(["compare", str(a)]) == 2
+
+
+# --- recorded ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(COMPARISONS))
+def test_recorded_comparisons_replay(name: str):
+    cassette = Cassette.load(CASSETTES / f"{name}.json")
+    transport = ReplayTransport(cassette)
+    client = openai.OpenAI(
+        base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
+    )
+    try:
+        outcome: Comparison | E.SummarizeError = compare(
+            cassette.sources(), client=client, model=cassette.scenario["model"],
+            **cassette.scenario["options"],
+        )  # fmt: skip
+    except E.SummarizeError as exc:
+        outcome = exc
+    transport.check_done()
+    assert type(outcome).__name__ == cassette.recorded["outcome"]["result"]
+    if isinstance(outcome, Comparison):
+        texts = dict(cassette.sources())
+        assert outcome.ungrounded(texts) == []
+        assert list(outcome.sources) == list(texts)
+        assert outcome.summary
+        assert outcome.meta.usage.requests == len(cassette.interactions)
