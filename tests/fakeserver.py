@@ -65,7 +65,9 @@ class Handler(BaseHTTPRequestHandler):
         fake = self.server.owner
         fault = fake.next_fault(body)
         with fake.lock:
-            fake.requests.append(body)
+            fake.count += 1
+            if fake.keep_requests:
+                fake.requests.append(body)
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
         try:
@@ -81,14 +83,17 @@ class Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # many clients connect at once; the default backlog is 5
     owner: FakeServer
 
 
 class FakeServer:
     """Start on a free loopback port; ``faults`` are applied to requests in order."""
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(self, *, latency: float = 0.0, keep_requests: bool = True) -> None:
         self.latency = latency
+        self.keep_requests = keep_requests
+        self.count = 0
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.in_flight = 0

@@ -45,14 +45,14 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
 COMPARISONS: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
     "compare-xi-putin": (
         [("NTV", "articles/xi-putin-ntv.txt"), ("Fine Line", "articles/xi-putin-fine-line.txt")],
-        {},
+        {"timeout": 1800},  # three requests queue on one llama.cpp slot: slow on 2 cores
     ),
     "compare-wired-halves": (
         [
             ("first half", "compare/wired-banking-first-half.txt"),
             ("second half", "compare/wired-banking-second-half.txt"),
         ],
-        {},
+        {"timeout": 1800},
     ),
 }
 CONTEXT_WINDOW = 8192

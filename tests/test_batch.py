@@ -160,3 +160,26 @@ def test_kill_9_mid_batch_then_the_same_command_finishes_exactly_once(tmp_path):
     rows = _lines(out)
     assert sorted(r["id"] for r in rows) == sorted(str(p) for p in folder.glob("*.txt"))
     assert all("result" in r for r in rows)
+
+
+def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"n{i:02}.txt").write_text(TEXTS[i % len(TEXTS)] + f"\n\nCopy {i}.", "utf-8")
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    with F.FakeServer(latency=0.3) as server:
+        command = [sys.executable, "-m", "summarize", str(folder), "-o", str(out),
+                   "--base-url", server.url, "--model", "m", "--concurrency", "2"]  # fmt: skip
+        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not out.exists() or len(_lines(out)) < 2):
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted" in err
+    rows = _lines(out)  # every line parses: nothing torn
+    assert 2 <= len(rows) < 10
+    assert len({r["id"] for r in rows}) == len(rows)

@@ -247,3 +247,13 @@ def test_map_prompt_tokens_stay_close_to_the_article_size():
 def test_summarizer_rejects_bad_concurrency():
     with pytest.raises(E.ConfigurationError, match="concurrency"):
         Summarizer(concurrency=0)
+
+
+def test_a_10_mb_article_goes_through_in_parts():
+    """Bad-input list of #6: a 10 MB text is summarised (in parts), not refused."""
+    big = (LONG + "\n\n") * (10_000_000 // len(LONG) + 1)
+    assert len(big) >= 10_000_000
+    brief = summarize(big, client=mock_client(FakeModel()), model="gpt-4o-mini")
+    assert brief.meta.chunks > 10
+    assert brief.meta.coverage == 1.0
+    assert brief.ungrounded(big) == []
