@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from summarize import summarize_many  # noqa: E402
 from tests.fakeserver import FakeServer  # noqa: E402
+
+from summarize import summarize_many  # noqa: E402
 
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures/articles").glob("*.txt"))]
 
@@ -54,15 +55,18 @@ def run_bare(url: str, n: int, concurrency: int) -> float:
         client = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
         semaphore = asyncio.Semaphore(concurrency)
 
-        async def one(ident: str, text: str) -> None:
+        async def one(text: str) -> None:
             async with semaphore:
                 body = f"BEGIN ARTICLE-0123456789abcdef\n{text}\nEND ARTICLE-0123456789abcdef"
                 await client.chat.completions.create(
                     model="fake",
-                    messages=[{"role": "system", "content": "brief"}, {"role": "user", "content": body}],
+                    messages=[
+                        {"role": "system", "content": "brief"},
+                        {"role": "user", "content": body},
+                    ],
                 )
 
-        await asyncio.gather(*(one(i, t) for i, t in items(n)))
+        await asyncio.gather(*(one(text) for _, text in items(n)))
         await client.close()
 
     started = time.perf_counter()

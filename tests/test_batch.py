@@ -183,3 +183,39 @@ def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
     rows = _lines(out)  # every line parses: nothing torn
     assert 2 <= len(rows) < 10
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_requests_per_minute_paces_article_starts(server, monkeypatch):
+    from summarize import batch
+
+    monkeypatch.setattr(batch._Pacer, "window", 0.5)  # a half-second "minute"
+    starts: list[float] = []
+    original = batch._Pacer.wait
+
+    async def timed(self):  # type: ignore[no-untyped-def]
+        await original(self)
+        starts.append(time.monotonic())
+
+    monkeypatch.setattr(batch._Pacer, "wait", timed)
+    items = [(f"a{i}", TEXTS[i]) for i in range(6)]
+    results = many(server, items, concurrency=6, requests_per_minute=2, cache=False)
+    assert len(results) == 6
+    starts.sort()
+    for first, third in zip(starts, starts[2:], strict=False):
+        assert third - first >= 0.5  # never a third start inside one window
+
+
+def test_the_api_key_is_not_in_the_batch_output_or_the_cache(server, tmp_path, monkeypatch):
+    sentinel = "sk-SENTINEL-batch-77aa"
+    monkeypatch.setenv("OPENAI_API_KEY", sentinel)
+    server.queue(F.status(401, f"Incorrect API key provided: {sentinel}"))
+    (tmp_path / "a.txt").write_text(TEXTS[0], encoding="utf-8")
+    (tmp_path / "b.txt").write_text(TEXTS[1], encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    cli_main([str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), "-o", str(out),
+              "--base-url", server.url, "--model", "m", "--concurrency", "1"])  # fmt: skip
+    written = out.read_text(encoding="utf-8")
+    assert "AuthenticationError" in written  # the failure is reported...
+    assert sentinel not in written  # ...without the key
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "briefs.sqlite3"
+    assert sentinel.encode() not in cache.read_bytes()

@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,17 +118,18 @@ class _Pacer:
 
     per_minute: int | None
     starts: list[float] = field(default_factory=list)
+    window: ClassVar[float] = 60.0  # seconds; tests shorten it
 
     async def wait(self) -> None:
         if not self.per_minute:
             return
         while True:
             now = time.monotonic()
-            self.starts = [t for t in self.starts if now - t < 60]
+            self.starts = [t for t in self.starts if now - t < self.window]
             if len(self.starts) < self.per_minute:
                 self.starts.append(now)
                 return
-            await asyncio.sleep(60 - (now - self.starts[0]) + 0.01)
+            await asyncio.sleep(self.window - (now - self.starts[0]) + 0.01)
 
 
 async def asummarize_many(
