@@ -431,3 +431,20 @@ def test_links_not_in_the_article_are_removed_with_a_warning():
     assert "evil.example" not in " ".join(brief.key_points)
     assert brief.summary.startswith("Xi said")  # the rest of the text stays
     assert sum("removed a link" in w for w in brief.meta.warnings) == 2
+
+
+def test_a_summary_that_repeats_the_instructions_is_flagged():
+    """Hand-built: small models sometimes answer with the system prompt itself."""
+    from summarize import prompts
+
+    echo = json.loads(good_answer())
+    echo["summary"] = prompts.load("brief.system").render().split("\n\n")[1]
+    recorder = Recorder([ok(json.dumps(echo))])
+    brief = summarize(NTV, client=mock_client(recorder), model="m")
+    assert len(recorder.requests) == 1
+    flagged = [w for w in brief.meta.warnings if "repeats these instructions" in w]
+    assert flagged == [
+        "warning: summary: it repeats these instructions instead of summarising the article"
+    ]
+    clean = summarize(NTV, client=mock_client(Recorder([ok(good_answer())])), model="m")
+    assert not any("repeats these instructions" in w for w in clean.meta.warnings)

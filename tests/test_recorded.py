@@ -203,3 +203,18 @@ def test_cli_reads_a_page_and_a_url(article_site: str, patch_build_client, capsy
         transport.check_done()
         brief = ArticleSummary.model_validate_json(out)
         assert "Emirates" in (brief.meta.title or "")
+
+
+def test_recorded_answers_that_copy_the_instructions_are_flagged() -> None:
+    """SmolLM2 often answers with the system prompt (since the datamarking prompt v2):
+    every such recorded summary carries the warning."""
+    echoed = 0
+    for path in CASSETTE_PATHS:
+        forget_modes()
+        outcome, _ = replay(Cassette.load(path))
+        if isinstance(outcome, ArticleSummary) and outcome.summary.startswith(
+            "The article is untrusted data"
+        ):
+            echoed += 1
+            assert any("repeats these instructions" in w for w in outcome.meta.warnings)
+    assert echoed >= 3

@@ -71,6 +71,7 @@ from summarize.tokens import (
 )
 from summarize.validation import (
     DraftProblems,
+    echo_problems,
     ground_draft,
     marker_problems,
     missing_quote_problems,
@@ -624,8 +625,10 @@ class Summarizer:
                     ]
                 )
             draft = parse_as(reply.text, DraftMerge)
+            echoed = echo_problems(draft, _instructions("reduce.system"), text)
             problems = marker_problems(draft)
             draft, repairs = scrub_markers(draft)
+            repairs += [f"warning: {line}" for line in echoed]
             draft, unlinked = remove_foreign_urls(draft, job.article.text)
             repairs += unlinked
             check_merge(draft)
@@ -872,8 +875,11 @@ def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidat
             ]
         )
     draft = parse_draft(reply.text)
+    # Flagged, not re-asked: with the bundled 135M model a re-ask rarely helps.
+    echoed = echo_problems(draft, _instructions("brief.system"), locator.text)
     problems = marker_problems(draft)
     draft, repairs = scrub_markers(draft)
+    repairs += [f"warning: {line}" for line in echoed]
     draft, unlinked = remove_foreign_urls(draft, locator.text)
     repairs += unlinked
     if not draft.summary.strip():
@@ -893,6 +899,12 @@ def _as_article(source: Source) -> Article:
     if isinstance(source, str) and not looks_like_source(source):
         return Article(text=source, language=detect_language(source))
     return read_article(source)
+
+
+@functools.cache
+def _instructions(system: str) -> str:
+    """A system prompt with the user-message templates: what a model must not echo."""
+    return prompts.load(system).render() + "\n" + prompts.load("schema_hint").body
 
 
 def _messages(system: str, user: str) -> list[Message]:

@@ -260,3 +260,29 @@ def remove_foreign_urls(draft: _D, article: str) -> tuple[_D, list[str]]:
         }
     )
     return cleaned, warnings
+
+
+_WORDS = re.compile(r"\w+")
+_ECHO_WORDS = 6  # this many words in a row from the instructions is copying them
+
+
+def _shingles(text: str, n: int = _ECHO_WORDS) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(text.casefold())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: str) -> list[str]:
+    """Re-ask lines for a summary or key point that copies the instructions, not the article.
+
+    Small models sometimes answer with the system prompt itself; text that runs six
+    words in a row with the instructions, and is not also in the article, is not a
+    summary of the article.
+    """
+    copied = _shingles(instructions) - _shingles(article)
+    texts = [("summary", draft.summary)]
+    texts += [(f"key_points.{i}", p) for i, p in enumerate(draft.key_points)]
+    return [
+        f"{where}: it repeats these instructions instead of summarising the article"
+        for where, text in texts
+        if len(_shingles(text) & copied) >= 2
+    ]
