@@ -435,51 +435,41 @@ class Summarizer:
         job.chunks = len(chunks)
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def brief_part(index: int, chunk: Chunk) -> Partial:
+        async def brief_part(index: int, chunk: Chunk) -> Partial | SummarizeError:
+            """The part's brief, or (with allow_partial) the error that lost it."""
             async with semaphore:
-                return await self._brief_part(job, index, chunk)
-
-        partials: list[Partial] = []
-        failures: list[tuple[int, SummarizeError]] = []
-        first, rest = chunks[:1], chunks[1:]
-        if job.client.mode_known():
-            first, rest = [], chunks
-        else:
-            # The first part alone: it finds the structured-output mode the endpoint
-            # takes, so the others do not all try (and fail) the same modes at once.
-            try:
-                partials.append(await brief_part(0, chunks[0]))
-            except SummarizeError as exc:
-                if not self.allow_partial or isinstance(exc, _FATAL):
-                    raise
-                failures.append((0, exc))
-        tasks = [
-            asyncio.ensure_future(brief_part(index, chunk))
-            for index, chunk in enumerate(chunks)
-            if index >= len(first)
-        ]
-        try:
-            for future in asyncio.as_completed(tasks):
                 try:
-                    partials.append(await future)
+                    return await self._brief_part(job, index, chunk)
                 except SummarizeError as exc:
                     if not self.allow_partial or isinstance(exc, _FATAL):
                         raise
-                    failures.append((len(partials) + len(failures), exc))
+                    return exc
+
+        outcomes: dict[int, Partial | SummarizeError] = {}
+        if not job.client.mode_known():
+            # The first part alone: it finds the structured-output mode the endpoint
+            # takes, so the others do not all try (and fail) the same modes at once.
+            outcomes[0] = await brief_part(0, chunks[0])
+        tasks = {
+            index: asyncio.ensure_future(brief_part(index, chunk))
+            for index, chunk in enumerate(chunks)
+            if index not in outcomes
+        }
+        try:
+            await asyncio.gather(*tasks.values())  # the first error that fails the article
         finally:
-            for task in tasks:
+            for task in tasks.values():
                 task.cancel()
-        del rest
-        partials.sort(key=lambda part: part.first)
-        if not partials:
-            raise failures[0][1]
-        covered = {partial.first for partial in partials}
-        for index, chunk in enumerate(chunks):
-            if index not in covered:
-                error = next((e for i, e in failures if i == index), failures[0][1])
+        outcomes.update((index, task.result()) for index, task in tasks.items())
+        partials = [o for _, o in sorted(outcomes.items()) if isinstance(o, Partial)]
+        for index, outcome in sorted(outcomes.items()):
+            if isinstance(outcome, SummarizeError):
+                if not partials:
+                    raise outcome
+                chunk = chunks[index]
                 job.warnings.append(
                     f"part {index + 1} of {len(chunks)} (characters {chunk.start}-{chunk.end}) "
-                    f"is not covered: {type(error).__name__}: {error}"
+                    f"is not covered: {type(outcome).__name__}: {outcome}"
                 )
         job.coverage = len(partials) / len(chunks)
         for partial in partials:
