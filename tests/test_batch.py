@@ -219,3 +219,14 @@ def test_the_api_key_is_not_in_the_batch_output_or_the_cache(server, tmp_path, m
     assert sentinel not in written  # ...without the key
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "briefs.sqlite3"
     assert sentinel.encode() not in cache.read_bytes()
+
+
+def test_an_unusable_cache_location_is_a_configuration_error(server, tmp_path, monkeypatch):
+    from summarize.errors import ConfigurationError
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    with pytest.raises(ConfigurationError, match="--no-cache"):
+        many(server, [("a", TEXTS[0])])
+    assert len(many(server, [("a", TEXTS[0])], cache=False)) == 1

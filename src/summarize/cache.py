@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from summarize.errors import ConfigurationError
 from summarize.schema import ArticleSummary
 
 
@@ -37,15 +38,20 @@ class BriefCache:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        with self._lock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS briefs (key TEXT PRIMARY KEY, brief TEXT NOT NULL)"
             )
             self._db.commit()
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigurationError(
+                f"the brief cache at {self.path} cannot be used ({exc}): set XDG_CACHE_HOME "
+                "to a writable directory, or turn the cache off (cache=False, --no-cache)"
+            ) from exc
 
     def get(self, key: str) -> ArticleSummary | None:
         with self._lock:

@@ -39,7 +39,7 @@ from summarize.schema import (
     Usage,
     strict_json_schema,
 )
-from summarize.validation import DraftProblems, parse_as, remove_foreign_urls
+from summarize.validation import DraftProblems, clean_links, parse_as
 
 if TYPE_CHECKING:
     from summarize.pipeline import SummarizeOptions, Summarizer
@@ -215,7 +215,8 @@ def _ground(
     draft: DraftComparison, locators: dict[str, QuoteLocator], all_text: str
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Ground every quote in its own source; return the result, re-ask problems, warnings."""
-    draft, warnings = remove_foreign_urls_in_comparison(draft, all_text)
+    warnings: list[str] = []
+    summary = clean_links(draft.summary, all_text, "summary", warnings).strip()
     problems: list[str] = []
     by_key = {name.casefold(): name for name in locators}
 
@@ -295,21 +296,10 @@ def _ground(
         framing.append(Framing(source=name, voices=voices, loaded_terms=terms, commentary=notes))
 
     result = {
-        "summary": draft.summary.strip(),
+        "summary": summary,
         "agreements": agreements,
         "conflicts": conflicts,
         "unique_claims": unique,
         "framing": framing,
     }
     return result, problems, warnings
-
-
-def remove_foreign_urls_in_comparison(
-    draft: DraftComparison, article: str
-) -> tuple[DraftComparison, list[str]]:
-    """Links in the joint summary that no report contains are removed."""
-    from summarize.schema import DraftBrief
-
-    brief = DraftBrief(language="und", summary=draft.summary, key_points=[], contested_points=[])
-    cleaned, warnings = remove_foreign_urls(brief, article)
-    return draft.model_copy(update={"summary": cleaned.summary}), warnings

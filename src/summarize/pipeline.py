@@ -673,7 +673,6 @@ class Summarizer:
         last_raw: str | None = None
         last_problems: list[str] = []
         truncated = False
-        prompt_tokens = job.count_messages(build(True))
 
         def messages_for(mode: Mode) -> list[Message]:
             return [*build(not mode.strict), *followup]
@@ -713,7 +712,9 @@ class Summarizer:
                             answer: Message = {"role": "assistant", "content": reply.text}
                             # The previous answer goes back only if it still fits the window.
                             extra = job.count_messages([answer, again])
-                            fits = prompt_tokens + extra + job.output_tokens <= job.window
+                            # (counted only here: most answers need no re-ask)
+                            prompt = job.count_messages(build(True))
+                            fits = prompt + extra + job.output_tokens <= job.window
                             followup[:] = [answer, again] if fits else [again]
                         raise
         except DraftProblems:

@@ -78,7 +78,10 @@ def extract_json(raw: str) -> Any:
 
 def parse_draft(raw: str) -> DraftBrief:
     """Validate ``raw`` against the draft schema; raise DraftProblems listing every error."""
-    return parse_as(raw, DraftBrief)
+    draft = parse_as(raw, DraftBrief)
+    if not draft.summary.strip():
+        raise DraftProblems(["summary: must not be empty"])
+    return draft
 
 
 def parse_as(raw: str, model: type[_M]) -> _M:
@@ -94,8 +97,6 @@ def parse_as(raw: str, model: type[_M]) -> _M:
             for err in exc.errors(include_url=False)
         ]
         raise DraftProblems(problems) from exc
-    if not str(getattr(draft, "summary", "x")).strip():
-        raise DraftProblems(["summary: must not be empty"])
     return draft
 
 
@@ -228,34 +229,41 @@ def missing_quote_problems(missing: list[str]) -> list[str]:
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
-def remove_foreign_urls(draft: _D, article: str) -> tuple[_D, list[str]]:
-    """Remove links the article does not contain from the brief's own text.
+def clean_links(text: str, article: str, where: str, warnings: list[str]) -> str:
+    """``text`` without the links that ``article`` does not contain; a warning for each.
 
     A model can be talked into adding links by an article (prompt injection) or make
     them up; either way a link the article does not carry is not the article's.
     """
+    if not _URL.search(text):
+        return text
+
+    def drop(match: re.Match[str]) -> str:
+        url = match.group(0).rstrip(".,;:!?")
+        if url in article:
+            return match.group(0)
+        warnings.append(f"{where}: removed a link that is not in the article: {_clip(url)!r}")
+        return match.group(0)[len(url) :]
+
+    return re.sub(r"[ \t]{2,}", " ", _URL.sub(drop, text)).strip()
+
+
+def remove_foreign_urls(draft: _D, article: str) -> tuple[_D, list[str]]:
+    """The brief with ``clean_links`` applied to its summary, key points and claims."""
     warnings: list[str] = []
-
-    def clean(text: str, where: str) -> str:
-        def drop(match: re.Match[str]) -> str:
-            url = match.group(0).rstrip(".,;:!?")
-            if url in article:
-                return match.group(0)
-            warnings.append(f"{where}: removed a link that is not in the article: {_clip(url)!r}")
-            return match.group(0)[len(url) :]
-
-        return (
-            re.sub(r"[ \t]{2,}", " ", _URL.sub(drop, text)).strip() if _URL.search(text) else text
-        )
-
     points = [
-        p.model_copy(update={"claim": clean(p.claim, f"contested_points.{i}.claim")})
+        p.model_copy(
+            update={"claim": clean_links(p.claim, article, f"contested_points.{i}.claim", warnings)}
+        )
         for i, p in enumerate(draft.contested_points)
+    ]
+    key_points = [
+        clean_links(k, article, f"key_points.{i}", warnings) for i, k in enumerate(draft.key_points)
     ]
     cleaned = draft.model_copy(
         update={
-            "summary": clean(draft.summary, "summary"),
-            "key_points": [clean(k, f"key_points.{i}") for i, k in enumerate(draft.key_points)],
+            "summary": clean_links(draft.summary, article, "summary", warnings),
+            "key_points": key_points,
             "contested_points": points,
         }
     )
