@@ -66,6 +66,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = fake.next_fault(body)
         with fake.lock:
             fake.count += 1
+            number = fake.count
+            fake.arrivals.append(time.monotonic())
             if fake.keep_requests:
                 fake.requests.append(body)
             fake.in_flight += 1
@@ -75,7 +77,8 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 fault(body, self)
             else:
-                self.send_json(200, fakemodel.completion(body))
+                extra = fake.headers(number) if fake.headers else None
+                self.send_json(200, fakemodel.completion(body), extra)
         finally:
             with fake.lock:
                 fake.in_flight -= 1
@@ -95,6 +98,9 @@ class FakeServer:
         self.keep_requests = keep_requests
         self.count = 0
         self.requests: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each request's arrival
+        # Extra response headers for the Nth request (1-based), e.g. x-ratelimit-*.
+        self.headers: Callable[[int], dict[str, str]] | None = None
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0

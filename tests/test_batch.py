@@ -5,6 +5,7 @@ Runs against the real local fake server (tests/fakeserver.py; scripted, not reco
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -185,26 +186,6 @@ def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
     assert len({r["id"] for r in rows}) == len(rows)
 
 
-def test_requests_per_minute_paces_article_starts(server, monkeypatch):
-    from summarize import batch
-
-    monkeypatch.setattr(batch._Pacer, "window", 0.5)  # a half-second "minute"
-    starts: list[float] = []
-    original = batch._Pacer.wait
-
-    async def timed(self):  # type: ignore[no-untyped-def]
-        await original(self)
-        starts.append(time.monotonic())
-
-    monkeypatch.setattr(batch._Pacer, "wait", timed)
-    items = [(f"a{i}", TEXTS[i]) for i in range(6)]
-    results = many(server, items, concurrency=6, requests_per_minute=2, cache=False)
-    assert len(results) == 6
-    starts.sort()
-    for first, third in zip(starts, starts[2:], strict=False):
-        assert third - first >= 0.5  # never a third start inside one window
-
-
 def test_the_api_key_is_not_in_the_batch_output_or_the_cache(server, tmp_path, monkeypatch):
     sentinel = "sk-SENTINEL-batch-77aa"
     monkeypatch.setenv("OPENAI_API_KEY", sentinel)
@@ -230,3 +211,46 @@ def test_an_unusable_cache_location_is_a_configuration_error(server, tmp_path, m
     with pytest.raises(ConfigurationError, match="--no-cache"):
         many(server, [("a", TEXTS[0])])
     assert len(many(server, [("a", TEXTS[0])], cache=False)) == 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_final_report(server, tmp_path, monkeypatch):
+    server.queue(F.status(429, "Rate limit reached", headers={"retry-after-ms": "50"}))
+    for i in range(3):
+        (tmp_path / f"a{i}.txt").write_text(TEXTS[i], encoding="utf-8")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    out = tmp_path / "out.jsonl"
+    code = cli_main([str(tmp_path), "-o", str(out), "--base-url", server.url, "--model",
+                     "gpt-4o-mini", "--concurrency", "1", "--tpm", "1000000"])  # fmt: skip
+    assert code == 0
+    shown = terminal.getvalue()
+    assert "3/3" in shown  # tqdm's count against the total of 3 files
+    assert "article/s" in shown or "s/article" in shown  # the rate
+    assert "3 ok, 0 failed" in shown
+    assert "tokens, $0.0" in shown
+    final = shown.rstrip().splitlines()[-1]
+    assert final.startswith("summarize: 3 done (3 ok, 0 failed, 0 cached)")
+    assert "1 rate-limit answer(s) (429)" in final
+
+
+def test_without_a_terminal_only_the_final_report_is_printed(server, tmp_path, capsys):
+    (tmp_path / "a.txt").write_text(TEXTS[0], encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert cli_main([str(tmp_path), "-o", str(out), "--base-url", server.url,
+                     "--model", "m"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [err.strip()]
+    assert err.startswith("summarize: 1 done (1 ok, 0 failed, 0 cached)")
+
+
+def test_a_bad_rate_limit_is_a_usage_error(server, tmp_path, capsys):
+    (tmp_path / "a.txt").write_text(TEXTS[0], encoding="utf-8")
+    code = cli_main([str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--base-url", server.url,
+                     "--rpm", "0"])  # fmt: skip
+    assert code == 2
+    assert "requests_per_minute must be a number > 0" in capsys.readouterr().err

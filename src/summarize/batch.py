@@ -13,11 +13,10 @@ import hashlib
 import os
 import queue
 import threading
-import time
 from collections.abc import AsyncGenerator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,26 +111,6 @@ class _Budget:
         return not self.stopped
 
 
-@dataclass
-class _Pacer:
-    """At most ``per_minute`` article starts in any minute (None: no limit)."""
-
-    per_minute: int | None
-    starts: list[float] = field(default_factory=list)
-    window: ClassVar[float] = 60.0  # seconds; tests shorten it
-
-    async def wait(self) -> None:
-        if not self.per_minute:
-            return
-        while True:
-            now = time.monotonic()
-            self.starts = [t for t in self.starts if now - t < self.window]
-            if len(self.starts) < self.per_minute:
-                self.starts.append(now)
-                return
-            await asyncio.sleep(self.window - (now - self.starts[0]) + 0.01)
-
-
 async def asummarize_many(
     items: Iterable[Any],
     *,
@@ -139,7 +118,6 @@ async def asummarize_many(
     cache: bool | str | os.PathLike[str] = True,
     max_cost: float | None = None,
     prices: dict[str, tuple[float, float]] | None = None,
-    requests_per_minute: int | None = None,
     skip: Iterable[str] = (),
     **options: Any,
 ) -> AsyncGenerator[BatchResult, None]:
@@ -148,9 +126,11 @@ async def asummarize_many(
     ``items``: texts, paths, ``Article`` objects, ``(id, text)`` pairs or dicts with
     ``id`` and one of ``text``, ``path``, ``url``. ``concurrency``: articles in flight.
     ``cache``: True (the default file), False, or a path. ``max_cost`` (USD): no new
-    article starts once the spent total reaches it. ``requests_per_minute`` paces
-    article starts. ``skip``: ids to leave out (resume). Other options are those of
-    ``summarize()``; ``concurrency`` inside one long article stays the Summarizer's.
+    article starts once the spent total reaches it. ``skip``: ids to leave out
+    (resume). Other options are those of ``summarize()``, among them
+    ``requests_per_minute`` and ``tokens_per_minute``: every request of the batch goes
+    through one ``RateLimiter``, so limits, learned ones and 429s hold for the whole
+    batch. ``concurrency`` inside one long article stays the Summarizer's.
     """
     from summarize.pipeline import Summarizer
 
@@ -161,12 +141,10 @@ async def asummarize_many(
         store = BriefCache(None if cache is True else cache)
     skipped = set(skip)
     budget = _Budget(max_cost)
-    pacer = _Pacer(requests_per_minute)
     async with Summarizer(**options) as summarizer:
         settings = summarizer.cache_settings()
 
         async def one(ident: str, source: Any) -> BatchResult:
-            await pacer.wait()
             try:
                 article = await asyncio.to_thread(_load, source)
                 key = cache_key(article.text, settings)

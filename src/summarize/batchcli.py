@@ -108,6 +108,53 @@ class _Writer:
             os.close(self._fd)
 
 
+def count_items(sources: list[str]) -> int | None:
+    """How many items ``expand`` will yield (for a progress bar's total), or None for URLs."""
+    total = 0
+    for source in sources:
+        if source.lower().startswith(("http://", "https://")):
+            total += 1
+        elif source.endswith(".jsonl"):
+            try:
+                with open(source, "rb") as handle:
+                    total += sum(1 for _ in handle)
+            except OSError:
+                return None
+        else:
+            total += sum(1 for _ in expand([source]))
+    return total
+
+
+class _Progress:
+    """A tqdm bar on a terminal (done, failed, tokens, cost, rate); silent otherwise."""
+
+    def __init__(self, sources: list[str], already: int) -> None:
+        self.live = sys.stderr.isatty()
+        self._bar: Any = None
+        if self.live:
+            from tqdm import tqdm
+
+            total = count_items(sources)
+            self._bar = tqdm(
+                total=None if total is None else max(0, total - already),
+                file=sys.stderr,
+                unit="article",
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
+
+    def update(self, ok: int, failed: int, tokens: int, cost: float) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(
+                f"{ok} ok, {failed} failed, {tokens:,} tokens, ${cost:.4f}", refresh=False
+            )
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch the parsed arguments describe; return the exit code."""
     from summarize.batch import BatchError, BatchResult, summarize_many
@@ -120,6 +167,7 @@ def run_batch(args: argparse.Namespace) -> int:
         summarizer_options,
     )
     from summarize.errors import ConfigurationError, InputError, SummarizeError
+    from summarize.ratelimit import RateLimiter
 
     if "-" in args.source:
         return _fail("stdin (-) cannot be part of a batch; pass files or a .jsonl", EXIT_USAGE)
@@ -127,29 +175,39 @@ def run_batch(args: argparse.Namespace) -> int:
     skip = done_ids(output) if output else set()
     already = len(skip)
     writer = _Writer(output)
-    live = sys.stderr.isatty()
+    progress = _Progress(args.source, already)
     counts = {"ok": 0, "failed": 0, "cached": 0}
     tokens, cost, started = 0, 0.0, time.monotonic()
 
     def report(final: bool) -> str:
         done = counts["ok"] + counts["failed"]
         rate = done / max(time.monotonic() - started, 1e-9)
-        return (
+        line = (
             f"{done} done ({counts['ok']} ok, {counts['failed']} failed, {counts['cached']} "
             f"cached{f', {already} skipped' if final and already else ''}) · {tokens:,} tokens"
             f" · ${cost:.4f} · {rate:.2f}/s"
         )
+        stats = limiter.stats if limiter is not None else None
+        if stats is not None and (stats.throttled or stats.waited >= 0.05):
+            line += (
+                f" · {stats.throttled} rate-limit answer(s) (429), requests held back "
+                f"{stats.waited:.1f} s in all"
+            )
+        return line
 
+    limiter: RateLimiter | None = None
     try:
+        options = summarizer_options(args)
+        limiter = RateLimiter(options.pop("requests_per_minute"), options.pop("tokens_per_minute"))
         results = summarize_many(
             _screen(expand(args.source), writer, counts, skip),
             concurrency=args.concurrency,
             cache=not args.no_cache,
             max_cost=args.max_cost,
-            requests_per_minute=args.rpm,
             skip=skip,
+            rate_limiter=limiter,
             # --concurrency is articles in flight; parts of one article keep the default
-            **{k: v for k, v in summarizer_options(args).items() if k != "concurrency"},
+            **{k: v for k, v in options.items() if k != "concurrency"},
         )
         for result in results:
             assert isinstance(result, BatchResult)
@@ -168,23 +226,24 @@ def run_batch(args: argparse.Namespace) -> int:
             writer.write(record)
             tokens += result.usage.total_tokens
             cost += result.cost_usd or 0.0
-            if live:
-                print("\r" + report(False), end="", file=sys.stderr, flush=True)
+            progress.update(counts["ok"], counts["failed"], tokens, cost)
     except (InputError, ConfigurationError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except SummarizeError as exc:
         return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
     except KeyboardInterrupt:
-        print(("\n" if live else "") + "summarize: interrupted; " + report(True), file=sys.stderr)
+        progress.close()
+        print("summarize: interrupted; " + report(True), file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
+        progress.close()
         writer.close()
     if counts["ok"] + counts["failed"] == 0 and not already:
         return _fail(f"no articles found in {' '.join(args.source)}", EXIT_USAGE)
     stopped = ""
     if args.max_cost is not None and cost >= args.max_cost:
         stopped = f"; stopped starting new articles at the --max-cost of ${args.max_cost:g}"
-    print(("\n" if live else "") + "summarize: " + report(True) + stopped, file=sys.stderr)
+    print("summarize: " + report(True) + stopped, file=sys.stderr)
     return EXIT_OK if counts["failed"] == 0 else EXIT_FAILURE
 
 

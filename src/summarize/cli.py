@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for a long article, brief what succeeded even if a part failed for good",
     )
+    parser.add_argument(
+        "--rpm",
+        type=float,
+        help="at most this many requests per minute (limits the server announces in "
+        "x-ratelimit-* headers are followed anyway)",
+    )
+    parser.add_argument(
+        "--tpm", type=float, help="at most this many tokens per minute (prompt + max_tokens)"
+    )
     batch = parser.add_argument_group("batches (several articles)")
     batch.add_argument(
         "--output", "-o", help="JSON Lines file to append to; re-running skips ids already in it"
@@ -87,7 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--max-cost", type=float, help="USD: start no new article once this much is spent"
     )
-    batch.add_argument("--rpm", type=int, help="at most this many article starts per minute")
     parser.add_argument("--version", action="version", version=f"summarize {__version__}")
     return parser
 
@@ -292,6 +300,8 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "local_model": args.local_model,
         "concurrency": args.concurrency,
         "allow_partial": args.allow_partial,
+        "requests_per_minute": args.rpm,
+        "tokens_per_minute": args.tpm,
     }
 
 

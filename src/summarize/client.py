@@ -37,6 +37,7 @@ from summarize.errors import (
     RefusalError,
     ServerError,
 )
+from summarize.ratelimit import RateLimiter
 from summarize.retrying import Deadline, TransientFailure, retry_after_seconds, retry_transient
 from summarize.schema import Usage
 
@@ -154,8 +155,9 @@ class ModelClient:
         secret: str | None,
         mode: Mode | None = None,
         executor: concurrent.futures.Executor | None = None,
+        limiter: RateLimiter | None = None,
+        count_tokens: Callable[[str], int] | None = None,
     ) -> None:
-
         self._client = client
         self.model = model
         self.max_output_tokens = max_output_tokens
@@ -164,6 +166,8 @@ class ModelClient:
         self._secret = secret
         self._forced_mode = mode
         self._executor = executor
+        self._limiter = limiter
+        self._count_tokens = count_tokens
         self.endpoint = str(client.base_url)
         self._is_openai = urlsplit(self.endpoint).hostname == OPENAI_HOST
 
@@ -251,6 +255,33 @@ class ModelClient:
     async def _send(
         self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
     ) -> Reply:
+        limiter = self._limiter
+        if limiter is not None:
+            await limiter.acquire(
+                self._cost(params) if limiter.counts_tokens else 0,
+                deadline_left=deadline.remaining(),
+            )
+        limited = False
+        try:
+            return await self._post(params, mode, deadline, usage)
+        except TransientFailure as exc:
+            limited = isinstance(exc.final, RateLimitError)
+            if limited and limiter is not None:
+                limiter.throttled(exc.retry_after)
+            raise
+        finally:
+            if limiter is not None:
+                limiter.release(ok=not limited)
+
+    def _cost(self, params: dict[str, Any]) -> int:
+        """A request's tokens as rate limits count them: the prompt plus max_tokens."""
+        count = self._count_tokens or (lambda text: len(text) // 3)
+        prompt = sum(count(m["content"]) + 4 for m in params["messages"])
+        return prompt + self.max_output_tokens
+
+    async def _post(
+        self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
+    ) -> Reply:
         import openai
         from openai.types.chat import ChatCompletion
 
@@ -273,6 +304,8 @@ class ModelClient:
                 )
             completion = raw.parse()
         except openai.APIStatusError as exc:
+            if self._limiter is not None:
+                self._limiter.observe(exc.response.headers)
             raise self._status_error(exc, mode) from exc
         except openai.APITimeoutError as exc:
             raise TransientFailure(
@@ -291,6 +324,8 @@ class ModelClient:
             raise TransientFailure(
                 ServerError(f"{self.endpoint} answered 200 with a body that is not valid JSON")
             ) from exc
+        if self._limiter is not None:
+            self._limiter.observe(raw.headers)
         if not isinstance(completion, ChatCompletion):  # e.g. an HTML page from a proxy
             raise TransientFailure(
                 ServerError(

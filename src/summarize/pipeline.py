@@ -49,6 +49,7 @@ from summarize.mapreduce import (
     point_line,
     render_partials,
 )
+from summarize.ratelimit import RateLimiter
 from summarize.retrying import Deadline, reask_loop
 from summarize.schema import (
     SCHEMA_VERSION,
@@ -155,6 +156,9 @@ class Summarizer:
         local_model: str | os.PathLike[str] | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         allow_partial: bool = False,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         for name, value in (("max_retries", max_retries), ("max_reasks", max_reasks)):
             if not isinstance(value, int) or value < 0:
@@ -202,6 +206,11 @@ class Summarizer:
         self._clients: dict[bool, openai.OpenAI | openai.AsyncOpenAI] = {}
         self.concurrency = concurrency
         self.allow_partial = allow_partial
+        if rate_limiter is not None and (requests_per_minute or tokens_per_minute):
+            raise ConfigurationError(
+                "pass the per-minute limits to the shared RateLimiter, not beside it"
+            )
+        self.rate_limiter = rate_limiter or RateLimiter(requests_per_minute, tokens_per_minute)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
@@ -369,6 +378,7 @@ class Summarizer:
         if client is None:
             client, secret = self._client_for(asynchronous=True)
         window, output_tokens = self._limits()
+        encoding = encoding_for_model(self.model)
         return _Job(
             client=ModelClient(
                 client,
@@ -379,9 +389,11 @@ class Summarizer:
                 secret=secret,
                 mode=self.structured_output,
                 executor=self._executor_for(client),
+                limiter=self.rate_limiter,
+                count_tokens=functools.partial(count_tokens, encoding=encoding),
             ),
             deadline=Deadline(self.timeout),
-            encoding=encoding_for_model(self.model),
+            encoding=encoding,
             window=window,
             output_tokens=output_tokens,
             boundary=prompts.new_boundary(cleaned),
@@ -933,6 +945,9 @@ class SummarizeOptions(TypedDict, total=False):
     local_model: str | os.PathLike[str] | None
     concurrency: int
     allow_partial: bool
+    requests_per_minute: float | None
+    tokens_per_minute: float | None
+    rate_limiter: RateLimiter | None
 
 
 def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
@@ -956,7 +971,11 @@ def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSum
     ``local_model`` (the same with any GGUF file), ``concurrency`` (parts of a long
     article briefed at once, default 8), ``allow_partial`` (a long article whose part
     failed for good still gets a brief of the rest, with ``meta.coverage`` < 1 and a
-    warning per missing part; default: the article fails with that part's error).
+    warning per missing part; default: the article fails with that part's error),
+    ``requests_per_minute`` / ``tokens_per_minute`` (pace requests to these limits;
+    limits the server announces in ``x-ratelimit-*`` headers are followed anyway, and
+    a 429 slows every request down, see ``summarize.ratelimit``), ``rate_limiter`` (a
+    ``RateLimiter`` to share between Summarizers on one account).
 
     An article longer than the context window is split into parts (see
     ``summarize.chunking``), each part briefed concurrently, and the part briefs merged.

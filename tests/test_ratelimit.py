@@ -1,0 +1,174 @@
+"""Rate limits: configured, learned from x-ratelimit-* headers, and 429s that slow the
+whole batch down. Runs against the real local fake server (tests/fakeserver.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from summarize import summarize_many
+from summarize.errors import DeadlineExceededError
+from summarize.ratelimit import RateLimiter, parse_reset
+from tests import fakeserver as F
+from tests.conftest import ARTICLES
+from tests.fakemodel import completion as fakemodel_completion
+
+TEXTS = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
+
+
+@pytest.fixture
+def server() -> Iterator[F.FakeServer]:
+    with F.FakeServer() as fake:
+        yield fake
+
+
+def run(server: F.FakeServer, count: int, limiter: RateLimiter, **options):  # type: ignore[no-untyped-def]
+    items = [(f"a{i}", TEXTS[i % len(TEXTS)]) for i in range(count)]
+    options = {"base_url": server.url, "api_key": "k", "model": "gpt-4o-mini",
+               "cache": False, "rate_limiter": limiter, **options}  # fmt: skip
+    results = list(summarize_many(items, **options))
+    assert len(results) == count
+    assert all(r.result is not None for r in results), [r.error for r in results]
+    return results
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("6m0s", 360.0), ("20ms", 0.02), ("1s", 1.0), ("0.5", 0.5), ("1h2m3.5s", 3723.5),
+     ("7.66s", 7.66), ("", None), ("soon", None), ("5x", None), (None, None)],
+)  # fmt: skip
+def test_reset_durations_parse_as_openai_writes_them(value, seconds):
+    assert parse_reset(value) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, int]]:
+    """When the limiter let each request go, and its token cost."""
+    starts: list[tuple[float, int]] = []
+    original = RateLimiter._start
+
+    def record(self: RateLimiter, tokens: int) -> None:
+        starts.append((time.monotonic(), tokens))
+        original(self, tokens)
+
+    monkeypatch.setattr(RateLimiter, "_start", record)
+    return starts
+
+
+def assert_paced(starts: list[tuple[float, float]], per_second: float, burst: float) -> None:
+    """Over any interval, the cost let through is at most a burst plus the refill."""
+    for i, (first, _) in enumerate(starts):
+        total = 0.0
+        for moment, cost in starts[i:]:
+            total += cost
+            assert total <= burst + (moment - first) * per_second + 1e-6 + starts[i][1]
+
+
+def test_requests_per_minute_is_never_exceeded_in_any_interval(server, monkeypatch):
+    server.latency = 0.02
+    starts = started(monkeypatch)
+    limiter = RateLimiter(requests_per_minute=40, window=1.0)  # a one-second "minute"
+    run(server, 12, limiter, concurrency=12)
+    assert len(starts) == server.count == 12
+    assert_paced([(t, 1) for t, _ in starts], per_second=40, burst=4 - 1)
+    # 12 requests with a burst of 4 at 40/s need at least 8/40 s: the last one
+    # reached the server that long after the first was let go
+    assert max(server.arrivals) - starts[0][0] >= 8 / 40
+    assert limiter.stats.waited > 0
+
+
+def test_tokens_per_minute_paces_by_prompt_plus_max_tokens(server, monkeypatch):
+    starts = started(monkeypatch)
+    limit = 60_000  # per one-second "minute": bursts of 6,000 tokens
+    limiter = RateLimiter(tokens_per_minute=limit, window=1.0)
+    run(server, 6, limiter, concurrency=6, max_output_tokens=500)
+    assert limiter.counts_tokens
+    costs = [cost for _, cost in starts]
+    # the cost is the prompt plus max_tokens, so each is above 500 and near the
+    # server's own prompt count plus 500
+    assert all(cost > 500 for cost in costs)
+    prompt = sum(r["usage"]["prompt_tokens"] for r in map(fakemodel_completion, server.requests))
+    assert sum(costs) == pytest.approx(prompt + 6 * 500, rel=0.1)
+    assert_paced(starts, per_second=limit, burst=6_000)
+    assert starts[-1][0] - starts[0][0] >= (sum(costs) - 6_000 - max(costs)) / limit
+
+
+def test_limits_and_remaining_budget_are_learned_from_headers(server):
+    server.latency = 0.0
+    first_done: list[float] = []
+
+    def headers(number: int) -> dict[str, str]:
+        if number == 1:
+            first_done.append(time.monotonic())
+            return {
+                "x-ratelimit-limit-requests": "600",
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": "400ms",
+                "x-ratelimit-limit-tokens": "150000000",
+                "x-ratelimit-remaining-tokens": "149000000",
+                "x-ratelimit-reset-tokens": "0s",
+            }
+        return {}
+
+    server.headers = headers
+    limiter = RateLimiter()
+    run(server, 4, limiter, concurrency=1)
+    assert limiter.stats.learned_rpm == 600
+    assert limiter.stats.learned_tpm == 150_000_000
+    # the server said its window had no request left for 400 ms: the next one waited
+    assert server.arrivals[1] - first_done[0] >= 0.38
+
+
+def test_a_429_pauses_every_request_not_only_the_one_that_got_it(server):
+    server.latency = 0.15
+    limited_at: list[float] = []
+
+    def chooser(body):  # type: ignore[no-untyped-def]
+        if not limited_at:
+            limited_at.append(time.monotonic())
+            wait = {"retry-after-ms": "600"}
+            return F.status(429, "Rate limit reached for requests", headers=wait)
+        return None
+
+    server.choose(chooser)
+    limiter = RateLimiter()
+    results = run(server, 16, limiter, concurrency=8)
+    assert limiter.stats.throttled == 1
+    assert sum(r.usage.requests for r in results) == 17
+    # The 429 went out ~0.15 s after it arrived; no new request may start in the
+    # 0.6 s pause that follows it (requests already in flight still finish).
+    answered = limited_at[0] + 0.15
+    during_pause = [t for t in server.arrivals if answered + 0.05 < t < answered + 0.55]
+    assert during_pause == []
+    # ...and afterwards fewer requests run at once: the in-flight cap was halved
+    assert limiter.in_flight_cap is not None
+    assert limiter.in_flight_cap <= 8
+
+
+def test_429s_in_one_burst_halve_the_cap_once(server):
+    limiter = RateLimiter()
+    limiter._in_flight = 8
+    limiter.throttled(0.2)
+    limiter.throttled(0.2)
+    limiter.throttled(None)
+    assert limiter.in_flight_cap == 4
+    assert limiter.stats.throttled == 3
+
+
+def test_a_rate_limit_wait_past_the_timeout_fails_at_once(server):
+    server.headers = lambda number: {
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "30s",
+    }
+    items = [("a", TEXTS[0]), ("b", TEXTS[1])]
+    started = time.monotonic()
+    results = list(summarize_many(items, base_url=server.url, api_key="k", model="m",
+                                  cache=False, concurrency=1, timeout=5))  # fmt: skip
+    assert time.monotonic() - started < 3
+    by_id = {r.id: r for r in results}
+    assert by_id["a"].result is not None
+    assert by_id["b"].error is not None
+    assert by_id["b"].error.type == DeadlineExceededError.__name__
+    assert "rate limit" in by_id["b"].error.message
+    assert server.count == 1
