@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.cassette import CASSETTES, Cassette, RecordingTransport  # noqa: E402
+from tests.cassette import CASSETTES, FIXTURES, Cassette, RecordingTransport  # noqa: E402
 
 # name -> (article under fixtures/, summarize() options)
 SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -55,6 +55,16 @@ COMPARISONS: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
         {"timeout": 1800},
     ),
 }
+# name -> ([(id, article under fixtures/)], Batch API job options). The Batch API is
+# tests/batchserver.py (llama.cpp has none); every completion in it is recorded.
+BATCHES: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
+    "batch-api-in-phases": (
+        [("fine-line", "articles/xi-putin-fine-line.txt"),
+         ("trade-war", "articles/702d1da63b8e.txt")],
+        {"context_window": 3072, "max_output_tokens": 1024,
+         "structured_output": "json_object+schema", "timeout": 1800},
+    ),
+}  # fmt: skip
 CONTEXT_WINDOW = 8192
 
 
@@ -68,6 +78,49 @@ def _version(package: str) -> str | None:
 def _server_model_id(base_url: str) -> str:
     with urllib.request.urlopen(base_url.rstrip("/") + "/models", timeout=10) as resp:
         return str(json.load(resp)["data"][0]["id"])
+
+
+def record_batch(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> Cassette:
+    """A Batch API job (submit, then collect per phase) whose lines llama.cpp answers."""
+    import os
+    import tempfile
+
+    import httpx2
+    import openai
+
+    from tests.batchserver import FakeBatchAPI, forwarding_backend, run_flow
+
+    articles, options = BATCHES[name]
+    cassette = Cassette(
+        CASSETTES / f"{name}.json",
+        recorded={
+            **provenance,
+            "batch_api": "tests/batchserver.py (a stand-in written from OpenAI's API "
+            "reference; the completions inside are recorded)",
+        },
+        scenario={"batch": articles, "model": model, "options": options},
+    )
+    transport = RecordingTransport(cassette)
+    client = openai.OpenAI(
+        base_url=base_url, api_key="not-needed", max_retries=0, timeout=1800,
+        http_client=httpx2.Client(transport=transport),
+    )  # fmt: skip
+    items = [(ident, (FIXTURES / path).read_text(encoding="utf-8")) for ident, path in articles]
+    started = time.monotonic()
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="summarize-record-")
+    try:
+        with FakeBatchAPI(forwarding_backend(client)) as api:
+            _, reports = run_flow(api, items, model=model, **options)
+    finally:
+        client.close()
+    results = [r for report in reports for r in report.results]
+    cassette.recorded["seconds"] = round(time.monotonic() - started, 1)
+    cassette.recorded["outcome"] = {
+        "phases": len(reports),
+        "articles": {r.id: (r.error.type if r.error else "ArticleSummary") for r in results},
+    }
+    cassette.save()
+    return cassette
 
 
 def record(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> Cassette:
@@ -144,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--server", default="llama-cpp-python (python -m llama_cpp.server)")
     parser.add_argument(
-        "scenarios", nargs="*", help=f"default: all of {sorted([*SCENARIOS, *COMPARISONS])}"
+        "scenarios",
+        nargs="*",
+        help=f"default: all of {sorted([*SCENARIOS, *COMPARISONS, *BATCHES])}",
     )
     args = parser.parse_args(argv)
 
@@ -174,8 +229,9 @@ def _record_all(args: argparse.Namespace, argv: list[str] | None) -> int:
         "command": "python tests/record.py " + shlex.join(argv or sys.argv[1:]),
         "source": "recorded from a real server; responses are unedited",
     }
-    for name in args.scenarios or [*SCENARIOS, *COMPARISONS]:
-        cassette = record(name, args.base_url, model, provenance)
+    for name in args.scenarios or [*SCENARIOS, *COMPARISONS, *BATCHES]:
+        recorder = record_batch if name in BATCHES else record
+        cassette = recorder(name, args.base_url, model, provenance)
         print(f"{name}: {len(cassette.interactions)} exchange(s), {cassette.recorded['outcome']}")
     return 0
 

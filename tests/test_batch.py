@@ -254,3 +254,13 @@ def test_a_bad_rate_limit_is_a_usage_error(server, tmp_path, capsys):
                      "--rpm", "0"])  # fmt: skip
     assert code == 2
     assert "requests_per_minute must be a number > 0" in capsys.readouterr().err
+
+
+def test_structured_output_can_be_forced_from_the_command_line(server, tmp_path, capsys):
+    path = tmp_path / "a.txt"
+    path.write_text(TEXTS[0], encoding="utf-8")
+    code = cli_main([str(path), "--base-url", server.url, "--model", "m",
+                     "--structured-output", "json_object", "--format", "json"])  # fmt: skip
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["meta"]["structured_output"] == "json_object"
+    assert [r["response_format"] for r in server.requests] == [{"type": "json_object"}]

@@ -20,11 +20,12 @@ from summarize.client import forget_modes
 from summarize.errors import SummarizeError
 from tests.cassette import CASSETTES, Cassette, ReplayTransport
 from tests.conftest import REPLAY_URL
-from tests.record import COMPARISONS, SCENARIOS
+from tests.record import BATCHES, COMPARISONS, SCENARIOS
 
 ALL_PATHS = sorted(CASSETTES.glob("*.json"))
-# Brief scenarios; the comparison cassettes are replayed in test_compare.py.
-CASSETTE_PATHS = [p for p in ALL_PATHS if p.stem not in COMPARISONS]
+# Brief scenarios; the comparison cassettes are replayed in test_compare.py, the Batch
+# API job at the end of this file.
+CASSETTE_PATHS = [p for p in ALL_PATHS if p.stem not in COMPARISONS and p.stem not in BATCHES]
 
 
 def replay(cassette: Cassette) -> tuple[ArticleSummary | SummarizeError, ReplayTransport]:
@@ -47,7 +48,7 @@ def replay(cassette: Cassette) -> tuple[ArticleSummary | SummarizeError, ReplayT
 
 
 def test_every_scenario_is_recorded() -> None:
-    assert sorted([*SCENARIOS, *COMPARISONS]) == sorted(p.stem for p in ALL_PATHS)
+    assert sorted([*SCENARIOS, *COMPARISONS, *BATCHES]) == sorted(p.stem for p in ALL_PATHS)
 
 
 @pytest.mark.parametrize("path", ALL_PATHS, ids=lambda p: p.stem)
@@ -218,3 +219,46 @@ def test_recorded_answers_that_copy_the_instructions_are_flagged() -> None:
             echoed += 1
             assert any("repeats these instructions" in w for w in outcome.meta.warnings)
     assert echoed >= 3
+
+
+@pytest.mark.parametrize("name", sorted(BATCHES))
+def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> None:
+    """A Batch API job through tests/batchserver.py, every line answered from the
+    completions llama.cpp gave when it was recorded: the same phases, the same
+    outcome per article, every recorded completion used, every quote grounded."""
+    from summarize.batchapi import BatchJob
+    from tests.batchserver import FakeBatchAPI, replay_backend, run_flow
+    from tests.cassette import FIXTURES
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cassette = Cassette.load(CASSETTES / f"{name}.json")
+    transport = ReplayTransport(cassette)
+    texts = {
+        i: (FIXTURES / path).read_text(encoding="utf-8") for i, path in cassette.scenario["batch"]
+    }
+    with FakeBatchAPI(replay_backend(transport.handler, REPLAY_URL)) as api:
+        job, reports = run_flow(
+            api,
+            list(texts.items()),
+            model=cassette.scenario["model"],
+            **cassette.scenario["options"],
+        )
+    transport.check_done()
+    recorded = cassette.recorded["outcome"]
+    assert len(reports) == recorded["phases"]
+    results = {r.id: r for report in reports for r in report.results}
+    assert {i: (r.error.type if r.error else "ArticleSummary") for i, r in results.items()} == (
+        recorded["articles"]
+    )
+    for ident, result in results.items():
+        if result.result is not None:
+            assert result.result.ungrounded(texts[ident]) == []
+            assert result.result.meta.structured_output == "json_object+schema"
+    # the long article's parts went out in phase 1 and its merge in a later phase
+    batches = BatchJob.load(job.id).state["batches"]
+    assert [b["phase"] for b in batches] == list(range(1, len(reports) + 1))
+    long_brief = results["trade-war"].result
+    if long_brief is not None:  # phase 1 holds every first ask: the short one, each part
+        assert long_brief.meta.chunks > 1
+        assert batches[0]["requests"] == 1 + long_brief.meta.chunks
+    assert len(cassette.interactions) == sum(b["requests"] for b in batches)

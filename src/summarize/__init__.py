@@ -20,14 +20,17 @@ __all__ = [
     "ContestedPoint",
     "Evidence",
     "Meta",
+    "RateLimiter",
     "SummarizeError",
     "Summarizer",
     "Usage",
     "acompare",
     "asummarize",
     "asummarize_many",
+    "collect_batch",
     "compare",
     "read_article",
+    "submit_batch",
     "summarize",
     "summarize_many",
 ]
@@ -40,24 +43,29 @@ _WHERE = {
     "ContestedPoint": "summarize.schema",
     "Evidence": "summarize.schema",
     "Meta": "summarize.schema",
+    "RateLimiter": "summarize.ratelimit",
     "SummarizeError": "summarize.errors",
     "Summarizer": "summarize.pipeline",
     "Usage": "summarize.schema",
     "acompare": "summarize.comparing",
     "asummarize": "summarize.pipeline",
     "asummarize_many": "summarize.batch",
+    "collect_batch": "summarize.batchapi",
     "compare": "summarize.comparing",
     "read_article": "summarize.articles",
     "summarize": "summarize.pipeline",
+    "submit_batch": "summarize.batchapi",
     "summarize_many": "summarize.batch",
 }
 
 if _typing.TYPE_CHECKING:
     from summarize.articles import Article, read_article
     from summarize.batch import BatchResult, asummarize_many, summarize_many
+    from summarize.batchapi import collect_batch, submit_batch
     from summarize.comparing import acompare, compare
     from summarize.errors import SummarizeError
     from summarize.pipeline import Summarizer, asummarize, summarize
+    from summarize.ratelimit import RateLimiter
     from summarize.schema import (
         ArticleSummary,
         Comparison,

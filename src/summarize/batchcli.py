@@ -271,3 +271,163 @@ def _screen(
                 counts["failed"] += 1
             continue
         yield item
+
+
+def batch_command(argv: list[str]) -> int:
+    """``summarize batch submit|status|collect``: the OpenAI Batch API (half price)."""
+    from summarize.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _fail
+    from summarize.cli import build_parser as main_parser
+    from summarize.errors import ConfigurationError, InputError, SummarizeError
+
+    parser = argparse.ArgumentParser(
+        prog="summarize batch",
+        description="Summarise many articles through the OpenAI Batch API: half the price, "
+        "results within 24 hours. 'submit' sends the job, 'status' shows it, 'collect' "
+        "writes finished articles and sends the next phase (merges of long articles' "
+        "parts, re-asks, retries). Exit codes of collect: 0 all written, 3 more to come, "
+        "1 some articles failed, 2 usage.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    submit = commands.add_parser(
+        "submit", parents=[main_parser()], add_help=False, conflict_handler="resolve",
+        help="make a job from files, a directory, a glob or a .jsonl file, and send it",
+    )  # fmt: skip
+    submit.add_argument("--state-dir", help="where jobs are kept (default: the user cache dir)")
+    for name, what in (
+        ("status", "show a job's phase and its batches' progress"),
+        ("collect", "write finished articles; send the next phase if one is needed"),
+    ):
+        sub = commands.add_parser(name, help=what, description=what)
+        sub.add_argument("job", help="the job id that submit printed (or one of its batch ids)")
+        sub.add_argument("--state-dir", help="where jobs are kept (default: the user cache dir)")
+    collect = commands.choices["collect"]
+    collect.add_argument("--output", "-o", required=True, help="JSON Lines file to append to")
+    collect.add_argument(
+        "--wait",
+        action="store_true",
+        help="poll, collect and send phases until the whole job is finished",
+    )
+    collect.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
+    collect.add_argument(
+        "--online",
+        action="store_true",
+        help="send the requests still needed (merges, re-asks, retries) online now, at the "
+        "standard price, instead of in another batch",
+    )
+    args = parser.parse_args(argv)
+
+    from summarize import batchapi
+
+    try:
+        if args.command == "submit":
+            from summarize.cli import summarizer_options
+
+            options = {
+                k: v
+                for k, v in summarizer_options(args).items()
+                if v is not None and k in batchapi._KEPT
+            }
+            if args.local or args.local_model:
+                return _fail("the Batch API needs an endpoint with /v1/batches, not --local",
+                             EXIT_USAGE)  # fmt: skip
+            job = batchapi.submit_batch(expand(args.source), state_dir=args.state_dir, **options)
+            status = job.status()
+            requests = sum(b["requests"] for b in status.batches)
+            print(job.id)
+            print(
+                f"summarize: job {job.id}: {status.articles} article(s), {requests} request(s) "
+                f"in batch {', '.join(b['id'] for b in status.batches) or '(none needed)'}; "
+                f"state in {job.directory}. Next: summarize batch collect {job.id} -o OUT.jsonl",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        if args.command == "status":
+            status = batchapi.batch_status(args.job, state_dir=args.state_dir)
+            print(_describe(status))
+            return EXIT_OK
+        return _collect(args, batchapi)
+    except (InputError, ConfigurationError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except SummarizeError as exc:
+        return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+
+
+EXIT_PENDING = 3
+
+
+def _describe(status: Any) -> str:
+    lines = [
+        f"job {status.job}: {status.articles} article(s), phase {status.phase}"
+        + (", finished" if status.finished else "")
+    ]
+    for batch in status.batches:
+        counts = batch.get("counts") or {}
+        done = f" ({counts.get('completed', 0)}/{counts.get('total', 0)} done, " \
+            f"{counts.get('failed', 0)} failed)" if counts else ""  # fmt: skip
+        lines.append(
+            f"  phase {batch['phase']}: {batch['id']} {batch['status']}{done}, "
+            f"{batch['requests']} request(s)"
+        )
+        lines += [f"    {error}" for error in batch.get("errors", [])[:5]]
+    return "\n".join(lines)
+
+
+def _collect(args: argparse.Namespace, batchapi: Any) -> int:
+    while True:
+        code = _collect_once(args, batchapi)
+        if code != EXIT_PENDING or not args.wait:
+            return code
+
+
+def _collect_once(args: argparse.Namespace, batchapi: Any) -> int:
+    from summarize.cli import EXIT_FAILURE, EXIT_OK
+
+    output = Path(args.output)
+    skip = done_ids(output)
+    report = batchapi.collect_batch(
+        args.job, state_dir=args.state_dir, online=args.online, wait=args.wait,
+        poll=args.poll, skip=skip,
+    )  # fmt: skip
+    if report.waiting < 0:
+        print(_describe(report.status), file=sys.stderr)
+        print(
+            f"summarize: phase {report.status.phase} has not ended; run collect again later "
+            "(or add --wait)",
+            file=sys.stderr,
+        )
+        return EXIT_PENDING
+    writer = _Writer(output)
+    failed = 0
+    try:
+        for result in report.results:
+            record: dict[str, Any] = {"id": result.id}
+            if result.result is not None:
+                record["result"] = result.result.model_dump(mode="json")
+            else:
+                record["error"] = result.error.model_dump() if result.error else None
+                failed += 1
+            record["usage"] = result.usage.model_dump()
+            record["cost_usd"] = result.cost_usd
+            record["cached"] = False
+            writer.write(record)
+    finally:
+        writer.close()
+    written = len(report.results)
+    cost = sum(r.cost_usd or 0.0 for r in report.results)
+    line = (
+        f"summarize: job {report.status.job}: wrote {written} article(s) ({failed} failed, "
+        f"${cost:.4f} at batch prices) to {output}"
+    )
+    if report.next_batches:
+        requests = sum(b["requests"] for b in report.next_batches)
+        print(
+            f"{line}; {report.waiting} article(s) need more: sent phase "
+            f"{report.status.phase} ({requests} request(s), batch "
+            f"{', '.join(b['id'] for b in report.next_batches)}). Run collect again later.",
+            file=sys.stderr,
+        )
+        return EXIT_PENDING
+    print(f"{line}; the job is finished.", file=sys.stderr)
+    return EXIT_FAILURE if failed else EXIT_OK

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a long article, brief what succeeded even if a part failed for good",
     )
     parser.add_argument(
+        "--structured-output",
+        choices=["json_schema", "json_object+schema", "json_object", "text"],
+        help="force one structured-output mode (default: the strongest the endpoint takes; "
+        "batch jobs: json_schema)",
+    )
+    parser.add_argument(
         "--rpm",
         type=float,
         help="at most this many requests per minute (limits the server announces in "
@@ -300,6 +306,7 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "local_model": args.local_model,
         "concurrency": args.concurrency,
         "allow_partial": args.allow_partial,
+        "structured_output": args.structured_output,
         "requests_per_minute": args.rpm,
         "tokens_per_minute": args.tpm,
     }
@@ -321,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve_local(argv[1:])
     if argv[:1] == ["compare"]:
         return compare_command(argv[1:])
+    if argv[:1] == ["batch"]:
+        from summarize.batchcli import batch_command
+
+        return batch_command(argv[1:])
     args = build_parser().parse_args(argv)
     if _is_batch(args.source, args.output):
         from summarize.batchcli import run_batch

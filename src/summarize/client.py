@@ -43,6 +43,7 @@ from summarize.schema import Usage
 
 if TYPE_CHECKING:
     import openai
+    from openai.types.chat import ChatCompletion
 
 Message = dict[str, str]
 
@@ -88,6 +89,23 @@ class Reply:
     text: str
     finish_reason: str | None
     mode: Mode
+
+
+class Deferred(Exception):
+    """Requests a run could not make now: they go into the next Batch API batch.
+
+    ``requests`` maps each request's ``custom_id`` to its body. Not a SummarizeError:
+    it passes through error handling, and the map and merge steps gather every part's
+    requests before raising it, so one batch carries all of them.
+    """
+
+    def __init__(self, requests: dict[str, dict[str, Any]]) -> None:
+        super().__init__(f"{len(requests)} request(s) deferred to a batch")
+        self.requests = requests
+
+    @classmethod
+    def merge(cls, items: list[Deferred]) -> Deferred:
+        return cls({k: v for item in items for k, v in item.requests.items()})
 
 
 class _UnsupportedMode(Exception):
@@ -334,6 +352,11 @@ class ModelClient:
                 )
             )
 
+        return self.reply_from(completion, mode, usage)
+
+    def reply_from(self, completion: ChatCompletion, mode: Mode, usage: Usage) -> Reply:
+        """The model's answer in a parsed completion (counted into ``usage``), or the
+        typed error it carries."""
         if completion.usage is not None:
             usage.prompt_tokens += completion.usage.prompt_tokens or 0
             usage.completion_tokens += completion.usage.completion_tokens or 0

@@ -18,6 +18,7 @@ from summarize.articles import Article, detect_language, looks_like_source, read
 from summarize.chunking import Chunk, chunk_text
 from summarize.client import (
     PLACEHOLDER_KEY,
+    Deferred,
     Message,
     Mode,
     ModelClient,
@@ -447,17 +448,20 @@ class Summarizer:
         job.chunks = len(chunks)
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def brief_part(index: int, chunk: Chunk) -> Partial | SummarizeError:
-            """The part's brief, or (with allow_partial) the error that lost it."""
+        async def brief_part(index: int, chunk: Chunk) -> Partial | SummarizeError | Deferred:
+            """The part's brief, (with allow_partial) the error that lost it, or its
+            requests deferred to a batch."""
             async with semaphore:
                 try:
                     return await self._brief_part(job, index, chunk)
+                except Deferred as deferred:
+                    return deferred
                 except SummarizeError as exc:
                     if not self.allow_partial or isinstance(exc, _FATAL):
                         raise
                     return exc
 
-        outcomes: dict[int, Partial | SummarizeError] = {}
+        outcomes: dict[int, Partial | SummarizeError | Deferred] = {}
         if not job.client.mode_known():
             # The first part alone: it finds the structured-output mode the endpoint
             # takes, so the others do not all try (and fail) the same modes at once.
@@ -473,6 +477,9 @@ class Summarizer:
             for task in tasks.values():
                 task.cancel()
         outcomes.update((index, task.result()) for index, task in tasks.items())
+        deferred = [o for o in outcomes.values() if isinstance(o, Deferred)]
+        if deferred:  # every part's request goes into the same batch
+            raise Deferred.merge(deferred)
         partials = [o for _, o in sorted(outcomes.items()) if isinstance(o, Partial)]
         for index, outcome in sorted(outcomes.items()):
             if isinstance(outcome, SummarizeError):
@@ -538,8 +545,8 @@ class Summarizer:
                 sizes = [job.count(render_partials([p], job.chunks, ids)) for p in partials]
                 groups = group_partials(sizes, budget)
                 if job.depth < MAX_DEPTH and len(groups) < len(partials):
-                    partials = list(
-                        await asyncio.gather(*(collapse([partials[i] for i in g]) for g in groups))
+                    partials = await _gather_deferring(
+                        [collapse([partials[i] for i in g]) for g in groups]
                     )
                     continue
                 # No level left (or no group to merge): list as many points as fit;
@@ -789,6 +796,23 @@ class Summarizer:
                 url=job.article.url,
             ),
         )
+
+
+async def _gather_deferring(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """``asyncio.gather``, except that requests deferred to a batch are all collected
+    (one Deferred) rather than the first one cancelling the rest."""
+
+    async def settle(coroutine: Coroutine[Any, Any, T]) -> T | Deferred:
+        try:
+            return await coroutine
+        except Deferred as deferred:
+            return deferred
+
+    outcomes = await asyncio.gather(*(settle(c) for c in coroutines))
+    deferred = [o for o in outcomes if isinstance(o, Deferred)]
+    if deferred:
+        raise Deferred.merge(deferred)
+    return [o for o in outcomes if not isinstance(o, Deferred)]
 
 
 # Errors that would fail every part the same way: never covered up by allow_partial.
