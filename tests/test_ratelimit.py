@@ -172,3 +172,27 @@ def test_a_rate_limit_wait_past_the_timeout_fails_at_once(server):
     assert by_id["b"].error.type == DeadlineExceededError.__name__
     assert "rate limit" in by_id["b"].error.message
     assert server.count == 1
+
+
+def test_a_shared_limiter_takes_the_limits_itself():
+    from summarize import Summarizer
+    from summarize.errors import ConfigurationError
+
+    shared = RateLimiter(requests_per_minute=100)
+    assert Summarizer(model="m", rate_limiter=shared).rate_limiter is shared
+    with pytest.raises(ConfigurationError, match="shared RateLimiter"):
+        Summarizer(model="m", rate_limiter=shared, requests_per_minute=5)
+    with pytest.raises(ConfigurationError, match="tokens_per_minute must be a number > 0"):
+        RateLimiter(tokens_per_minute=-1)
+
+
+def test_the_blocking_api_is_paced_too(server, monkeypatch):
+    from summarize import Summarizer
+
+    starts = started(monkeypatch)
+    limiter = RateLimiter(requests_per_minute=30, window=1.0)  # bursts of 3, then 30/s
+    with Summarizer(base_url=server.url, api_key="k", model="m", rate_limiter=limiter) as s:
+        for text in TEXTS[:6]:
+            s(text)
+    assert len(starts) == 6
+    assert_paced([(t, 1) for t, _ in starts], per_second=30, burst=3 - 1)
