@@ -360,3 +360,13 @@ def test_a_refused_upload_is_a_typed_error_without_the_key(api, tmp_path):
     assert "check OPENAI_API_KEY" in err
     assert key not in err
     assert "[REDACTED]" in err
+
+
+def test_results_can_stream_to_a_callback_instead_of_a_list(api):
+    job = submit_batch(list(SHORT.items()), base_url=api.url, **OPTIONS)
+    api.wait_idle()
+    seen: list[Any] = []
+    report = collect_batch(job.id, on_result=seen.append)
+    assert report.results == []
+    assert report.finished == len(seen) == len(SHORT)
+    assert {r.id for r in seen} == set(SHORT)

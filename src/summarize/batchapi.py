@@ -428,9 +428,18 @@ def _boundary(salt: bytes, text: str) -> str:
 class _Round:
     """One pass over the unfinished articles."""
 
+    on_result: Callable[[BatchResult], None] | None = None
     results: list[BatchResult] = field(default_factory=list)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: int = 0  # articles with requests still out
+    finished: int = 0
+
+    def add(self, result: BatchResult) -> None:
+        self.finished += 1
+        if self.on_result is not None:
+            self.on_result(result)  # streamed: memory stays flat in the number of articles
+        else:
+            self.results.append(result)
 
 
 async def _advance(
@@ -441,41 +450,41 @@ async def _advance(
     client: openai.AsyncOpenAI | None,
     api_key: str | None,
     prices: dict[str, tuple[float, float]] | None,
+    on_result: Callable[[BatchResult], None] | None = None,
 ) -> _Round:
     """Run every article not in ``skip`` against the answers downloaded so far."""
     answers = job.answers()
-    outcome = _Round()
+    outcome = _Round(on_result)
     summarizer = _summarizer(job, answers, online, client, api_key)
-    articles = job.state["options"].get("concurrency") or 8
-    semaphore = asyncio.Semaphore(articles if online else 64)
+    # Replays are CPU work; online requests are bounded like a batch run's articles.
+    width = (job.state["options"].get("concurrency") or 8) if online else 16
 
     async def one(row: dict[str, Any]) -> None:
         ident = row["id"]
         if "error" in row:
             error = BatchError(type="InputError", message=row["error"])
-            outcome.results.append(BatchResult(id=ident, error=error, cost_usd=0.0))
+            outcome.add(BatchResult(id=ident, error=error, cost_usd=0.0))
             return
         costs = _Costs()
         _costs.set(costs)
-        async with semaphore:
-            try:
-                brief = await summarizer.asummarize(Article(**row["article"]))
-            except Deferred as deferred:
-                outcome.pending.update(deferred.requests)
-                outcome.waiting += 1
-                return
-            except SummarizeError as exc:
-                usage = exc.usage or Usage()
-                outcome.results.append(
-                    BatchResult(
-                        id=ident,
-                        error=BatchError(type=type(exc).__name__, message=str(exc)),
-                        usage=usage,
-                        cost_usd=_cost(summarizer.model, costs, prices),
-                    )
+        try:
+            brief = await summarizer.asummarize(Article(**row["article"]))
+        except Deferred as deferred:
+            outcome.pending.update(deferred.requests)
+            outcome.waiting += 1
+            return
+        except SummarizeError as exc:
+            usage = exc.usage or Usage()
+            outcome.add(
+                BatchResult(
+                    id=ident,
+                    error=BatchError(type=type(exc).__name__, message=str(exc)),
+                    usage=usage,
+                    cost_usd=_cost(summarizer.model, costs, prices),
                 )
-                return
-        outcome.results.append(
+            )
+            return
+        outcome.add(
             BatchResult(
                 id=ident,
                 result=brief,
@@ -484,8 +493,14 @@ async def _advance(
             )
         )
 
+    rows = (row for row in job.articles() if row["id"] not in skip)  # read lazily
+
+    async def worker() -> None:
+        for row in rows:  # one shared iterator: each row goes to one worker
+            await asyncio.create_task(one(row))  # a task: its own context for _costs
+
     async with summarizer:
-        await asyncio.gather(*(one(row) for row in job.articles() if row["id"] not in skip))
+        await asyncio.gather(*(worker() for _ in range(width)))
     return outcome
 
 
@@ -699,9 +714,10 @@ class CollectReport:
     """What one ``collect`` did."""
 
     status: BatchStatus
-    results: list[BatchResult]
+    results: list[BatchResult]  # empty when they went to ``on_result``
     next_batches: list[dict[str, Any]]
-    waiting: int  # articles not finished yet
+    waiting: int  # articles not finished yet (-1: the phase has not ended)
+    finished: int = 0  # articles finished in this collect
 
     @property
     def done(self) -> bool:
@@ -719,11 +735,13 @@ async def acollect_batch(
     poll: float = 30.0,
     skip: Iterable[str] = (),
     prices: dict[str, tuple[float, float]] | None = None,
+    on_result: Callable[[BatchResult], None] | None = None,
 ) -> CollectReport:
     """Download what the current phase answered and finish every article it can.
 
-    Returns the finished articles' results (not those in ``skip``), and sends the next
-    phase's batch for the others unless ``online``. When the phase's batches are
+    Returns the finished articles' results (not those in ``skip``), or hands each to
+    ``on_result`` as it finishes (memory then stays flat in the number of articles),
+    and sends the next phase's batch for the others unless ``online``. When the phase's batches are
     still running, returns no results (or, with ``wait``, polls every ``poll`` s).
     """
 
@@ -739,15 +757,16 @@ async def acollect_batch(
             if record["phase"] == job.state["phase"] and not record["downloaded"]:
                 await _download(job, api, record)
         outcome = await _advance(
-            job, online=online, skip=set(skip), client=client, api_key=api_key, prices=prices
-        )
+            job, online=online, skip=set(skip), client=client, api_key=api_key,
+            prices=prices, on_result=on_result,
+        )  # fmt: skip
         sent: list[dict[str, Any]] = []
         if outcome.pending:
             sent = await _send_phase(job, api, outcome.pending)
         else:
             job.state["finished"] = True
             job.save()
-    return CollectReport(job.status(), outcome.results, sent, outcome.waiting)
+    return CollectReport(job.status(), outcome.results, sent, outcome.waiting, outcome.finished)
 
 
 async def _download(job: BatchJob, api: openai.AsyncOpenAI, record: dict[str, Any]) -> None:

@@ -386,10 +386,34 @@ def _collect_once(args: argparse.Namespace, batchapi: Any) -> int:
 
     output = Path(args.output)
     skip = done_ids(output)
-    report = batchapi.collect_batch(
-        args.job, state_dir=args.state_dir, online=args.online, wait=args.wait,
-        poll=args.poll, skip=skip,
-    )  # fmt: skip
+    writer: _Writer | None = None  # opened on the first result
+    tally = {"failed": 0}
+    cost = 0.0
+
+    def write(result: Any) -> None:
+        nonlocal cost, writer
+        if writer is None:
+            writer = _Writer(output)
+        record: dict[str, Any] = {"id": result.id}
+        if result.result is not None:
+            record["result"] = result.result.model_dump(mode="json")
+        else:
+            record["error"] = result.error.model_dump() if result.error else None
+            tally["failed"] += 1
+        record["usage"] = result.usage.model_dump()
+        record["cost_usd"] = result.cost_usd
+        record["cached"] = False
+        writer.write(record)  # as each article finishes: a crash loses none written
+        cost += result.cost_usd or 0.0
+
+    try:
+        report = batchapi.collect_batch(
+            args.job, state_dir=args.state_dir, online=args.online, wait=args.wait,
+            poll=args.poll, skip=skip, on_result=write,
+        )  # fmt: skip
+    finally:
+        if writer is not None:
+            writer.close()
     if report.waiting < 0:
         print(_describe(report.status), file=sys.stderr)
         print(
@@ -398,24 +422,7 @@ def _collect_once(args: argparse.Namespace, batchapi: Any) -> int:
             file=sys.stderr,
         )
         return EXIT_PENDING
-    writer = _Writer(output)
-    failed = 0
-    try:
-        for result in report.results:
-            record: dict[str, Any] = {"id": result.id}
-            if result.result is not None:
-                record["result"] = result.result.model_dump(mode="json")
-            else:
-                record["error"] = result.error.model_dump() if result.error else None
-                failed += 1
-            record["usage"] = result.usage.model_dump()
-            record["cost_usd"] = result.cost_usd
-            record["cached"] = False
-            writer.write(record)
-    finally:
-        writer.close()
-    written = len(report.results)
-    cost = sum(r.cost_usd or 0.0 for r in report.results)
+    written, failed = report.finished, tally["failed"]
     line = (
         f"summarize: job {report.status.job}: wrote {written} article(s) ({failed} failed, "
         f"${cost:.4f} at batch prices) to {output}"
