@@ -370,3 +370,24 @@ def test_results_can_stream_to_a_callback_instead_of_a_list(api):
     assert report.results == []
     assert report.finished == len(seen) == len(SHORT)
     assert {r.id for r in seen} == set(SHORT)
+
+
+def test_a_second_job_on_the_same_articles_is_answered_from_the_cache(api, tmp_path):
+    first = submit_batch(list(SHORT.items()), base_url=api.url, **OPTIONS)
+    api.wait_idle()
+    assert collect_batch(first.id).done
+    uploads = api.calls.count(("POST", "/v1/files"))
+
+    again = submit_batch(list(SHORT.items()), base_url=api.url, **OPTIONS)
+    assert again.state["batches"] == []  # nothing to send
+    assert again.state["finished"]
+    report = collect_batch(again.id)
+    assert report.done
+    assert {r.id for r in report.results} == set(SHORT)
+    assert all(r.cached and r.cost_usd == 0.0 for r in report.results)
+    assert api.calls.count(("POST", "/v1/files")) == uploads
+
+    code, job, _ = cli("batch", "submit", str(ARTICLES / "xi-putin-fine-line.txt"),
+                       "--base-url", api.url, "--model", "gpt-4o-mini", "--no-cache")  # fmt: skip
+    assert code == 0
+    assert BatchJob.load(job.strip()).state["batches"] != []

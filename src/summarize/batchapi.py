@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from summarize.articles import Article
 from summarize.batch import BatchError, BatchResult, item_id, price_of
+from summarize.cache import BriefCache, cache_key
 from summarize.client import Deferred, Message, Mode, ModelClient, Reply
 from summarize.errors import (
     APIConnectionError,
@@ -456,6 +457,9 @@ async def _advance(
     answers = job.answers()
     outcome = _Round(on_result)
     summarizer = _summarizer(job, answers, online, client, api_key)
+    settings = summarizer.cache_settings()
+    cache = job.state.get("cache")
+    store = BriefCache(None if cache is True else cache) if cache else None
     # Replays are CPU work; online requests are bounded like a batch run's articles.
     width = (job.state["options"].get("concurrency") or 8) if online else 16
 
@@ -467,8 +471,13 @@ async def _advance(
             return
         costs = _Costs()
         _costs.set(costs)
+        article = Article(**row["article"])
+        key = cache_key(article.text, settings)
+        if store is not None and (hit := store.get(key)) is not None:
+            outcome.add(BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0))
+            return
         try:
-            brief = await summarizer.asummarize(Article(**row["article"]))
+            brief = await summarizer.asummarize(article)
         except Deferred as deferred:
             outcome.pending.update(deferred.requests)
             outcome.waiting += 1
@@ -484,6 +493,8 @@ async def _advance(
                 )
             )
             return
+        if store is not None:
+            store.put(key, brief)  # the same pipeline as online: the same cache entry
         outcome.add(
             BatchResult(
                 id=ident,
@@ -499,8 +510,12 @@ async def _advance(
         for row in rows:  # one shared iterator: each row goes to one worker
             await asyncio.create_task(one(row))  # a task: its own context for _costs
 
-    async with summarizer:
-        await asyncio.gather(*(worker() for _ in range(width)))
+    try:
+        async with summarizer:
+            await asyncio.gather(*(worker() for _ in range(width)))
+    finally:
+        if store is not None:
+            store.close()
     return outcome
 
 
@@ -623,12 +638,15 @@ async def asubmit_batch(
     state_dir: str | os.PathLike[str] | None = None,
     client: openai.AsyncOpenAI | None = None,
     api_key: str | None = None,
+    cache: bool | str | os.PathLike[str] = True,
     **options: Any,
 ) -> BatchJob:
     """Make a job from ``items`` (as ``summarize_many`` takes them) and send phase 1.
 
     ``options`` are those of ``summarize()`` (not ``local``: llama.cpp has no Batch API).
-    ``structured_output`` defaults to ``json_schema``.
+    ``structured_output`` defaults to ``json_schema``. ``cache`` (as in
+    ``summarize_many``): articles already in the brief cache need no request, and
+    every brief the job finishes is added to it.
     """
 
     from summarize.pipeline import _as_article
@@ -667,7 +685,9 @@ async def asubmit_batch(
             yield {"id": ident, "article": article.model_dump()}
 
     root = Path(state_dir) if state_dir else default_root()
-    job = await asyncio.to_thread(BatchJob.create, root, options, list(rows()))
+    job = await asyncio.to_thread(BatchJob.create, root, options, rows())
+    job.state["cache"] = cache if isinstance(cache, bool) else os.fspath(cache)
+    job.save()
     outcome = await _advance(
         job, online=False, skip=set(), client=client, api_key=api_key, prices=None
     )

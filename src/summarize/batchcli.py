@@ -330,7 +330,9 @@ def batch_command(argv: list[str]) -> int:
             if args.local or args.local_model:
                 return _fail("the Batch API needs an endpoint with /v1/batches, not --local",
                              EXIT_USAGE)  # fmt: skip
-            job = batchapi.submit_batch(expand(args.source), state_dir=args.state_dir, **options)
+            job = batchapi.submit_batch(
+                expand(args.source), state_dir=args.state_dir, cache=not args.no_cache, **options
+            )
             status = job.status()
             requests = sum(b["requests"] for b in status.batches)
             print(job.id)
