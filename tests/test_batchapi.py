@@ -391,3 +391,14 @@ def test_a_second_job_on_the_same_articles_is_answered_from_the_cache(api, tmp_p
                        "--base-url", api.url, "--model", "gpt-4o-mini", "--no-cache")  # fmt: skip
     assert code == 0
     assert BatchJob.load(job.strip()).state["batches"] != []
+
+
+def test_a_garbled_output_file_is_a_clear_error_and_keeps_nothing(api, tmp_path):
+    job = submit_batch(list(SHORT.items()), base_url=api.url, **OPTIONS)
+    api.wait_idle()
+    (batch,) = api.batches.values()
+    api.files[batch["output_file_id"]]["content"] = b'{"id": "x", "custom_id": "r-1"}\n<html>\n'
+    code, _, err = cli("batch", "collect", job.id, "-o", str(tmp_path / "o.jsonl"))
+    assert code == 1
+    assert "BatchJobError: line 2 of file" in err
+    assert not (job.directory / "answers.jsonl").exists()

@@ -801,7 +801,20 @@ async def _download(job: BatchJob, api: openai.AsyncOpenAI, record: dict[str, An
     for file_id in (record.get("output_file_id"), record.get("error_file_id")):
         if file_id:
             content = await api.files.content(file_id)
-            lines += [json.loads(raw) for raw in content.text.splitlines() if raw.strip()]
+            for number, raw in enumerate(content.text.splitlines(), start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    line = json.loads(raw)
+                    if not isinstance(line, dict) or not {"id", "custom_id"} <= line.keys():
+                        raise ValueError("no id or custom_id")
+                except ValueError as exc:
+                    raise BatchJobError(
+                        f"line {number} of file {file_id} (batch {record['id']}) is not a "
+                        f"batch output line ({exc}); nothing of this batch was kept: run "
+                        "collect again, or report it to the endpoint's provider"
+                    ) from exc
+                lines.append(line)
     answered = {line["custom_id"] for line in lines}
     name_prefix = f"{job.id}-phase{record['phase']}-"
     for path in sorted(job.directory.glob(name_prefix + "*.jsonl")):

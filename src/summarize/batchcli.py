@@ -327,9 +327,8 @@ def batch_command(argv: list[str]) -> int:
                 for k, v in summarizer_options(args).items()
                 if v is not None and k in batchapi._KEPT
             }
-            if args.local or args.local_model:
-                return _fail("the Batch API needs an endpoint with /v1/batches, not --local",
-                             EXIT_USAGE)  # fmt: skip
+            # passed on only when set, for submit_batch to refuse them
+            options.update({k: v for k in ("local", "local_model") if (v := getattr(args, k))})
             job = batchapi.submit_batch(
                 expand(args.source), state_dir=args.state_dir, cache=not args.no_cache, **options
             )

@@ -223,9 +223,11 @@ class ModelClient:
         mode = self.start_mode()
         while True:
             params = self._params(messages_for(mode), schema, bounded_schema, mode)
+            # counted at most once per request, not again on each retry
+            cost = functools.cache(functools.partial(self._cost, params))
             try:
                 reply = await retry_transient(
-                    functools.partial(self._send, params, mode, deadline, usage),
+                    functools.partial(self._send, params, mode, deadline, usage, cost),
                     max_retries=self.max_retries,
                     deadline=deadline,
                 )
@@ -271,12 +273,17 @@ class ModelClient:
         return params
 
     async def _send(
-        self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
+        self,
+        params: dict[str, Any],
+        mode: Mode,
+        deadline: Deadline,
+        usage: Usage,
+        cost: Callable[[], int],
     ) -> Reply:
         limiter = self._limiter
         if limiter is not None:
             await limiter.acquire(
-                self._cost(params) if limiter.counts_tokens else 0,
+                cost() if limiter.counts_tokens else 0,
                 deadline_left=deadline.remaining(),
             )
         limited = False
