@@ -39,6 +39,7 @@ def test_valid_answer_is_grounded_with_library_offsets():
         "completion_tokens": 50,
         "requests": 1,
         "attempts": 1,
+        "loops_cut": 0,
     }
     assert brief.meta.structured_output == "json_schema"
     assert brief.meta.warnings == []

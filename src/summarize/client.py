@@ -38,6 +38,7 @@ from summarize.errors import (
     ServerError,
 )
 from summarize.ratelimit import RateLimiter
+from summarize.repetition import RepetitionGuard
 from summarize.retrying import Deadline, TransientFailure, retry_after_seconds, retry_transient
 from summarize.schema import Usage
 
@@ -108,6 +109,74 @@ class Deferred(Exception):
         return cls({k: v for item in items for k, v in item.requests.items()})
 
 
+class _Streamed:
+    """What a streamed answer has brought so far."""
+
+    def __init__(self, guard: RepetitionGuard) -> None:
+        self.guard = guard
+        self.finish_reason: str | None = None
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+        self.refusal = ""
+        self.error: Any = None
+        self.chunks = 0
+
+    def add(self, chunk: Any) -> bool:
+        """Take one chunk; True when the answer loops and reading should stop."""
+        self.chunks += 1
+        if getattr(chunk, "usage", None) is not None:
+            self.prompt_tokens = chunk.usage.prompt_tokens
+            self.completion_tokens = chunk.usage.completion_tokens
+        if getattr(chunk, "error", None):
+            self.error = chunk.error
+        for choice in chunk.choices or ():
+            if choice.index != 0:
+                continue
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
+            delta = choice.delta
+            if delta is None:
+                continue
+            self.refusal += getattr(delta, "refusal", None) or ""
+            if delta.content and self.guard.feed(delta.content):
+                self.finish_reason = "loop"
+                return True
+        return False
+
+    def reply(
+        self,
+        mode: Mode,
+        usage: Usage,
+        *,
+        endpoint: str,
+        secret: str | None,
+        estimate: Callable[[str], tuple[int, int]],
+    ) -> Reply:
+        """The answer (counted into ``usage``), or the typed error it carries.
+
+        ``estimate(text)`` gives (prompt, completion) tokens for an answer stopped
+        before the server's usage event came."""
+        text = self.guard.text
+        if self.prompt_tokens is None or self.completion_tokens is None:
+            self.prompt_tokens, self.completion_tokens = estimate(text)
+        usage.prompt_tokens += self.prompt_tokens or 0
+        usage.completion_tokens += self.completion_tokens or 0
+        if self.finish_reason == "loop":
+            usage.loops_cut += 1
+        if self.refusal:
+            raise RefusalError(
+                f"the model refused: {_redact(self.refusal, secret)}", raw_output=self.refusal
+            )
+        if self.finish_reason == "content_filter":
+            raise ContentFilterError(
+                "the provider's content filter stopped the answer", raw_output=text
+            )
+        if self.chunks == 0 or (self.finish_reason is None and not text):
+            detail = f": {_redact(str(self.error), secret)[:300]}" if self.error else ""
+            raise TransientFailure(ServerError(f"{endpoint} streamed no answer{detail}"))
+        return Reply(text=text, finish_reason=self.finish_reason, mode=mode)
+
+
 class _UnsupportedMode(Exception):
     """The server rejected the structured-output mode."""
 
@@ -175,8 +244,14 @@ class ModelClient:
         executor: concurrent.futures.Executor | None = None,
         limiter: RateLimiter | None = None,
         count_tokens: Callable[[str], int] | None = None,
+        stream: bool = False,
+        check_endpoint: Callable[[], None] | None = None,
+        extra_params: dict[str, Any] | None = None,
     ) -> None:
         self._client = client
+        self.stream = stream
+        self._check_endpoint = check_endpoint
+        self._extra_params = dict(extra_params or {})
         self.model = model
         self.max_output_tokens = max_output_tokens
         self.temperature = temperature
@@ -268,8 +343,14 @@ class ModelClient:
             Mode.TEXT: None,
         }
         response_format = formats[mode]
+        extra_body = dict(self._extra_params)
         if response_format is not None:
-            params["extra_body"] = {"response_format": response_format}
+            extra_body["response_format"] = response_format
+        if extra_body:
+            params["extra_body"] = extra_body
+        if self.stream:
+            params["stream"] = True
+            params["stream_options"] = {"include_usage": True}
         return params
 
     async def _send(
@@ -313,6 +394,8 @@ class ModelClient:
         timeout = deadline.check()
         usage.requests += 1
         client = self._client
+        if self.stream:
+            return await self._post_streaming(params, mode, timeout, usage)
         try:
             if isinstance(client, openai.AsyncOpenAI):
                 raw = await client.chat.completions.with_raw_response.create(
@@ -328,23 +411,8 @@ class ModelClient:
                     ),
                 )
             completion = raw.parse()
-        except openai.APIStatusError as exc:
-            if self._limiter is not None:
-                self._limiter.observe(exc.response.headers)
-            raise self._status_error(exc, mode) from exc
-        except openai.APITimeoutError as exc:
-            raise TransientFailure(
-                APIConnectionError(f"request to {self.endpoint} timed out")
-            ) from exc
-        except openai.APIConnectionError as exc:
-            raise TransientFailure(
-                APIConnectionError(
-                    f"could not connect to {self.endpoint}: {exc.__cause__ or exc}; "
-                    "check base_url= (OPENAI_BASE_URL) and that the server is running"
-                )
-            ) from exc
         except openai.OpenAIError as exc:
-            raise APIError(_redact(f"{self.endpoint}: {exc}", self._secret)) from exc
+            raise self._sdk_error(exc, mode) from exc
         except ValueError as exc:  # a 200 whose body is cut off or not JSON
             raise TransientFailure(
                 ServerError(f"{self.endpoint} answered 200 with a body that is not valid JSON")
@@ -360,6 +428,77 @@ class ModelClient:
             )
 
         return self.reply_from(completion, mode, usage)
+
+    def _sdk_error(self, exc: Exception, mode: Mode) -> Exception:
+        """Our error (or a retried failure) for an exception of the SDK or its HTTP layer."""
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            if self._limiter is not None:
+                self._limiter.observe(exc.response.headers)
+            return self._status_error(exc, mode)
+        if isinstance(exc, openai.APITimeoutError):
+            return TransientFailure(APIConnectionError(f"request to {self.endpoint} timed out"))
+        if not isinstance(exc, openai.OpenAIError) or isinstance(exc, openai.APIConnectionError):
+            return self._connection_error(exc)
+        return APIError(_redact(f"{self.endpoint}: {exc}", self._secret))
+
+    def _connection_error(self, exc: Exception) -> Exception:
+        """A lost connection: the local engine's death, else a retried failure."""
+        if self._check_endpoint is not None:
+            self._check_endpoint()  # raises LocalModelError if the engine died
+        return TransientFailure(
+            APIConnectionError(
+                f"could not connect to {self.endpoint}: {exc.__cause__ or exc}; "
+                "check base_url= (OPENAI_BASE_URL) and that the server is running"
+            )
+        )
+
+    async def _post_streaming(
+        self, params: dict[str, Any], mode: Mode, timeout: float, usage: Usage
+    ) -> Reply:
+        """Send with ``stream=True`` and stop reading as soon as the answer loops."""
+        import httpx2
+        import openai
+
+        client = self._client
+        collected = _Streamed(RepetitionGuard())
+        try:
+            if isinstance(client, openai.AsyncOpenAI):
+                stream = await client.chat.completions.create(**params, timeout=timeout)
+                try:
+                    async for chunk in stream:
+                        if collected.add(chunk):
+                            break
+                finally:
+                    await stream.close()
+            else:
+
+                def consume() -> None:
+                    stream = client.chat.completions.create(**params, timeout=timeout)
+                    try:
+                        for chunk in stream:
+                            if collected.add(chunk):
+                                break
+                    finally:
+                        stream.close()
+
+                await asyncio.get_running_loop().run_in_executor(self._executor, consume)
+        except (openai.OpenAIError, httpx2.TransportError) as exc:
+            # (a connection lost mid-stream surfaces from httpx2 itself)
+            raise self._sdk_error(exc, mode) from exc
+        except ValueError as exc:  # an event that is not JSON
+            raise TransientFailure(
+                ServerError(f"{self.endpoint} streamed an event that is not valid JSON")
+            ) from exc
+
+        def estimate(text: str) -> tuple[int, int]:
+            count = self._count_tokens or (lambda part: len(part) // 3)
+            return self._cost(params) - self.max_output_tokens, count(text)
+
+        return collected.reply(
+            mode, usage, endpoint=self.endpoint, secret=self._secret, estimate=estimate
+        )
 
     def reply_from(self, completion: ChatCompletion, mode: Mode, usage: Usage) -> Reply:
         """The model's answer in a parsed completion (counted into ``usage``), or the

@@ -40,7 +40,7 @@ from summarize.errors import (
 from summarize.grounding import QuoteLocator
 from summarize.inputs import check_article, clean_text, datamark
 from summarize.local import DEFAULT_CONTEXT as DEFAULT_LOCAL_CONTEXT
-from summarize.local import LocalServer
+from summarize.local import DEFAULT_LOCAL_OUTPUT, LocalServer
 from summarize.mapreduce import (
     Partial,
     check_merge,
@@ -50,7 +50,9 @@ from summarize.mapreduce import (
     point_line,
     render_partials,
 )
+from summarize.models import ModelChoice
 from summarize.ratelimit import RateLimiter
+from summarize.repetition import close_json, loop_start
 from summarize.retrying import Deadline, reask_loop
 from summarize.schema import (
     SCHEMA_VERSION,
@@ -73,6 +75,7 @@ from summarize.tokens import (
 )
 from summarize.validation import (
     DraftProblems,
+    drop_repeated_key_points,
     echo_problems,
     ground_draft,
     marker_problems,
@@ -97,6 +100,8 @@ _TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask")
 _MAP_REDUCE_TEMPLATES = (
     "brief.system", "map.user", "reduce.system", "reduce.user", "schema_hint", "reask"
 )  # fmt: skip
+_COMPACT_TEMPLATES = ("compact.system", "compact.user", "reask")
+_DEMO_SAMPLING = {"dry_multiplier": 0.8, "repeat_penalty": 1.1}
 DEFAULT_CONCURRENCY = 8
 # Merge levels before giving up: each level shrinks the part briefs by the group size.
 MAX_DEPTH = 4
@@ -160,6 +165,7 @@ class Summarizer:
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
         rate_limiter: RateLimiter | None = None,
+        stream: bool | None = None,
     ) -> None:
         for name, value in (("max_retries", max_retries), ("max_reasks", max_reasks)):
             if not isinstance(value, int) or value < 0:
@@ -189,9 +195,23 @@ class Summarizer:
                     "local=True runs its own server: do not pass base_url= or client= with it"
                 )
             self._local = LocalServer(
-                local_model, context_window=context_window or DEFAULT_LOCAL_CONTEXT
+                local_model,
+                context_window=context_window or DEFAULT_LOCAL_CONTEXT,
+                slots=concurrency,
             )
             model, context_window = self._local.model, self._local.context_window
+            max_output_tokens = max_output_tokens or min(DEFAULT_LOCAL_OUTPUT, context_window // 4)
+            # llama.cpp turns the bounded schema (maxItems) into its grammar.
+            structured_output = structured_output or Mode.JSON_OBJECT_SCHEMA.value
+        # Streaming lets a looping answer be stopped at once; on by default where small
+        # models run (the local engine), and for any endpoint with stream=True.
+        self.stream = (self._local is not None) if stream is None else bool(stream)
+        # The 135M demo model echoes a long prompt back; it gets a compact one, and
+        # llama.cpp's repetition penalties (which would also penalise the verbatim
+        # quotes a capable model copies, so only here).
+        demo = self._local is not None and self._local.choice.is_demo
+        self._brief_templates = _COMPACT_TEMPLATES if demo else _TEMPLATES
+        self._sampling: dict[str, Any] = dict(_DEMO_SAMPLING) if demo else {}
         self.model = model or os.environ.get("SUMMARIZE_MODEL") or DEFAULT_MODEL
         self.language = language
         self.max_retries = max_retries
@@ -217,7 +237,7 @@ class Summarizer:
     def __repr__(self) -> str:
         where = self._base_url or ("<client>" if self._given_client else "<default>")
         if self._local is not None:
-            where = "<local llama.cpp>"
+            where = f"<local llama.cpp: {self._local.model_path}>"
         return f"Summarizer(model={self.model!r}, endpoint={where!r})"
 
     # -- clients -------------------------------------------------------------
@@ -237,6 +257,16 @@ class Summarizer:
                 api_key=api_key, base_url=base_url, asynchronous=asynchronous
             )
         return self._clients[asynchronous], api_key
+
+    @property
+    def local_model_choice(self) -> ModelChoice | None:
+        """The local model this instance runs (name, file, source), or None."""
+        return self._local.choice if self._local is not None else None
+
+    def _check_local(self) -> None:
+        """Raise ``LocalModelError`` if this instance's local engine has died."""
+        if self._local is not None:
+            self._local.check(grace=1.0)
 
     def _executor_for(
         self, client: openai.OpenAI | openai.AsyncOpenAI
@@ -321,7 +351,7 @@ class Summarizer:
             endpoint = str(self._given_client.base_url)
         else:
             endpoint = self._base_url or os.environ.get("OPENAI_BASE_URL") or "openai"
-        templates = sorted({*_TEMPLATES, *_MAP_REDUCE_TEMPLATES})
+        templates = sorted({*self._brief_templates, *_MAP_REDUCE_TEMPLATES})
         return {
             "model": self.model,
             "endpoint": endpoint,
@@ -357,7 +387,7 @@ class Summarizer:
     ) -> ArticleSummary:
         original = article.text
         job = self.new_job(article, cleaned, client, secret)
-        budget = job.window - job.output_tokens - job.prompt_overhead("brief.user")
+        budget = job.window - job.output_tokens - job.prompt_overhead(self._brief_templates[1])
         needed = job.count(datamark(cleaned))
         try:
             if needed <= budget:
@@ -392,6 +422,9 @@ class Summarizer:
                 executor=self._executor_for(client),
                 limiter=self.rate_limiter,
                 count_tokens=functools.partial(count_tokens, encoding=encoding),
+                stream=self.stream,
+                check_endpoint=self._check_local,
+                extra_params=self._sampling,
             ),
             deadline=Deadline(self.timeout),
             encoding=encoding,
@@ -406,15 +439,16 @@ class Summarizer:
         locator = QuoteLocator(original)
 
         def build(with_hint: bool) -> list[Message]:
-            user = prompts.load("brief.user").render(
+            system, template = self._brief_templates[:2]
+            user = prompts.load(template).render(
                 output_language=self._output_language(job),
                 schema_hint=job.hint(bounded=_draft_schemas()[1]) if with_hint else "",
                 boundary=job.boundary,
                 article=datamark(cleaned),
             )
-            return _messages("brief.system", user)
+            return _messages(system, user)
 
-        draft, best = await self._ask_brief(job, build, locator)
+        draft, best = await self._ask_brief(job, build, locator, system=self._brief_templates[0])
         return self._result(
             job,
             summary=draft.summary,
@@ -423,7 +457,7 @@ class Summarizer:
             language=draft.language,
             mode=best.mode,
             warnings=[*job.warnings, *best.repairs],
-            templates=_TEMPLATES,
+            templates=self._brief_templates,
         )
 
     async def _map_reduce(self, job: _Job, original: str) -> ArticleSummary:
@@ -659,12 +693,13 @@ class Summarizer:
         *,
         warnings: list[str] | None = None,
         label: str = "",
+        system: str = "brief.system",
     ) -> tuple[DraftBrief, _Candidate]:
         """``_ask`` for a brief whose quotes are grounded with ``locator``."""
         best = await self._ask(
             job,
             build,
-            lambda reply: _check(reply, locator, job.output_tokens),
+            lambda reply: _check(reply, locator, job.output_tokens, system),
             _draft_schemas(),
             job.map_usage,
             warnings=warnings,
@@ -709,9 +744,13 @@ class Summarizer:
                     )
                     usage.attempts += 1
                     last_raw = reply.text
-                    truncated = reply.finish_reason == "length"
+                    truncated = reply.finish_reason in ("length", "loop")
                     try:
-                        candidate = check(reply)
+                        candidate = (
+                            _salvage(reply, check)
+                            if reply.finish_reason == "loop"
+                            else check(reply)
+                        )
                         if best is None or candidate.rank <= best.rank:
                             best = candidate
                         if candidate.problems and number <= self.max_reasks:
@@ -734,7 +773,10 @@ class Summarizer:
                             # (counted only here: most answers need no re-ask)
                             prompt = job.count_messages(build(True))
                             fits = prompt + extra + job.output_tokens <= job.window
-                            followup[:] = [answer, again] if fits else [again]
+                            # A loop sent back is a loop continued: small models pick
+                            # up where they stopped.
+                            looped = reply.finish_reason == "loop"
+                            followup[:] = [answer, again] if fits and not looped else [again]
                         raise
         except DraftProblems:
             if best is None:
@@ -855,7 +897,9 @@ class _Job:
 
     def prompt_overhead(self, template: str) -> int:
         """Tokens of the prompt around the article text, schema hint included."""
-        system = "reduce.system" if template == "reduce.user" else "brief.system"
+        system = {"reduce.user": "reduce.system", "compact.user": "compact.system"}.get(
+            template, "brief.system"
+        )
         bounded = (_merge_schemas() if template == "reduce.user" else _draft_schemas())[1]
         values = {
             "output_language": "the language with BCP-47 tag 'zh-Hant-TW'",
@@ -892,7 +936,39 @@ class _Candidate:
         return (len(self.problems), -len(self.points))
 
 
-def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidate:
+def _salvage(reply: Reply, check: Callable[[Reply], _Candidate]) -> _Candidate:
+    """A looping answer: what came before the loop, closed as JSON and checked like any
+    answer, with the loop as a problem (re-asked; kept only if nothing better comes)."""
+    loop = (
+        f"the answer started repeating itself and was stopped after {len(reply.text)} "
+        "characters: write each point once, then close the JSON object"
+    )
+    closed = close_json(reply.text[: loop_start(reply.text)])
+    if closed is None:
+        raise DraftProblems([loop])
+    note = "the answer repeated itself and was stopped; kept what came before the loop"
+    try:
+        candidate = check(Reply(text=closed, finish_reason="stop", mode=reply.mode))
+    except DraftProblems as exc:
+        # The loop may have come before a brief's lists: read them as empty, and say so.
+        data = json.loads(closed)
+        missing = [k for k in ("key_points", "contested_points") if k not in data]
+        if not missing or "summary" not in data:
+            raise DraftProblems([loop, *exc.problems]) from None
+        data.update({key: [] for key in missing})
+        try:
+            candidate = check(Reply(text=json.dumps(data), finish_reason="stop", mode=reply.mode))
+        except DraftProblems:
+            raise DraftProblems([loop, *exc.problems]) from None
+        note += f" (it never reached {' or '.join(missing)})"
+    candidate.problems.insert(0, loop)
+    candidate.repairs.append(note)
+    return candidate
+
+
+def _check(
+    reply: Reply, locator: QuoteLocator, output_tokens: int, system: str = "brief.system"
+) -> _Candidate:
     """Validate one brief answer; raise DraftProblems if it cannot be used at all."""
     if reply.finish_reason == "length":
         raise DraftProblems(
@@ -903,9 +979,11 @@ def _check(reply: Reply, locator: QuoteLocator, output_tokens: int) -> _Candidat
         )
     draft = parse_draft(reply.text)
     # Flagged, not re-asked: with the bundled 135M model a re-ask rarely helps.
-    echoed = echo_problems(draft, _instructions("brief.system"), locator.text)
+    echoed = echo_problems(draft, _instructions(system), locator.text)
     problems = marker_problems(draft)
     draft, repairs = scrub_markers(draft)
+    draft, repeated = drop_repeated_key_points(draft)
+    repairs += repeated
     repairs += [f"warning: {line}" for line in echoed]
     draft, unlinked = remove_foreign_urls(draft, locator.text)
     repairs += unlinked
@@ -972,6 +1050,7 @@ class SummarizeOptions(TypedDict, total=False):
     requests_per_minute: float | None
     tokens_per_minute: float | None
     rate_limiter: RateLimiter | None
+    stream: bool | None
 
 
 def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
@@ -991,8 +1070,10 @@ def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSum
     call, retries included; default 600), ``context_window`` (tokens, for models
     the library does not know), ``max_output_tokens``, ``temperature``,
     ``structured_output`` (force one mode instead of detecting it), ``local`` (run
-    the bundled SmolLM2 model through llama.cpp's server: no key needed),
-    ``local_model`` (the same with any GGUF file), ``concurrency`` (parts of a long
+    a local model through llama.cpp's server: the best one pulled with ``summarize
+    models pull``, else the bundled SmolLM2; no key needed), ``local_model`` (the same
+    with a catalogue name or any GGUF file), ``stream`` (stream answers and stop one
+    that repeats itself; default: on for the local engine), ``concurrency`` (parts of a long
     article briefed at once, default 8), ``allow_partial`` (a long article whose part
     failed for good still gets a brief of the rest, with ``meta.coverage`` < 1 and a
     warning per missing part; default: the article fails with that part's error),

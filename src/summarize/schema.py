@@ -40,6 +40,9 @@ class Usage(_Model):
     completion_tokens: int = 0
     requests: int = Field(0, description="HTTP requests sent, failed ones included.")
     attempts: int = Field(0, description="Model answers received and validated (1 + re-asks).")
+    loops_cut: int = Field(
+        0, description="Streamed answers stopped early because they repeated themselves."
+    )
 
     @property
     def total_tokens(self) -> int:
@@ -51,6 +54,7 @@ class Usage(_Model):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             requests=self.requests + other.requests,
             attempts=self.attempts + other.attempts,
+            loops_cut=self.loops_cut + other.loops_cut,
         )
 
 

@@ -294,3 +294,21 @@ def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: st
         for where, text in texts
         if len(_shingles(text) & copied) >= 2
     ]
+
+
+def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
+    """Drop key points that repeat an earlier one (case and spacing aside), with a
+    warning each: small models list the same point again and again."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    warnings: list[str] = []
+    for number, point in enumerate(draft.key_points, start=1):
+        key = " ".join(point.lower().split())
+        if key in seen:
+            warnings.append(f"key point {number}: dropped, it repeats an earlier one")
+            continue
+        seen.add(key)
+        kept.append(point)
+    if not warnings:
+        return draft, []
+    return draft.model_copy(update={"key_points": kept}), warnings

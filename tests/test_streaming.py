@@ -1,0 +1,190 @@
+"""Streamed answers: a looping answer is stopped early, salvaged or re-asked, and counted.
+
+The fake streams are shaped like llama.cpp's server-sent events (one ``data:`` line per
+token-ish piece, a final chunk with ``finish_reason`` and a usage chunk). The loops are
+the ones small models really produce: the same key point again and again, a summary
+sentence repeated, the article's marker line repeated, whitespace forever.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import pytest
+
+from summarize import summarize
+from summarize.errors import OutputTruncatedError
+from summarize.repetition import RepetitionGuard, close_json, is_looping, loop_start
+from tests.conftest import ARTICLES, NTV, Recorder, good_answer, mock_client
+
+SAMPLES = sorted(ARTICLES.glob("*.txt"))
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def _chunk(content: str | None = None, finish: str | None = None) -> dict[str, Any]:
+    delta = {"content": content} if content is not None else {}
+    return {
+        "id": "chatcmpl-stream",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+class CountingStream(httpx2.SyncByteStream):
+    """An SSE body that counts how much of it the client read."""
+
+    def __init__(self, pieces: Iterator[str], *, finish: str = "stop") -> None:
+        self.pieces = pieces
+        self.finish = finish
+        self.sent = 0
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self.pieces:
+            self.sent += 1
+            yield _event(_chunk(piece))
+        yield _event(_chunk(finish=self.finish))
+        usage = {"prompt_tokens": 900, "completion_tokens": self.sent, "total_tokens": 0}
+        yield _event({**_chunk(), "choices": [], "usage": usage})
+        yield b"data: [DONE]\n\n"
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _pieces(text: str, size: int = 7) -> Iterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+def _looping_brief(limit: int = 100_000) -> Iterator[str]:
+    """A brief whose key points repeat until the limit, as SmolLM2's did."""
+    head = (
+        '{"language": "en", "summary": "Xi said China stands by Russia; Russia\'s defence '
+        'ministry denied Ukraine\'s reports of ceasefire violations.", "key_points": ['
+        '"Xi attended the Victory Day parade in Moscow.", '
+    )
+    yield from _pieces(head)
+    for _ in range(limit):
+        yield from _pieces('"Ukraine reported violations of the ceasefire.", ')
+
+
+def _stream_response(stream: CountingStream) -> httpx2.Response:
+    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
+
+
+def _summarize_streamed(handler: Any, **options: Any) -> Any:
+    client = mock_client(Recorder(handler))
+    try:
+        return summarize(NTV, client=client, model="test-model", stream=True, **options)
+    finally:
+        client.close()
+
+
+def test_every_sample_article_reads_as_no_loop():
+    """No false alarm on real prose, fed as a stream in small pieces."""
+    for path in SAMPLES:
+        guard = RepetitionGuard()
+        text = path.read_text(encoding="utf-8")
+        for piece in _pieces(text, 5):
+            guard.feed(piece)
+        assert not guard.looping, path.name
+    assert not is_looping(good_answer())
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        '"BEGIN ARTICLE-6774dbe96f3aba1b",\n    ' * 12,  # the marker line, again and again
+        "The partnership presents challenges to US-led policies. " * 8,
+        " " * 300,  # grammar-allowed whitespace forever
+        "".join(f'{{"claim": "Point {i} says the ministry denied it"}}, ' for i in range(9)),
+    ],
+)
+def test_loops_small_models_produce_are_spotted(tail):
+    assert is_looping('{"summary": "' + tail)
+
+
+def test_close_json_keeps_what_came_before_a_cut():
+    cut = '{"language": "en", "summary": "A said B.", "key_points": ["one", "tw'
+    assert json.loads(close_json(cut) or "") == {
+        "language": "en",
+        "summary": "A said B.",
+        "key_points": ["one"],
+    }
+    inside = '{"language": "en", "summary": "A said B. A said'
+    assert json.loads(close_json(inside) or "")["summary"] == "A said B. A said"
+    assert close_json("no json here") is None
+    looping = '{"summary": "S.", "key_points": [' + '"same point", ' * 40
+    closed = json.loads(close_json(looping[: loop_start(looping)]) or "")
+    assert 1 <= len(closed["key_points"]) < 40
+
+
+def test_a_looping_stream_is_stopped_early_and_salvaged():
+    streams: list[CountingStream] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        assert body["stream"] is True
+        assert body["stream_options"] == {"include_usage": True}
+        stream = CountingStream(_looping_brief())
+        streams.append(stream)
+        return _stream_response(stream)
+
+    brief = _summarize_streamed(handler, max_reasks=1)
+    assert len(streams) == 2  # the first answer and one re-ask, both loops
+    for stream in streams:
+        assert stream.sent < 200, "the loop was read far past its start"
+        assert stream.closed
+    assert brief.meta.usage.loops_cut == 2
+    assert brief.meta.usage.completion_tokens > 0
+    assert brief.key_points[0] == "Xi attended the Victory Day parade in Moscow."
+    assert brief.key_points.count("Ukraine reported violations of the ceasefire.") == 1
+    assert any("repeated itself" in w for w in brief.meta.warnings)
+    assert any("re-asked" in w and "repeating itself" in w for w in brief.meta.warnings)
+
+
+def test_a_loop_then_a_good_answer_takes_the_good_one():
+    answers = iter([CountingStream(_looping_brief()), CountingStream(_pieces(good_answer()))])
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if len(body["messages"]) > 2:
+            # the looping answer is not sent back (the model would carry it on)
+            assert all("Ukraine reported violations" not in m["content"]
+                       for m in body["messages"] if m["role"] == "assistant")  # fmt: skip
+        return _stream_response(next(answers))
+
+    brief = _summarize_streamed(handler)
+    assert brief.meta.usage.loops_cut == 1
+    assert brief.meta.usage.attempts == 2
+    [point] = brief.contested_points
+    assert all(NTV[e.start : e.end] == e.quote for e in point.evidence)
+
+
+def test_a_loop_with_nothing_to_keep_is_a_typed_error():
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return _stream_response(CountingStream(iter(["{"] + [" "] * 100_000)))
+
+    with pytest.raises(OutputTruncatedError, match="repeating itself") as info:
+        _summarize_streamed(handler, max_reasks=1)
+    assert info.value.usage is not None
+    assert info.value.usage.loops_cut == 2
+
+
+def test_a_streamed_answer_counts_the_servers_usage():
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return _stream_response(CountingStream(_pieces(good_answer())))
+
+    brief = _summarize_streamed(handler)
+    assert brief.meta.usage.prompt_tokens == 900
+    assert brief.meta.usage.completion_tokens == len(list(_pieces(good_answer())))
+    assert brief.meta.usage.loops_cut == 0
