@@ -191,3 +191,21 @@ class RecordingTransport(httpx2.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def response_content_and_usage(body: str) -> tuple[str, dict[str, Any]]:
+    """The answer text and usage of a recorded response: a chat.completion body or a
+    server-sent event stream of chunks."""
+    if "\ndata: " not in "\n" + body:  # (an event stream may open with a ":" comment)
+        data = json.loads(body)
+        choices = data.get("choices") or [{}]
+        return (choices[0].get("message") or {}).get("content") or "", data.get("usage") or {}
+    text, usage = "", {}
+    for line in body.splitlines():
+        if not line.startswith("data: {"):
+            continue
+        chunk = json.loads(line[len("data: ") :])
+        usage = chunk.get("usage") or usage
+        for choice in chunk.get("choices") or ():
+            text += (choice.get("delta") or {}).get("content") or ""
+    return text, usage

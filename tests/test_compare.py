@@ -112,9 +112,17 @@ def test_cli_compare(tmp_path, patch_build_client, capsys):
 # --- recorded ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(COMPARISONS))
-def test_recorded_comparisons_replay(name: str):
-    cassette = Cassette.load(CASSETTES / f"{name}.json")
+COMPARISON_PATHS = [
+    path
+    for name in sorted(COMPARISONS)
+    for path in (CASSETTES / f"{name}.json", CASSETTES / "smollm2" / f"{name}.json")
+    if path.exists()
+]
+
+
+@pytest.mark.parametrize("path", COMPARISON_PATHS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_recorded_comparisons_replay(path):
+    cassette = Cassette.load(path)
     transport = ReplayTransport(cassette)
     client = openai.OpenAI(
         base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)

@@ -195,9 +195,29 @@ def test_the_summarizer_gives_the_engine_one_slot_per_concurrent_part():
         assert server is not None
         assert server.slots == 3
         server.start()
-        with urllib.request.urlopen(server.base_url.removesuffix("/v1") + "/props") as resp:
+        request = urllib.request.Request(
+            server.base_url.removesuffix("/v1") + "/props",
+            headers={"Authorization": f"Bearer {server.api_key}"},
+        )
+        with urllib.request.urlopen(request) as resp:
             props = json.load(resp)
         assert props["total_slots"] == 3
+
+
+@needs_local
+def test_the_summarizers_engine_answers_only_requests_with_its_key():
+    """Another program on this machine (or a web page) cannot use the engine."""
+    with Summarizer(local=True) as summarizer:
+        server = summarizer._local
+        assert server is not None
+        server.start()
+        assert server.api_key
+        body = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
+        with pytest.raises(urllib.error.HTTPError) as info:
+            _post(server.base_url + "/chat/completions", body)
+        assert info.value.code == 401
+        log = server.log_tail(100_000)
+        assert server.api_key not in log
 
 
 @needs_local

@@ -1,9 +1,13 @@
-"""Replay of real exchanges recorded from llama.cpp's server running SmolLM2-135M.
+"""Replay of real exchanges recorded from llama.cpp's server.
+
+``fixtures/cassettes/*.json``: Qwen2.5-Coder-1.5B-Instruct through the local engine
+(llama.cpp's own server via xllamacpp), streamed. ``fixtures/cassettes/smollm2/``: the
+bundled SmolLM2-135M through llama-cpp-python's server, kept for the weak-model paths
+(answers that echo the prompt, the json_schema fallback, re-asks, a Batch API job).
 
 Every cassette is checked for the promises of the library: a schema-valid result
 (or the typed error that was recorded), every evidence quote equal to
-``text[start:end]``, usage summed over every request, and the structured-output
-fallback from ``json_schema`` (which llama.cpp rejects) to ``json_object``+schema.
+``text[start:end]``, usage summed over every request.
 """
 
 from __future__ import annotations
@@ -18,14 +22,31 @@ import pytest
 from summarize import ArticleSummary, summarize
 from summarize.client import forget_modes
 from summarize.errors import SummarizeError
-from tests.cassette import CASSETTES, Cassette, ReplayTransport
+from tests.cassette import CASSETTES, Cassette, ReplayTransport, response_content_and_usage
 from tests.conftest import REPLAY_URL
 from tests.record import BATCHES, COMPARISONS, SCENARIOS
 
-ALL_PATHS = sorted(CASSETTES.glob("*.json"))
+QWEN_PATHS = sorted(CASSETTES.glob("*.json"))
+SMOL_PATHS = sorted((CASSETTES / "smollm2").glob("*.json"))
+ALL_PATHS = QWEN_PATHS + SMOL_PATHS
 # Brief scenarios; the comparison cassettes are replayed in test_compare.py, the Batch
 # API job at the end of this file.
 CASSETTE_PATHS = [p for p in ALL_PATHS if p.stem not in COMPARISONS and p.stem not in BATCHES]
+QWEN_BRIEFS = [p for p in CASSETTE_PATHS if p in QWEN_PATHS]
+SMOL_BRIEFS = [p for p in CASSETTE_PATHS if p in SMOL_PATHS]
+QWEN_BRIEFS_OK = [
+    p for p in QWEN_BRIEFS if Cassette.load(p).recorded["outcome"]["result"] == "ArticleSummary"
+]
+
+
+def _id(path) -> str:
+    return f"{path.parent.name}/{path.stem}" if path in SMOL_PATHS else path.stem
+
+
+def cassette_named(name: str) -> Cassette:
+    """The Qwen recording of a scenario, else the SmolLM2 one."""
+    path = CASSETTES / f"{name}.json"
+    return Cassette.load(path if path.exists() else CASSETTES / "smollm2" / f"{name}.json")
 
 
 def replay(cassette: Cassette) -> tuple[ArticleSummary | SummarizeError, ReplayTransport]:
@@ -48,10 +69,12 @@ def replay(cassette: Cassette) -> tuple[ArticleSummary | SummarizeError, ReplayT
 
 
 def test_every_scenario_is_recorded() -> None:
-    assert sorted([*SCENARIOS, *COMPARISONS, *BATCHES]) == sorted(p.stem for p in ALL_PATHS)
+    scenarios = sorted([*SCENARIOS, *COMPARISONS, *BATCHES])
+    assert scenarios == sorted({p.stem for p in ALL_PATHS})
+    assert {p.stem for p in QWEN_PATHS} <= set(scenarios)
 
 
-@pytest.mark.parametrize("path", ALL_PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL_PATHS, ids=_id)
 def test_cassette_says_where_it_came_from(path) -> None:
     cassette = Cassette.load(path)
     for key in ("server", "model", "model_file", "command", "date", "source"):
@@ -62,7 +85,7 @@ def test_cassette_says_where_it_came_from(path) -> None:
     assert "bearer" not in text
 
 
-@pytest.mark.parametrize("path", CASSETTE_PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CASSETTE_PATHS, ids=_id)
 def test_replay_matches_the_recorded_outcome(path) -> None:
     cassette = Cassette.load(path)
     outcome, transport = replay(cassette)
@@ -86,7 +109,7 @@ def test_replay_matches_the_recorded_outcome(path) -> None:
     assert usage.requests == len(cassette.interactions)
     assert usage.attempts == cassette.recorded["outcome"]["attempts"]
     recorded_tokens = sum(
-        json.loads(i["response"]["body"]).get("usage", {}).get("prompt_tokens", 0)
+        response_content_and_usage(i["response"]["body"])[1].get("prompt_tokens", 0)
         for i in cassette.interactions
         if i["response"]["status"] == 200
     )
@@ -96,8 +119,8 @@ def test_replay_matches_the_recorded_outcome(path) -> None:
     assert outcome.language != ""
 
 
-@pytest.mark.parametrize("path", CASSETTE_PATHS, ids=lambda p: p.stem)
-def test_llama_cpp_rejects_json_schema_and_we_fall_back(path) -> None:
+@pytest.mark.parametrize("path", SMOL_BRIEFS, ids=_id)
+def test_llama_cpp_python_rejects_json_schema_and_we_fall_back(path) -> None:
     cassette = Cassette.load(path)
     first, second = cassette.interactions[0], cassette.interactions[1]
     assert first["request"]["body"]["response_format"]["type"] == "json_schema"
@@ -142,7 +165,9 @@ def test_unmatched_request_fails_loudly_naming_the_rerecord_command() -> None:
 
 def test_long_article_recorded_in_parts_and_merged() -> None:
     """The trade-war article with a 3,072-token window: parts, then one merge."""
-    cassette = Cassette.load(CASSETTES / "trade-war-in-parts.json")
+    # SmolLM2's recording: Qwen's merge lists 14 key points, over the cap of 10, on
+    # every attempt (a ValidationFailedError, replayed above).
+    cassette = Cassette.load(CASSETTES / "smollm2" / "trade-war-in-parts.json")
     outcome, transport = replay(cassette)
     transport.check_done()
     assert isinstance(outcome, ArticleSummary)
@@ -164,7 +189,9 @@ def test_long_article_recorded_in_parts_and_merged() -> None:
 
 
 def _page_cassette() -> Cassette:
-    return Cassette.load(CASSETTES / "emirates-boeing-page.json")
+    # SmolLM2's recording: Qwen's answer to this page lists 10 key points, over the
+    # schema's cap of 8, on every attempt (a ValidationFailedError, replayed above).
+    return Cassette.load(CASSETTES / "smollm2" / "emirates-boeing-page.json")
 
 
 def test_saved_page_and_its_url_replay_the_same_recording(article_site: str) -> None:
@@ -210,7 +237,7 @@ def test_recorded_answers_that_copy_the_instructions_are_flagged() -> None:
     """SmolLM2 often answers with the system prompt (since the datamarking prompt v2):
     every such recorded summary carries the warning."""
     echoed = 0
-    for path in CASSETTE_PATHS:
+    for path in SMOL_BRIEFS:
         forget_modes()
         outcome, _ = replay(Cassette.load(path))
         if isinstance(outcome, ArticleSummary) and outcome.summary.startswith(
@@ -231,7 +258,7 @@ def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> No
     from tests.cassette import FIXTURES
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    cassette = Cassette.load(CASSETTES / f"{name}.json")
+    cassette = cassette_named(name)
     transport = ReplayTransport(cassette)
     texts = {
         i: (FIXTURES / path).read_text(encoding="utf-8") for i, path in cassette.scenario["batch"]
@@ -262,3 +289,59 @@ def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> No
         assert long_brief.meta.chunks > 1
         assert batches[0]["requests"] == 1 + long_brief.meta.chunks
     assert len(cassette.interactions) == sum(b["requests"] for b in batches)
+
+
+@pytest.mark.parametrize("path", QWEN_BRIEFS, ids=_id)
+def test_the_local_engine_takes_strict_json_schema_and_streams(path) -> None:
+    """llama.cpp's own server (unlike llama-cpp-python's) accepts OpenAI's strict
+    json_schema: no fallback, every request streamed, every answer a 200 event stream
+    whose usage event the brief adds up."""
+    cassette = Cassette.load(path)
+    for interaction in cassette.interactions:
+        body = interaction["request"]["body"]
+        assert body["stream"] is True
+        assert body["response_format"]["type"] == "json_schema"
+        assert interaction["response"]["status"] == 200
+        assert interaction["response"]["headers"]["content-type"].startswith("text/event-stream")
+    outcome, _ = replay(cassette)
+    if isinstance(outcome, ArticleSummary):
+        assert outcome.meta.structured_output == "json_schema"
+        assert not any("fell back" in w for w in outcome.meta.warnings)
+        usage = outcome.meta.usage
+    else:
+        assert outcome.usage is not None
+        usage = outcome.usage
+    completion = sum(
+        response_content_and_usage(i["response"]["body"])[1]["completion_tokens"]
+        for i in cassette.interactions
+    )
+    assert usage.completion_tokens == completion
+
+
+@pytest.mark.parametrize("path", QWEN_BRIEFS_OK, ids=_id)
+def test_every_contested_point_the_model_wrote_is_kept_grounded_or_reported(path) -> None:
+    """The points in the model's own answers, counted from the recording, each end up
+    in the brief with evidence at exact offsets, or in a warning: none vanishes."""
+    cassette = Cassette.load(path)
+    outcome, _ = replay(cassette)
+    assert isinstance(outcome, ArticleSummary)
+    answers = []
+    for interaction in cassette.interactions:
+        content, _ = response_content_and_usage(interaction["response"]["body"])
+        try:
+            answers.append(json.loads(content))
+        except ValueError:
+            continue
+    written = [p for a in answers if isinstance(a, dict) for p in a.get("contested_points", [])]
+    text = cassette.article_text()
+    for point in outcome.contested_points:
+        assert point.evidence
+        assert all(text[e.start : e.end] == e.quote for e in point.evidence)
+    if outcome.meta.chunks == 1 and answers:
+        last = answers[-1].get("contested_points", []) if isinstance(answers[-1], dict) else []
+        dropped = [w for w in outcome.meta.warnings if "contested point" in w and "dropped" in w]
+        assert len(outcome.contested_points) <= len(last)
+        assert len(last) == 0 or outcome.contested_points or dropped
+    assert cassette.recorded["outcome"]["contested_points"] == len(outcome.contested_points)
+    # what the recordings hold, so a re-record that loses points shows up here
+    assert len(written) >= len(outcome.contested_points)

@@ -17,7 +17,13 @@ import pytest
 
 from summarize import summarize
 from summarize.errors import OutputTruncatedError
-from summarize.repetition import RepetitionGuard, close_json, is_looping, loop_start
+from summarize.repetition import (
+    RepetitionGuard,
+    close_json,
+    is_looping,
+    json_closings,
+    loop_start,
+)
 from tests.conftest import ARTICLES, NTV, Recorder, good_answer, mock_client
 
 SAMPLES = sorted(ARTICLES.glob("*.txt"))
@@ -126,6 +132,13 @@ def test_close_json_keeps_what_came_before_a_cut():
     looping = '{"summary": "S.", "key_points": [' + '"same point", ' * 40
     closed = json.loads(close_json(looping[: loop_start(looping)]) or "")
     assert 1 <= len(closed["key_points"]) < 40
+
+
+def test_shorter_closings_drop_an_unfinished_last_item():
+    cut = '{"summary": "S.", "framing": [{"source": "A", "commentary": []}, {"source": "B", "comm'
+    closings = [json.loads(c) for c in json_closings(cut)]
+    assert closings[0]["framing"][-1] == {"source": "B"}  # longest first: missing a field
+    assert {"summary": "S.", "framing": [{"source": "A", "commentary": []}]} in closings
 
 
 def test_a_looping_stream_is_stopped_early_and_salvaged():

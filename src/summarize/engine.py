@@ -5,8 +5,9 @@
 Run by ``summarize.local.LocalServer``, never imported by the library itself: a native
 crash here (a segfault in a CPU kernel, an abort on a bad GGUF) ends this process only,
 and the parent reports it as a ``LocalModelError``. The server listens on 127.0.0.1
-only. The process exits when its standard input closes (the parent is gone or done),
-on SIGTERM, and, on Linux, when the parent dies (parent-death signal).
+only, and with ``SUMMARIZE_ENGINE_KEY`` set it answers only requests carrying that key.
+The process exits when its standard input closes (the parent is gone or done), on
+SIGTERM, and, on Linux, when the parent dies (parent-death signal).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     params.cpuparams_batch.n_threads = args.threads
     params.cont_batching = True
     params.warmup = False
+    # A key from the parent (through the environment, not argv): other local programs
+    # and web pages in a browser cannot use the server meanwhile.
+    key = os.environ.pop("SUMMARIZE_ENGINE_KEY", "")
+    if key:
+        params.api_keys = [key]
     server = xllamacpp.Server(params)
     print(f"summarize engine: listening on {server.listening_address}", flush=True)
     # Block until the parent closes our stdin (or a signal ends us).

@@ -7,6 +7,7 @@ import concurrent.futures
 import functools
 import json
 import os
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,7 +53,7 @@ from summarize.mapreduce import (
 )
 from summarize.models import ModelChoice
 from summarize.ratelimit import RateLimiter
-from summarize.repetition import close_json, loop_start
+from summarize.repetition import json_closings, loop_start
 from summarize.retrying import Deadline, reask_loop
 from summarize.schema import (
     SCHEMA_VERSION,
@@ -198,6 +199,7 @@ class Summarizer:
                 local_model,
                 context_window=context_window or DEFAULT_LOCAL_CONTEXT,
                 slots=concurrency,
+                api_key=secrets.token_urlsafe(24),
             )
             model, context_window = self._local.model, self._local.context_window
             max_output_tokens = max_output_tokens or min(DEFAULT_LOCAL_OUTPUT, context_window // 4)
@@ -249,7 +251,8 @@ class Summarizer:
             return client, str(client.api_key)
         base_url: str | None
         if self._local is not None:
-            api_key, base_url = PLACEHOLDER_KEY, self._local.start()
+            base_url = self._local.start()
+            api_key = self._local.api_key or PLACEHOLDER_KEY
         else:
             api_key, base_url = resolve_endpoint(self._api_key, self._base_url)
         if asynchronous not in self._clients:
@@ -938,32 +941,36 @@ class _Candidate:
 
 def _salvage(reply: Reply, check: Callable[[Reply], _Candidate]) -> _Candidate:
     """A looping answer: what came before the loop, closed as JSON and checked like any
-    answer, with the loop as a problem (re-asked; kept only if nothing better comes)."""
+    answer, with the loop as a problem (re-asked; kept only if nothing better comes).
+
+    The longest closing that passes the check wins; a shorter one drops an unfinished
+    last item. A brief's lists the loop never reached are read as empty, and said so."""
     loop = (
         f"the answer started repeating itself and was stopped after {len(reply.text)} "
         "characters: write each point once, then close the JSON object"
     )
-    closed = close_json(reply.text[: loop_start(reply.text)])
-    if closed is None:
-        raise DraftProblems([loop])
-    note = "the answer repeated itself and was stopped; kept what came before the loop"
-    try:
-        candidate = check(Reply(text=closed, finish_reason="stop", mode=reply.mode))
-    except DraftProblems as exc:
-        # The loop may have come before a brief's lists: read them as empty, and say so.
+    first_problems: list[str] = []
+    for closed in json_closings(reply.text[: loop_start(reply.text)]):
         data = json.loads(closed)
         missing = [k for k in ("key_points", "contested_points") if k not in data]
-        if not missing or "summary" not in data:
-            raise DraftProblems([loop, *exc.problems]) from None
-        data.update({key: [] for key in missing})
-        try:
-            candidate = check(Reply(text=json.dumps(data), finish_reason="stop", mode=reply.mode))
-        except DraftProblems:
-            raise DraftProblems([loop, *exc.problems]) from None
-        note += f" (it never reached {' or '.join(missing)})"
-    candidate.problems.insert(0, loop)
-    candidate.repairs.append(note)
-    return candidate
+        tries: list[tuple[dict[str, Any], list[str]]] = [(data, [])]
+        if missing and "summary" in data:
+            tries.append(({**data, **{key: [] for key in missing}}, missing))
+        for answer, filled in tries:
+            try:
+                candidate = check(
+                    Reply(text=json.dumps(answer), finish_reason="stop", mode=reply.mode)
+                )
+            except DraftProblems as exc:
+                first_problems = first_problems or exc.problems
+                continue
+            note = "the answer repeated itself and was stopped; kept what came before the loop"
+            if filled:
+                note += f" (it never reached {' or '.join(filled)})"
+            candidate.problems.insert(0, loop)
+            candidate.repairs.append(note)
+            return candidate
+    raise DraftProblems([loop, *first_problems])
 
 
 def _check(

@@ -10,7 +10,9 @@ Two signs, both on the tail of the text:
 - a period: the last ``max(3 * p, MIN_RUN)`` characters equal the same number of
   characters ``p`` earlier (the answer is one unit of ``p`` characters, repeated);
 - a recurring window: the last ``WINDOW`` characters already occur ``MAX_REPEATS``
-  times earlier (a loop with something between its repeats).
+  times earlier (a loop with something between its repeats);
+- low novelty: in the last ``NOVELTY_SPAN`` characters, under ``MIN_NOVELTY`` of the
+  word 5-grams are distinct (the same sentences again with a word or two changed).
 
 Digits are folded first, so items that differ only by a counter repeat too.
 
@@ -21,11 +23,15 @@ hundreds of characters that repeat with a short period.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 MIN_RUN = 240
 MAX_PERIOD = 600
 WINDOW = 120
 MAX_REPEATS = 3
+NOVELTY_SPAN = 1500
+MIN_NOVELTY = 0.4
+_GRAM = 5
 _CHECK_EVERY = 32
 _PROBE = 16
 _DIGITS = re.compile(r"\d+")
@@ -67,7 +73,14 @@ def is_looping(text: str) -> bool:
         window = text[n - WINDOW :]
         if text.count(window, 0, n - WINDOW) >= MAX_REPEATS:
             return True
-    return False
+    return n >= NOVELTY_SPAN and _novelty(text[n - NOVELTY_SPAN :]) < MIN_NOVELTY
+
+
+def _novelty(span: str) -> float:
+    """The share of distinct word n-grams in ``span`` (1.0: nothing repeats)."""
+    words = span.lower().split()[1:]  # the first word may be cut
+    grams = [tuple(words[i : i + _GRAM]) for i in range(len(words) - _GRAM + 1)]
+    return len(set(grams)) / len(grams) if grams else 1.0
 
 
 def loop_start(text: str) -> int:
@@ -90,19 +103,25 @@ def loop_start(text: str) -> int:
 
 def close_json(text: str) -> str | None:
     """The longest prefix of a cut-off JSON object that ends after a complete value
-    (or inside an object's string value, which is then ended), with the brackets it leaves open
-    closed; None if there is no such prefix.
+    (or inside an object's string value, which is then ended), with the brackets it
+    leaves open closed; None if there is no such prefix."""
+    return next(json_closings(text), None)
 
-    Used on an answer stopped because it looped: what came before the loop is kept
-    (and then validated and grounded like any answer)."""
+
+def json_closings(text: str, limit: int = 16) -> Iterator[str]:
+    """Closed prefixes of a cut-off JSON object, longest first, at most ``limit``.
+
+    Used on an answer stopped because it looped: what came before the loop is kept (and
+    then validated and grounded like any answer). A shorter closing drops an incomplete
+    last item, for when the longest one misses a required field."""
     start = text.find("{")
     if start < 0:
-        return None
+        return
     stack: list[str] = []  # "{" or "["
     expect_key: list[bool] = []  # per open object: is the next string a key?
     in_string = escape = False
     string_is_key = False
-    best: tuple[int, list[str]] | None = None
+    cuts: list[tuple[int, str]] = []  # (end, the brackets still open there)
     for i in range(start, len(text)):
         ch = text[i]
         if in_string:
@@ -113,7 +132,7 @@ def close_json(text: str) -> str | None:
             elif ch == '"':
                 in_string = False
                 if not string_is_key:
-                    best = (i + 1, list(stack))
+                    cuts.append((i + 1, "".join(stack)))
             continue
         if ch == '"':
             in_string = True
@@ -127,21 +146,22 @@ def close_json(text: str) -> str | None:
             stack.pop()
             expect_key.pop()
             if not stack:
-                return text[start : i + 1]
-            best = (i + 1, list(stack))
+                yield text[start : i + 1]
+                return
+            cuts.append((i + 1, "".join(stack)))
         elif ch == ":" and stack and stack[-1] == "{":
             expect_key[-1] = False
         elif ch == "," and stack and stack[-1] == "{":
             expect_key[-1] = True
-        elif ch.isdigit() or ch in "tfn":  # numbers and literals end at the next , ] }
-            continue
+    body = text[start:]
     if in_string and not string_is_key and stack and stack[-1] == "{":
         # cut inside a field's value (a summary that loops): end the string there; a
         # cut list item is dropped instead, as its list has others
-        text = text[: len(text) - escape] + '"'
-        best = (len(text), list(stack))
-    if best is None:
-        return None
-    end, open_brackets = best
-    closers = "".join("}" if b == "{" else "]" for b in reversed(open_brackets))
-    return text[start:end] + closers
+        yield body[: len(body) - escape] + '"' + _closers("".join(stack))
+        limit -= 1
+    for end, open_brackets in reversed(cuts[-limit:] if limit > 0 else []):
+        yield text[start:end] + _closers(open_brackets)
+
+
+def _closers(open_brackets: str) -> str:
+    return "".join("}" if b == "{" else "]" for b in reversed(open_brackets))
