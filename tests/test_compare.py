@@ -142,3 +142,32 @@ def test_recorded_comparisons_replay(path):
         assert list(outcome.sources) == list(texts)
         assert outcome.summary
         assert outcome.meta.usage.requests == len(cassette.interactions)
+
+
+def test_the_qwen_comparison_holds_grounded_claims_the_model_really_made():
+    """compare-wired-halves, recorded from Qwen2.5-Coder-1.5B: the claim only one half
+    makes comes back with quotes at exact offsets in that half (not an empty Comparison,
+    as with SmolLM2); the counts are the recording's."""
+    cassette = Cassette.load(CASSETTES / "compare-wired-halves.json")
+    transport = ReplayTransport(cassette)
+    client = openai.OpenAI(
+        base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
+    )
+    try:
+        outcome = compare(
+            cassette.sources(), client=client, model=cassette.scenario["model"],
+            **cassette.scenario["options"],
+        )  # fmt: skip
+    finally:
+        client.close()
+    texts = dict(cassette.sources())
+    recorded = cassette.recorded["outcome"]
+    assert len(outcome.unique_claims) == recorded["unique_claims"] >= 1
+    assert len(outcome.conflicts) == recorded["conflicts"]
+    for claim in outcome.unique_claims:
+        assert claim.evidence
+        for quote in claim.evidence:
+            assert quote.source == claim.source
+            assert texts[quote.source][quote.start : quote.end] == quote.quote
+    framing_quotes = [q for f in outcome.framing for q in (*f.loaded_terms, *f.commentary)]
+    assert all(texts[q.source][q.start : q.end] == q.quote for q in framing_quotes)
