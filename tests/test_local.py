@@ -215,6 +215,7 @@ def test_the_summarizers_engine_answers_only_requests_with_its_key():
         body = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
         with pytest.raises(urllib.error.HTTPError) as info:
             _post(server.base_url + "/chat/completions", body)
+        info.value.close()  # it holds the connection
         assert info.value.code == 401
         log = server.log_tail(100_000)
         assert server.api_key not in log
