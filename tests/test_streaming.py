@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from summarize import summarize
-from summarize.errors import OutputTruncatedError
+from summarize.errors import OutputTruncatedError, RefusalError
 from summarize.repetition import (
     RepetitionGuard,
     close_json,
@@ -201,3 +201,28 @@ def test_a_streamed_answer_counts_the_servers_usage():
     assert brief.meta.usage.prompt_tokens == 900
     assert brief.meta.usage.completion_tokens == len(list(_pieces(good_answer())))
     assert brief.meta.usage.loops_cut == 0
+
+
+def test_a_streamed_refusal_is_a_refusal_error():
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = _event({**_chunk(), "choices": [{"index": 0, "delta": {"refusal": "I can't."},
+                                                 "finish_reason": "stop"}]})  # fmt: skip
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"},
+                               content=body + b"data: [DONE]\n\n")  # fmt: skip
+
+    with pytest.raises(RefusalError, match="I can't"):
+        _summarize_streamed(handler, max_reasks=0)
+
+
+def test_a_streamed_answer_teaches_the_rate_limiter_the_servers_limits():
+    from summarize import RateLimiter
+
+    limiter = RateLimiter()
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        response = _stream_response(CountingStream(_pieces(good_answer())))
+        response.headers["x-ratelimit-limit-requests"] = "600"
+        return response
+
+    _summarize_streamed(handler, rate_limiter=limiter)
+    assert limiter.stats.learned_rpm == 600

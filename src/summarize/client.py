@@ -143,38 +143,19 @@ class _Streamed:
                 return True
         return False
 
-    def reply(
-        self,
-        mode: Mode,
-        usage: Usage,
-        *,
-        endpoint: str,
-        secret: str | None,
-        estimate: Callable[[str], tuple[int, int]],
-    ) -> Reply:
-        """The answer (counted into ``usage``), or the typed error it carries.
-
-        ``estimate(text)`` gives (prompt, completion) tokens for an answer stopped
-        before the server's usage event came."""
-        text = self.guard.text
+    def count(self, usage: Usage, estimate: Callable[[str], tuple[int, int]]) -> None:
+        """Add this answer's tokens to ``usage``; ``estimate(text)`` gives (prompt,
+        completion) tokens for an answer stopped before the server's usage event came."""
         if self.prompt_tokens is None or self.completion_tokens is None:
-            self.prompt_tokens, self.completion_tokens = estimate(text)
+            self.prompt_tokens, self.completion_tokens = estimate(self.guard.text)
         usage.prompt_tokens += self.prompt_tokens or 0
         usage.completion_tokens += self.completion_tokens or 0
         if self.finish_reason == "loop":
             usage.loops_cut += 1
-        if self.refusal:
-            raise RefusalError(
-                f"the model refused: {_redact(self.refusal, secret)}", raw_output=self.refusal
-            )
-        if self.finish_reason == "content_filter":
-            raise ContentFilterError(
-                "the provider's content filter stopped the answer", raw_output=text
-            )
-        if self.chunks == 0 or (self.finish_reason is None and not text):
-            detail = f": {_redact(str(self.error), secret)[:300]}" if self.error else ""
-            raise TransientFailure(ServerError(f"{endpoint} streamed no answer{detail}"))
-        return Reply(text=text, finish_reason=self.finish_reason, mode=mode)
+
+    @property
+    def empty(self) -> bool:
+        return self.chunks == 0 or (self.finish_reason is None and not self.guard.text)
 
 
 class _UnsupportedMode(Exception):
@@ -463,9 +444,14 @@ class ModelClient:
 
         client = self._client
         collected = _Streamed(RepetitionGuard())
+        headers: list[Any] = []
         try:
             if isinstance(client, openai.AsyncOpenAI):
-                stream = await client.chat.completions.create(**params, timeout=timeout)
+                raw = await client.chat.completions.with_raw_response.create(
+                    **params, timeout=timeout
+                )
+                headers.append(raw.headers)
+                stream = raw.parse()
                 try:
                     async for chunk in stream:
                         if collected.add(chunk):
@@ -475,7 +461,11 @@ class ModelClient:
             else:
 
                 def consume() -> None:
-                    stream = client.chat.completions.create(**params, timeout=timeout)
+                    raw = client.chat.completions.with_raw_response.create(
+                        **params, timeout=timeout
+                    )
+                    headers.append(raw.headers)
+                    stream = raw.parse()
                     try:
                         for chunk in stream:
                             if collected.add(chunk):
@@ -492,12 +482,20 @@ class ModelClient:
                 ServerError(f"{self.endpoint} streamed an event that is not valid JSON")
             ) from exc
 
+        if self._limiter is not None and headers:
+            self._limiter.observe(headers[0])
+
         def estimate(text: str) -> tuple[int, int]:
             count = self._count_tokens or (lambda part: len(part) // 3)
             return self._cost(params) - self.max_output_tokens, count(text)
 
-        return collected.reply(
-            mode, usage, endpoint=self.endpoint, secret=self._secret, estimate=estimate
+        collected.count(usage, estimate)
+        if collected.empty:
+            error = collected.error
+            detail = f": {_redact(str(error), self._secret)[:300]}" if error else ""
+            raise TransientFailure(ServerError(f"{self.endpoint} streamed no answer{detail}"))
+        return self._answer(
+            collected.guard.text, collected.finish_reason, collected.refusal or None, mode
         )
 
     def reply_from(self, completion: ChatCompletion, mode: Mode, usage: Usage) -> Reply:
@@ -512,18 +510,24 @@ class ModelClient:
             raise TransientFailure(ServerError(f"{self.endpoint} answered with no choices{detail}"))
         choice = completion.choices[0]
         message = choice.message
-        refusal = getattr(message, "refusal", None)
+        return self._answer(
+            message.content or "", choice.finish_reason, getattr(message, "refusal", None), mode
+        )
+
+    def _answer(
+        self, text: str, finish_reason: str | None, refusal: str | None, mode: Mode
+    ) -> Reply:
+        """The answer, or the refusal or content-filter stop it is (streamed or not)."""
         if refusal:
             raise RefusalError(
                 f"the model refused: {_redact(str(refusal), self._secret)}",
                 raw_output=str(refusal),
             )
-        if choice.finish_reason == "content_filter":
+        if finish_reason == "content_filter":
             raise ContentFilterError(
-                "the provider's content filter stopped the answer",
-                raw_output=message.content,
+                "the provider's content filter stopped the answer", raw_output=text
             )
-        return Reply(text=message.content or "", finish_reason=choice.finish_reason, mode=mode)
+        return Reply(text=text, finish_reason=finish_reason, mode=mode)
 
     def _status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
         status = exc.status_code
