@@ -31,9 +31,9 @@ def run_model(model: str, articles: list[Path], *, stream: bool = True) -> dict[
 
     rows = []
     with Summarizer(local_model=model, timeout=1800, stream=stream) as summarizer:
-        assert summarizer._local is not None
+        assert summarizer.local_server is not None
         started = time.monotonic()
-        summarizer._local.start()
+        summarizer.local_server.start()
         startup = time.monotonic() - started
         for path in articles:
             text = path.read_text(encoding="utf-8")
@@ -67,7 +67,7 @@ def run_model(model: str, articles: list[Path], *, stream: bool = True) -> dict[
     return {
         "model": model,
         "stream": stream,
-        "model_file": str(summarizer._local.model_path),
+        "model_file": str(summarizer.local_server.model_path),
         "articles": n,
         "startup_seconds": round(startup, 2),
         "seconds_per_article_median": statistics.median(r["seconds"] for r in rows),

@@ -155,7 +155,7 @@ def patch_build_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Ha
             return client.with_options(max_retries=0)
 
         monkeypatch.setattr(client_module, "build_client", build)
-        monkeypatch.setattr("summarize.pipeline.build_client", build)
+        monkeypatch.setattr("summarize.endpoint.build_client", build)
 
     return install
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from summarize import BatchResult, summarize_many
-from summarize.batchcli import done_ids
 from summarize.cli import main as cli_main
+from summarize.cli.many import done_ids
 from tests import fakeserver as F
 from tests.conftest import ARTICLES
 

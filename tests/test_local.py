@@ -77,7 +77,7 @@ def test_end_to_end_with_no_key_and_no_process_left():
             outcome: object = summarizer(text)
         except ModelOutputError as exc:
             outcome = exc
-        server = summarizer._local
+        server = summarizer.local_server
         assert server is not None
         pid = server.pid
         assert _alive(pid)
@@ -102,7 +102,7 @@ def test_a_crash_of_the_engine_mid_answer_is_a_local_model_error_within_seconds(
     model file and the log, not a connection error, and the caller lives on."""
     text = (ARTICLES / "xi-putin-ntv.txt").read_text(encoding="utf-8")
     with Summarizer(local=True, max_reasks=0) as summarizer:
-        server = summarizer._local
+        server = summarizer.local_server
         assert server is not None
         server.start()
         pid = server.pid
@@ -191,7 +191,7 @@ def test_two_slots_answer_two_requests_at_the_same_time():
 @needs_local
 def test_the_summarizer_gives_the_engine_one_slot_per_concurrent_part():
     with Summarizer(local=True, concurrency=3) as summarizer:
-        server = summarizer._local
+        server = summarizer.local_server
         assert server is not None
         assert server.slots == 3
         server.start()
@@ -208,7 +208,7 @@ def test_the_summarizer_gives_the_engine_one_slot_per_concurrent_part():
 def test_the_summarizers_engine_answers_only_requests_with_its_key():
     """Another program on this machine (or a web page) cannot use the engine."""
     with Summarizer(local=True) as summarizer:
-        server = summarizer._local
+        server = summarizer.local_server
         assert server is not None
         server.start()
         assert server.api_key

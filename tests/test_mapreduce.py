@@ -13,7 +13,7 @@ import pytest
 
 import summarize.errors as E
 from summarize import Summarizer, asummarize, summarize
-from summarize import pipeline as pipeline_module
+from summarize import budget as budget_module
 from summarize.inputs import strip_datamarks
 from tests import fakemodel
 from tests.conftest import ARTICLES, error, mock_client
@@ -231,7 +231,7 @@ def test_part_briefs_that_do_not_fit_are_collapsed_in_levels(monkeypatch: pytest
     assert sorted(e.quote.strip() for p in brief.contested_points for e in p.evidence) == map_quotes
 
     # Without levels, twenty part summaries do not fit one merge request: a typed error.
-    monkeypatch.setattr(pipeline_module, "MAX_DEPTH", 1)
+    monkeypatch.setattr(budget_module, "MAX_DEPTH", 1)
     with pytest.raises(E.ContextLengthError, match="merge level"):
         run(FakeModel(), context_window=2400)
 

@@ -367,3 +367,14 @@ def detect_language(text: str) -> str | None:
         return None
     code, _score = py3langid.classify(sample)
     return str(code) or None
+
+
+Source = str | os.PathLike[str] | Article
+
+
+def as_article(source: Source) -> Article:
+    """Plain text as it is (its language detected); a URL, HTML page or path read with
+    ``read_article``."""
+    if isinstance(source, str) and not looks_like_source(source):
+        return Article(text=source, language=detect_language(source))
+    return read_article(source)

@@ -16,14 +16,18 @@ import threading
 from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from summarize.articles import Article
+from summarize.articles import Article, as_article
 from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
+from summarize.options import DEFAULT_CONCURRENCY
 from summarize.schema import ArticleSummary, Usage
+
+if TYPE_CHECKING:
+    from summarize.pipeline import Summarizer
 
 # USD per million tokens (input, output), OpenAI list prices of standard (not batch)
 # processing as of 2025-08; override with prices=. Longest matching prefix wins.
@@ -40,7 +44,6 @@ PRICES: dict[str, tuple[float, float]] = {
     "o3": (2.00, 8.00),
     "o3-mini": (1.10, 4.40),
 }
-DEFAULT_CONCURRENCY = 4
 
 
 class BatchError(BaseModel):
@@ -63,6 +66,30 @@ class BatchResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = Field(None, description="From the price table; None if unknown.")
     cached: bool = False
+
+    @classmethod
+    def failed(cls, ident: str, exc: SummarizeError, cost_usd: float | None) -> BatchResult:
+        """The result of an article lost to ``exc`` (its usage so far kept)."""
+        return cls(
+            id=ident,
+            error=BatchError(type=type(exc).__name__, message=str(exc)),
+            usage=exc.usage or Usage(),
+            cost_usd=cost_usd,
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The JSON Lines record of this result: ``{"id", "result" | "error", "usage",
+        "cost_usd", "cached"}`` (the CLI writes exactly this)."""
+        line: dict[str, Any] = {"id": self.id}
+        if self.result is not None:
+            line["result"] = self.result.model_dump(mode="json")
+        else:
+            error = self.error or BatchError(type="SummarizeError", message="unknown")
+            line["error"] = error.model_dump()
+        line["usage"] = self.usage.model_dump()
+        line["cost_usd"] = self.cost_usd
+        line["cached"] = self.cached
+        return line
 
 
 def price_of(
@@ -134,61 +161,24 @@ async def asummarize_many(
     """
     from summarize.pipeline import Summarizer
 
-    if not isinstance(concurrency, int) or concurrency < 1:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
-    store = None
-    if cache:
-        store = BriefCache(None if cache is True else cache)
-    skipped = set(skip)
+    store = BriefCache(None if cache is True else cache) if cache else None
     budget = _Budget(max_cost)
-    async with Summarizer(**options) as summarizer:
-        settings = summarizer.cache_settings()
-
-        async def one(ident: str, source: Any) -> BatchResult:
-            try:
-                article = await asyncio.to_thread(_load, source)
-                key = cache_key(article.text, settings)
-                if store is not None and (hit := store.get(key)) is not None:
-                    return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)
-                brief = await summarizer.asummarize(article)
-            except SummarizeError as exc:
-                usage = exc.usage or Usage()
-                return BatchResult(
-                    id=ident,
-                    error=BatchError(type=type(exc).__name__, message=str(exc)),
-                    usage=usage,
-                    cost_usd=price_of(summarizer.model, usage, prices),
-                )
-            if store is not None:
-                store.put(key, brief)
-            usage = brief.meta.usage
-            cost = price_of(summarizer.model, usage, prices)
-            return BatchResult(id=ident, result=brief, usage=usage, cost_usd=cost)
-
-        pending: set[asyncio.Task[BatchResult]] = set()
-        source_items = enumerate(items, start=1)
-        exhausted = False
-        try:
+    feed = _feed(items, set(skip))
+    pending: set[asyncio.Task[BatchResult]] = set()
+    try:
+        async with Summarizer(**options) as summarizer:
+            one = _Article(summarizer, store, prices)
             while True:
-                while not exhausted and len(pending) < concurrency and budget.allows():
-                    try:
-                        number, item = next(source_items)
-                    except StopIteration:
-                        exhausted = True
+                while len(pending) < concurrency and budget.allows():
+                    item = next(feed, None)
+                    if item is None:
                         break
-                    if isinstance(item, dict) and str(item.get("id")) in skipped:
+                    if isinstance(item, BatchResult):
+                        yield item
                         continue
-                    try:
-                        ident, source = item_id(item, number)
-                    except InputError as exc:
-                        error = BatchError(type="InputError", message=str(exc))
-                        given = item.get("id") if isinstance(item, dict) else None
-                        yield BatchResult(id=str(given or f"item-{number}"), error=error)
-                        continue
-                    if ident in skipped:
-                        continue
-                    skipped.add(ident)  # each id once, even if the input repeats it
-                    pending.add(asyncio.ensure_future(one(ident, source)))
+                    pending.add(asyncio.ensure_future(one(*item)))
                 if not pending:
                     break
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -196,17 +186,60 @@ async def asummarize_many(
                     result = task.result()
                     budget.spent += result.cost_usd or 0.0
                     yield result
-        finally:
-            for task in pending:
-                task.cancel()
-            if store is not None:
-                store.close()
+    finally:
+        for task in pending:
+            task.cancel()
+        if store is not None:
+            store.close()
 
 
-def _load(source: Any) -> Article:
-    from summarize.pipeline import _as_article
+def _feed(items: Iterable[Any], skipped: set[str]) -> Iterator[tuple[str, Any] | BatchResult]:
+    """(id, source) for each item to summarise, once per id; an unusable item is its
+    error result. Pulled lazily, as slots free up."""
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, dict) and str(item.get("id")) in skipped:
+            continue
+        try:
+            ident, source = item_id(item, number)
+        except InputError as exc:
+            given = item.get("id") if isinstance(item, dict) else None
+            yield BatchResult.failed(str(given or f"item-{number}"), exc, None)
+            continue
+        if ident in skipped:
+            continue
+        skipped.add(ident)  # each id once, even if the input repeats it
+        yield ident, source
 
-    return _as_article(source)
+
+@dataclass
+class _Article:
+    """One article of a batch: from the cache, or summarised (and then cached)."""
+
+    summarizer: Summarizer
+    store: BriefCache | None
+    prices: dict[str, tuple[float, float]] | None
+
+    def __post_init__(self) -> None:
+        self.settings = self.summarizer.cache_settings()
+
+    async def __call__(self, ident: str, source: Any) -> BatchResult:
+        model, settings = self.summarizer.model, self.settings
+        try:
+            article = await asyncio.to_thread(as_article, source)
+            key = cache_key(article.text, settings)
+            if self.store is not None and (hit := self.store.get(key)) is not None:
+                return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)
+            brief = await self.summarizer.asummarize(article)
+        except SummarizeError as exc:
+            return BatchResult.failed(
+                ident, exc, price_of(model, exc.usage or Usage(), self.prices)
+            )
+        if self.store is not None:
+            self.store.put(key, brief)
+        usage = brief.meta.usage
+        return BatchResult(
+            id=ident, result=brief, usage=usage, cost_usd=price_of(model, usage, self.prices)
+        )
 
 
 def summarize_many(items: Iterable[Any], **options: Any) -> Iterator[BatchResult]:

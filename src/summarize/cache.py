@@ -20,10 +20,16 @@ from summarize.errors import ConfigurationError
 from summarize.schema import ArticleSummary
 
 
-def default_path() -> Path:
-    """``$XDG_CACHE_HOME/summarize/briefs.sqlite3`` (``~/.cache`` when unset)."""
+def cache_home() -> Path:
+    """summarize's own cache directory: ``$XDG_CACHE_HOME/summarize`` (``~/.cache``
+    when unset). Briefs and Batch API jobs live under it."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "summarize" / "briefs.sqlite3"
+    return Path(base) / "summarize"
+
+
+def default_path() -> Path:
+    """``$XDG_CACHE_HOME/summarize/briefs.sqlite3``."""
+    return cache_home() / "briefs.sqlite3"
 
 
 def cache_key(text: str, settings: dict[str, Any]) -> str:

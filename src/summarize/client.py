@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import enum
 import functools
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -36,7 +34,9 @@ from summarize.errors import (
     RateLimitError,
     RefusalError,
     ServerError,
+    SummarizeError,
 )
+from summarize.model import Message, Mode, Reply
 from summarize.ratelimit import RateLimiter
 from summarize.repetition import RepetitionGuard
 from summarize.retrying import Deadline, TransientFailure, retry_after_seconds, retry_transient
@@ -46,31 +46,11 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion
 
-Message = dict[str, str]
-
 OPENAI_HOST = "api.openai.com"
 # Local servers ignore the key, but the SDK insists on one.
 PLACEHOLDER_KEY = "not-needed"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
-
-
-class Mode(str, enum.Enum):
-    """Structured-output modes, strongest first."""
-
-    JSON_SCHEMA = "json_schema"
-    JSON_OBJECT_SCHEMA = "json_object+schema"
-    JSON_OBJECT = "json_object"
-    TEXT = "text"
-
-    @property
-    def strict(self) -> bool:
-        return self is Mode.JSON_SCHEMA
-
-    def next(self) -> Mode | None:
-        order = list(Mode)
-        i = order.index(self)
-        return order[i + 1] if i + 1 < len(order) else None
 
 
 _working_modes: dict[tuple[str, str], Mode] = {}
@@ -81,32 +61,6 @@ def forget_modes() -> None:
     """Forget every remembered structured-output mode (tests, or a server upgrade)."""
     with _modes_lock:
         _working_modes.clear()
-
-
-@dataclass
-class Reply:
-    """One model answer."""
-
-    text: str
-    finish_reason: str | None
-    mode: Mode
-
-
-class Deferred(Exception):
-    """Requests a run could not make now: they go into the next Batch API batch.
-
-    ``requests`` maps each request's ``custom_id`` to its body. Not a SummarizeError:
-    it passes through error handling, and the map and merge steps gather every part's
-    requests before raising it, so one batch carries all of them.
-    """
-
-    def __init__(self, requests: dict[str, dict[str, Any]]) -> None:
-        super().__init__(f"{len(requests)} request(s) deferred to a batch")
-        self.requests = requests
-
-    @classmethod
-    def merge(cls, items: list[Deferred]) -> Deferred:
-        return cls({k: v for item in items for k, v in item.requests.items()})
 
 
 class _Streamed:
@@ -192,7 +146,7 @@ def build_client(
         raise ConfigurationError(f"Could not configure the openai client: {exc}") from exc
 
 
-def _redact(text: str, secret: str | None) -> str:
+def redact(text: str, secret: str | None) -> str:
     if secret and secret != PLACEHOLDER_KEY and len(secret) >= 4:
         text = text.replace(secret, "[REDACTED]")
     return text
@@ -278,7 +232,7 @@ class ModelClient:
         """
         mode = self.start_mode()
         while True:
-            params = self._params(messages_for(mode), schema, bounded_schema, mode)
+            params = self.request_params(messages_for(mode), schema, bounded_schema, mode)
             # counted at most once per request, not again on each retry
             cost = functools.cache(functools.partial(self._cost, params))
             try:
@@ -301,7 +255,7 @@ class ModelClient:
                 _working_modes[self._mode_key] = mode
             return reply
 
-    def _params(
+    def request_params(
         self,
         messages: list[Message],
         schema: dict[str, Any],
@@ -417,12 +371,12 @@ class ModelClient:
         if isinstance(exc, openai.APIStatusError):
             if self._limiter is not None:
                 self._limiter.observe(exc.response.headers)
-            return self._status_error(exc, mode)
+            return self.status_error(exc, mode)
         if isinstance(exc, openai.APITimeoutError):
             return TransientFailure(APIConnectionError(f"request to {self.endpoint} timed out"))
         if not isinstance(exc, openai.OpenAIError) or isinstance(exc, openai.APIConnectionError):
             return self._connection_error(exc)
-        return APIError(_redact(f"{self.endpoint}: {exc}", self._secret))
+        return APIError(redact(f"{self.endpoint}: {exc}", self._secret))
 
     def _connection_error(self, exc: Exception) -> Exception:
         """A lost connection: the local engine's death, else a retried failure."""
@@ -492,7 +446,7 @@ class ModelClient:
         collected.count(usage, estimate)
         if collected.empty:
             error = collected.error
-            detail = f": {_redact(str(error), self._secret)[:300]}" if error else ""
+            detail = f": {redact(str(error), self._secret)[:300]}" if error else ""
             raise TransientFailure(ServerError(f"{self.endpoint} streamed no answer{detail}"))
         return self._answer(
             collected.guard.text, collected.finish_reason, collected.refusal or None, mode
@@ -506,7 +460,7 @@ class ModelClient:
             usage.completion_tokens += completion.usage.completion_tokens or 0
         if not completion.choices:
             error = getattr(completion, "error", None)  # a 200 carrying {"error": ...}
-            detail = f": {_redact(str(error), self._secret)[:300]}" if error else ""
+            detail = f": {redact(str(error), self._secret)[:300]}" if error else ""
             raise TransientFailure(ServerError(f"{self.endpoint} answered with no choices{detail}"))
         choice = completion.choices[0]
         message = choice.message
@@ -520,7 +474,7 @@ class ModelClient:
         """The answer, or the refusal or content-filter stop it is (streamed or not)."""
         if refusal:
             raise RefusalError(
-                f"the model refused: {_redact(str(refusal), self._secret)}",
+                f"the model refused: {redact(str(refusal), self._secret)}",
                 raw_output=str(refusal),
             )
         if finish_reason == "content_filter":
@@ -529,11 +483,11 @@ class ModelClient:
             )
         return Reply(text=text, finish_reason=finish_reason, mode=mode)
 
-    def _status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
+    def status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
+        """Our error (or a retried failure) for an HTTP error answer to a completion."""
         status = exc.status_code
-        detail = " ".join(_redact(_body_message(exc), self._secret).split())[:500]
+        detail = " ".join(redact(_body_message(exc), self._secret).split())[:500]
         where = f"{status} from {self.endpoint}: {detail}"
-        kwargs: dict[str, Any] = {"status_code": status, "request_id": exc.request_id}
         lowered = detail.lower()
         if (
             mode is not Mode.TEXT
@@ -541,26 +495,44 @@ class ModelClient:
             and any(word in lowered for word in _FORMAT_WORDS)
         ):
             return _UnsupportedMode(where)
-        if status == 429 and (exc.code == "insufficient_quota" or "quota" in lowered):
-            return QuotaExceededError(f"{where} (check the account's billing)", **kwargs)
-        if status == 429:
-            return TransientFailure(
-                RateLimitError(where, **kwargs), retry_after_seconds(exc.response.headers)
-            )
-        if status in (408, 409) or status >= 500:
-            return TransientFailure(
-                ServerError(where, **kwargs), retry_after_seconds(exc.response.headers)
-            )
-        if status in (401, 403):
-            return AuthenticationError(
-                f"{where} (check api_key= / OPENAI_API_KEY, and access to model {self.model!r})",
-                **kwargs,
-            )
-        if status == 404:
-            return NotFoundError(f"{where} (check model= ({self.model!r}) and base_url=)", **kwargs)
-        if exc.code == "context_length_exceeded" or "context length" in lowered:
-            return ContextLengthError(
-                f"{where} (the article is too long for this model; pass context_window= "
-                "with the model's real window)"
-            )
-        return BadRequestError(where, **kwargs)
+        hints = {
+            401: f" (check api_key= / OPENAI_API_KEY, and access to model {self.model!r})",
+            404: f" (check model= ({self.model!r}) and base_url=)",
+        }
+        return status_error(
+            status, where, code=exc.code, request_id=exc.request_id,
+            headers=exc.response.headers, hints=hints,
+        )  # fmt: skip
+
+
+def status_error(
+    status: int,
+    where: str,
+    *,
+    code: str | None = None,
+    request_id: str | None = None,
+    headers: Any = None,
+    hints: dict[int, str] | None = None,
+) -> SummarizeError | TransientFailure:
+    """The one HTTP status -> error table: a typed error, or a ``TransientFailure``
+    (429s, timeouts and 5xx, worth retrying). ``hints`` adds a fix to 401 (also used
+    for 403) and 404 messages."""
+    hints = hints or {}
+    kwargs: dict[str, Any] = {"status_code": status, "request_id": request_id}
+    lowered = where.lower()
+    if status == 429 and (code == "insufficient_quota" or "quota" in lowered):
+        return QuotaExceededError(f"{where} (check the account's billing)", **kwargs)
+    if status == 429:
+        return TransientFailure(RateLimitError(where, **kwargs), retry_after_seconds(headers))
+    if status in (408, 409) or status >= 500:
+        return TransientFailure(ServerError(where, **kwargs), retry_after_seconds(headers))
+    if status in (401, 403):
+        return AuthenticationError(where + hints.get(401, ""), **kwargs)
+    if status == 404:
+        return NotFoundError(where + hints.get(404, ""), **kwargs)
+    if code == "context_length_exceeded" or "context length" in lowered:
+        return ContextLengthError(
+            f"{where} (the article is too long for this model; pass context_window= "
+            "with the model's real window)"
+        )
+    return BadRequestError(where, **kwargs)

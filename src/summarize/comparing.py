@@ -12,16 +12,15 @@ The comparison reports that sources differ; it does not decide who is right.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from summarize import prompts
-from summarize.articles import Article
-from summarize.client import Reply
+from summarize import prompts, reask
+from summarize.articles import Article, as_article
 from summarize.errors import ContextLengthError, InputError
 from summarize.grounding import QuoteLocator
 from summarize.inputs import check_article, datamark, strip_datamarks
@@ -37,19 +36,17 @@ from summarize.schema import (
     SourceVersion,
     UniqueClaim,
     Usage,
-    strict_json_schema,
+    schema_pair,
 )
 from summarize.validation import DraftProblems, clean_links, parse_as
 
 if TYPE_CHECKING:
-    from summarize.pipeline import SummarizeOptions, Summarizer
+    from summarize.model import Reply
+    from summarize.options import SummarizeOptions
+    from summarize.pipeline import Summarizer
+    from summarize.run import Run
 
 _TEMPLATES = ("compare.system", "compare.user", "schema_hint", "reask")
-
-
-@functools.cache
-def _schemas() -> tuple[dict[str, Any], dict[str, Any]]:
-    return strict_json_schema(DraftComparison), strict_json_schema(DraftComparison, limits=True)
 
 
 def compare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Comparison:
@@ -58,7 +55,8 @@ def compare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Com
     Each article is text, an ``Article``, a path, a URL, an HTML page, or a
     ``(source_name, text)`` pair. Options are those of ``summarize()``.
     """
-    from summarize.pipeline import Summarizer, run_sync
+    from summarize.pipeline import Summarizer
+    from summarize.sync import run_sync
 
     with Summarizer(**options) as summarizer:
         return run_sync(acompare_with(summarizer, articles))
@@ -98,10 +96,8 @@ def _named(articles: Sequence[Any]) -> list[tuple[str, Any]]:
 
 async def acompare_with(summarizer: Summarizer, articles: Sequence[Any]) -> Comparison:
     """Compare ``articles`` with the settings (and client) of ``summarizer``."""
-    from summarize.pipeline import _as_article
-
     named = _named(articles)
-    loaded = await asyncio.gather(*(asyncio.to_thread(_as_article, src) for _, src in named))
+    loaded = await asyncio.gather(*(asyncio.to_thread(as_article, src) for _, src in named))
     texts = {name: article.text for (name, _), article in zip(named, loaded, strict=True)}
     for name, text in texts.items():
         try:
@@ -133,173 +129,193 @@ async def _compare(
     texts: dict[str, str],
     sources: dict[str, ArticleSummary],
 ) -> Comparison:
-    from summarize.pipeline import _messages
-
-    job = summarizer.new_job(articles[0], "".join(texts.values()))
-    names = list(texts)
-    hint = job.hint(bounded=_schemas()[1])
-    language = summarizer.language or articles[0].language
-    output_language = (
-        f"the language with BCP-47 tag {language!r}" if language else "the first report's language"
-    )
-
-    def user(reports: str, with_hint: bool) -> str:
-        return prompts.load("compare.user").render(
-            count=str(len(names)),
-            names=", ".join(names),
-            output_language=output_language,
-            schema_hint=hint if with_hint else "",
-            boundary=job.boundary,
-            reports=reports,
-        )
-
-    budget = job.window - job.output_tokens
-    reports = "\n\n".join(_report_full(n, t) for n, t in texts.items())
-    if job.count_messages(_messages("compare.system", user(reports, True))) > budget:
-        job.warnings.append(
-            "the full texts do not fit one request: compared the sources' briefs and "
-            "their verified quotes instead"
-        )
-        reports = "\n\n".join(_report_brief(n, b) for n, b in sources.items())
-        if job.count_messages(_messages("compare.system", user(reports, True))) > budget:
-            raise ContextLengthError(
-                f"even the briefs of {len(names)} sources do not fit {summarizer.model}'s "
-                f"context window of {job.window}: compare fewer sources or pass a larger "
-                "context_window="
-            )
+    run = summarizer.new_run(articles[0], "".join(texts.values()))
+    build = _prompt(run, texts, sources)
     locators = {name: QuoteLocator(text) for name, text in texts.items()}
 
-    def check(reply: Reply) -> Any:
-        from summarize.pipeline import _Candidate
-
+    def check(reply: Reply) -> reask.Candidate[DraftComparison]:
         if reply.finish_reason == "length":
             raise DraftProblems(
-                [f"the answer was cut off at {job.output_tokens} tokens: be shorter"]
+                [f"the answer was cut off at {run.output_tokens} tokens: be shorter"]
             )
         draft = parse_as(reply.text, DraftComparison)
         if not draft.summary.strip():
             raise DraftProblems(["summary: it is empty; write the joint account"])
         result, problems, warnings = _ground(draft, locators, "".join(texts.values()))
-        return _Candidate(draft, [], reply.mode, problems, warnings, extra=result)
+        return reask.Candidate(draft, [], reply.mode, problems, warnings, extra=result)
 
-    best = await summarizer._ask(
-        job,
-        lambda with_hint: _messages("compare.system", user(reports, with_hint)),
-        check,
-        _schemas(),
-        job.reduce_usage,
-    )
+    best = await reask.ask(run, build, check, schema_pair(DraftComparison), run.reduce_usage)
     grounded: dict[str, Any] = best.extra
     usage = Usage()
     for brief in sources.values():
         usage = usage + brief.meta.usage
-    usage = usage + job.total_usage()
     return Comparison(
-        summary=grounded["summary"],
-        agreements=grounded["agreements"],
-        conflicts=grounded["conflicts"],
-        unique_claims=grounded["unique_claims"],
-        framing=grounded["framing"],
+        **grounded,
         sources=sources,
         meta=Meta(
             model=summarizer.model,
             prompt_version=prompts.version_of(*_TEMPLATES),
             structured_output=best.mode.value,
-            usage=usage,
-            warnings=[*job.warnings, *best.repairs],
+            usage=usage + run.total_usage(),
+            warnings=[*run.warnings, *best.repairs],
         ),
     )
+
+
+def _prompt(run: Run, texts: dict[str, str], sources: dict[str, ArticleSummary]) -> reask.Build:
+    """The comparison prompt: the full texts if they fit, else the sources' briefs."""
+    names = list(texts)
+    hint = prompts.schema_hint(schema_pair(DraftComparison)[1])
+    language = run.language or run.article.language
+    output_language = (
+        f"the language with BCP-47 tag {language!r}" if language else "the first report's language"
+    )
+
+    def build_with(reports: str) -> reask.Build:
+        def build(with_hint: bool) -> list[dict[str, str]]:
+            user = prompts.load("compare.user").render(
+                count=str(len(names)),
+                names=", ".join(names),
+                output_language=output_language,
+                schema_hint=hint if with_hint else "",
+                boundary=run.boundary,
+                reports=reports,
+            )
+            return prompts.messages("compare.system", user)
+
+        return build
+
+    room = run.window - run.output_tokens
+    build = build_with("\n\n".join(_report_full(n, t) for n, t in texts.items()))
+    if run.count_messages(build(True)) <= room:
+        return build
+    run.warnings.append(
+        "the full texts do not fit one request: compared the sources' briefs and "
+        "their verified quotes instead"
+    )
+    build = build_with("\n\n".join(_report_brief(n, b) for n, b in sources.items()))
+    if run.count_messages(build(True)) > room:
+        raise ContextLengthError(
+            f"even the briefs of {len(names)} sources do not fit {run.model}'s "
+            f"context window of {run.window}: compare fewer sources or pass a larger "
+            "context_window="
+        )
+    return build
 
 
 def _ground(
     draft: DraftComparison, locators: dict[str, QuoteLocator], all_text: str
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Ground every quote in its own source; return the result, re-ask problems, warnings."""
-    warnings: list[str] = []
-    summary = clean_links(draft.summary, all_text, "summary", warnings).strip()
-    problems: list[str] = []
-    by_key = {name.casefold(): name for name in locators}
-
-    def source_of(raw: str, where: str) -> str | None:
-        name = by_key.get(raw.strip().casefold())
-        if name is None:
-            problems.append(f"{where}: {raw!r} is not one of the sources {list(locators)}")
-        return name
-
-    def ground(source: str, quote: str, where: str) -> SourceQuote | None:
-        hit = locators[source].locate(strip_datamarks(quote))
-        if hit is None:
-            problems.append(f"{where}: this quote is not in {source}'s report: {quote[:150]!r}")
-            warnings.append(f"{where}: dropped a quote not found in {source}: {quote[:80]!r}")
-            return None
-        text = locators[source].text
-        return SourceQuote(
-            source=source, quote=text[hit.start : hit.end], start=hit.start, end=hit.end
-        )
-
-    agreements = []
-    for i, agreement in enumerate(draft.agreements):
-        evidence: list[SourceQuote] = []
-        for q in agreement.quotes:
-            name = source_of(q.source, f"agreements.{i}")
-            found = ground(name, q.quote, f"agreements.{i}") if name else None
-            if found and found.source not in {e.source for e in evidence}:
-                evidence.append(found)
-        if len({e.source for e in evidence}) < 2:
-            warnings.append(
-                f"agreements.{i}: dropped, no evidence from two sources: {agreement.fact[:80]!r}"
-            )
-            continue
-        agreements.append(
-            Agreement(fact=agreement.fact, sources=[e.source for e in evidence], evidence=evidence)
-        )
-
-    conflicts = []
-    for i, conflict in enumerate(draft.conflicts):
-        versions = []
-        for version in conflict.versions:
-            name = source_of(version.source, f"conflicts.{i}")
-            if name is None:
-                continue
-            evidence = [e for q in version.quotes if (e := ground(name, q, f"conflicts.{i}"))]
-            if evidence:
-                versions.append(SourceVersion(source=name, claim=version.claim, evidence=evidence))
-        if len({v.source for v in versions}) < 2:
-            warnings.append(
-                f"conflicts.{i}: dropped, left without evidence on two sides: "
-                f"{conflict.topic[:80]!r}"
-            )
-            continue
-        conflicts.append(Conflict(topic=conflict.topic, versions=versions))
-
-    unique = []
-    for i, claim in enumerate(draft.unique_claims):
-        name = source_of(claim.source, f"unique_claims.{i}")
-        if name is None:
-            continue
-        evidence = [e for q in claim.quotes if (e := ground(name, q, f"unique_claims.{i}"))]
-        if not evidence:
-            warnings.append(f"unique_claims.{i}: dropped, no evidence: {claim.claim[:80]!r}")
-            continue
-        unique.append(UniqueClaim(source=name, claim=claim.claim, evidence=evidence))
-
-    framing = []
-    for i, item in enumerate(draft.framing):
-        name = source_of(item.source, f"framing.{i}")
-        if name is None:
-            continue
-        terms = [
-            e for q in item.loaded_terms if (e := ground(name, q, f"framing.{i}.loaded_terms"))
-        ]
-        notes = [e for q in item.commentary if (e := ground(name, q, f"framing.{i}.commentary"))]
-        voices = [v.strip() for v in item.voices if v.strip()]
-        framing.append(Framing(source=name, voices=voices, loaded_terms=terms, commentary=notes))
-
+    grounder = _Grounder(locators)
+    summary = clean_links(draft.summary, all_text, "summary", grounder.warnings).strip()
     result = {
         "summary": summary,
-        "agreements": agreements,
-        "conflicts": conflicts,
-        "unique_claims": unique,
-        "framing": framing,
+        "agreements": grounder.agreements(draft),
+        "conflicts": grounder.conflicts(draft),
+        "unique_claims": grounder.unique_claims(draft),
+        "framing": grounder.framing(draft),
     }
-    return result, problems, warnings
+    return result, grounder.problems, grounder.warnings
+
+
+@dataclass
+class _Grounder:
+    """Grounds a comparison's quotes, each in the source it is credited to."""
+
+    locators: dict[str, QuoteLocator]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def source_of(self, raw: str, where: str) -> str | None:
+        by_key = {name.casefold(): name for name in self.locators}
+        name = by_key.get(raw.strip().casefold())
+        if name is None:
+            self.problems.append(
+                f"{where}: {raw!r} is not one of the sources {list(self.locators)}"
+            )
+        return name
+
+    def ground(self, source: str, quote: str, where: str) -> SourceQuote | None:
+        locator = self.locators[source]
+        hit = locator.locate(strip_datamarks(quote))
+        if hit is None:
+            self.problems.append(
+                f"{where}: this quote is not in {source}'s report: {quote[:150]!r}"
+            )
+            self.warnings.append(f"{where}: dropped a quote not found in {source}: {quote[:80]!r}")
+            return None
+        return SourceQuote(
+            source=source, quote=locator.text[hit.start : hit.end], start=hit.start, end=hit.end
+        )
+
+    def quotes(self, source: str, quotes: list[str], where: str) -> list[SourceQuote]:
+        return [e for q in quotes if (e := self.ground(source, q, where))]
+
+    def agreements(self, draft: DraftComparison) -> list[Agreement]:
+        kept = []
+        for i, agreement in enumerate(draft.agreements):
+            evidence: list[SourceQuote] = []
+            for q in agreement.quotes:
+                name = self.source_of(q.source, f"agreements.{i}")
+                found = self.ground(name, q.quote, f"agreements.{i}") if name else None
+                if found and found.source not in {e.source for e in evidence}:
+                    evidence.append(found)
+            if len({e.source for e in evidence}) < 2:
+                self.warnings.append(
+                    f"agreements.{i}: dropped, no evidence from two sources: "
+                    f"{agreement.fact[:80]!r}"
+                )
+                continue
+            sources = [e.source for e in evidence]
+            kept.append(Agreement(fact=agreement.fact, sources=sources, evidence=evidence))
+        return kept
+
+    def conflicts(self, draft: DraftComparison) -> list[Conflict]:
+        kept = []
+        for i, conflict in enumerate(draft.conflicts):
+            versions = []
+            for version in conflict.versions:
+                name = self.source_of(version.source, f"conflicts.{i}")
+                if name is None:
+                    continue
+                evidence = self.quotes(name, version.quotes, f"conflicts.{i}")
+                if evidence:
+                    versions.append(
+                        SourceVersion(source=name, claim=version.claim, evidence=evidence)
+                    )
+            if len({v.source for v in versions}) < 2:
+                self.warnings.append(
+                    f"conflicts.{i}: dropped, left without evidence on two sides: "
+                    f"{conflict.topic[:80]!r}"
+                )
+                continue
+            kept.append(Conflict(topic=conflict.topic, versions=versions))
+        return kept
+
+    def unique_claims(self, draft: DraftComparison) -> list[UniqueClaim]:
+        kept = []
+        for i, claim in enumerate(draft.unique_claims):
+            name = self.source_of(claim.source, f"unique_claims.{i}")
+            if name is None:
+                continue
+            evidence = self.quotes(name, claim.quotes, f"unique_claims.{i}")
+            if not evidence:
+                self.warnings.append(
+                    f"unique_claims.{i}: dropped, no evidence: {claim.claim[:80]!r}"
+                )
+                continue
+            kept.append(UniqueClaim(source=name, claim=claim.claim, evidence=evidence))
+        return kept
+
+    def framing(self, draft: DraftComparison) -> list[Framing]:
+        kept = []
+        for i, item in enumerate(draft.framing):
+            name = self.source_of(item.source, f"framing.{i}")
+            if name is None:
+                continue
+            terms = self.quotes(name, item.loaded_terms, f"framing.{i}.loaded_terms")
+            notes = self.quotes(name, item.commentary, f"framing.{i}.commentary")
+            voices = [v.strip() for v in item.voices if v.strip()]
+            kept.append(Framing(source=name, voices=voices, loaded_terms=terms, commentary=notes))
+        return kept

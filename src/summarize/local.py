@@ -33,8 +33,6 @@ from pathlib import Path
 from summarize.errors import ConfigurationError, LocalModelError
 
 DEFAULT_CONTEXT = 8_192  # per slot; SmolLM2's trained context
-# A brief with quotes is well under this; a small model that loops is cut off sooner.
-DEFAULT_LOCAL_OUTPUT = 1_536
 # Each slot holds a KV cache for the whole window (about 0.2 GB per 8k tokens for a
 # 135M model, 0.23 GB for a 1.5B one), allocated at start; beyond four, a CPU gains
 # little speed from more.

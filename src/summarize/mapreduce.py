@@ -1,176 +1,278 @@
-"""Long articles: the part briefs (map) and how they are merged (reduce).
+"""A long article: brief its parts concurrently (map), then merge the part briefs
+(reduce), collapsing them in groups first when they do not fit one request.
 
-The map step briefs each chunk like a short article; its quotes are grounded in the
-chunk and shifted to offsets in the whole article. The reduce step sees the part
-briefs as text, with an id on every contested point, and answers with merged points
-that name the ids they stand for. Evidence is never re-quoted by the reducer: a
-merged point carries the union of the already grounded evidence of its ids, so a
-merge cannot invent a quote. A point the reducer leaves out is kept as it was found,
-with a warning; nothing found in a part is dropped silently.
+The pure steps (numbering points, rendering part briefs, merging points by id) are
+in ``summarize.partials``; the budgets in ``summarize.budget``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Set
-from dataclasses import dataclass, field
+import asyncio
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from summarize.schema import ContestedPoint, DraftMerge, Evidence
-from summarize.validation import DraftProblems
+from summarize import budget, prompts, reask
+from summarize.brief import ask_brief, assemble
+from summarize.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ContextLengthError,
+    DeadlineExceededError,
+    NotFoundError,
+    QuotaExceededError,
+    SummarizeError,
+)
+from summarize.grounding import QuoteLocator
+from summarize.inputs import clean_text, datamark
+from summarize.model import Deferred
+from summarize.partials import (
+    Partial,
+    check_merge,
+    group_partials,
+    merge_points,
+    number_points,
+    render_partials,
+)
+from summarize.schema import ArticleSummary, ContestedPoint, DraftBrief, DraftMerge, schema_pair
+from summarize.validation import (
+    DraftProblems,
+    echo_problems,
+    marker_problems,
+    parse_as,
+    remove_foreign_urls,
+    scrub_markers,
+)
 
-_ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
+if TYPE_CHECKING:
+    from summarize.chunking import Chunk
+    from summarize.model import Message, Reply
+    from summarize.run import Run
+
+T = TypeVar("T")
+
+TEMPLATES = ("brief.system", "map.user", "reduce.system", "reduce.user", "schema_hint", "reask")
+# Errors that would fail every part the same way: never covered up by allow_partial.
+FATAL = (
+    ConfigurationError,
+    AuthenticationError,
+    NotFoundError,
+    QuotaExceededError,
+    DeadlineExceededError,
+    ContextLengthError,
+)
+Outcome = Partial | SummarizeError | Deferred
 
 
-@dataclass
-class Partial:
-    """The brief of one part of the article (or of several parts, once collapsed)."""
-
-    first: int  # index of the first chunk covered
-    last: int  # index of the last chunk covered
-    start: int  # character offsets in the whole article
-    end: int
-    summary: str
-    key_points: list[str]
-    points: list[ContestedPoint]
-    language: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def label(self, parts: int) -> str:
-        if self.first == self.last:
-            return f"Part {self.first + 1} of {parts}"
-        return f"Parts {self.first + 1}-{self.last + 1} of {parts}"
-
-
-def number_points(partials: list[Partial]) -> dict[str, ContestedPoint]:
-    """Ids P1, P2, ... for every contested point, in article order."""
-    ids: dict[str, ContestedPoint] = {}
+async def map_reduce(run: Run, original: str) -> ArticleSummary:
+    """The article does not fit: brief its parts concurrently, then merge them."""
+    chunks = budget.parts_of(run, original)
+    run.chunks = len(chunks)
+    outcomes = await _brief_parts(run, chunks)
+    deferred = [o for o in outcomes.values() if isinstance(o, Deferred)]
+    if deferred:  # every part's request goes into the same batch
+        raise Deferred.merge(deferred)
+    partials = [o for _, o in sorted(outcomes.items()) if isinstance(o, Partial)]
+    for index, outcome in sorted(outcomes.items()):
+        if isinstance(outcome, SummarizeError):
+            if not partials:
+                raise outcome
+            chunk = chunks[index]
+            run.warnings.append(
+                f"part {index + 1} of {len(chunks)} (characters {chunk.start}-{chunk.end}) "
+                f"is not covered: {type(outcome).__name__}: {outcome}"
+            )
+    run.coverage = len(partials) / len(chunks)
     for partial in partials:
-        for point in partial.points:
-            ids[f"P{len(ids) + 1}"] = point
-    return ids
+        run.warnings += partial.warnings
+    return await reduce(run, partials)
 
 
-def point_line(name: str, point: ContestedPoint) -> str:
-    """One contested point as the reduce prompt lists it."""
-    who = f" Asserted by: {', '.join(point.asserted_by)}." if point.asserted_by else ""
-    if point.disputed_by:
-        who += f" Disputed by: {', '.join(point.disputed_by)}."
-    return f"- {name} ({point.kind}): {point.claim}{who}"
+async def _brief_parts(run: Run, chunks: list[Chunk]) -> dict[int, Outcome]:
+    """Each part's brief, (with allow_partial) the error that lost it, or its requests
+    deferred to a batch; the first other error fails the article."""
+    semaphore = asyncio.Semaphore(run.concurrency)
+
+    async def brief_part(index: int, chunk: Chunk) -> Outcome:
+        async with semaphore:
+            try:
+                return await part(run, index, chunk)
+            except Deferred as deferred:
+                return deferred
+            except SummarizeError as exc:
+                if not run.allow_partial or isinstance(exc, FATAL):
+                    raise
+                return exc
+
+    outcomes: dict[int, Outcome] = {}
+    if not run.client.mode_known():
+        # The first part alone: it finds the structured-output mode the endpoint
+        # takes, so the others do not all try (and fail) the same modes at once.
+        outcomes[0] = await brief_part(0, chunks[0])
+    tasks = {
+        index: asyncio.ensure_future(brief_part(index, chunk))
+        for index, chunk in enumerate(chunks)
+        if index not in outcomes
+    }
+    try:
+        await asyncio.gather(*tasks.values())  # the first error that fails the article
+    finally:
+        for task in tasks.values():
+            task.cancel()
+    outcomes.update((index, task.result()) for index, task in tasks.items())
+    return outcomes
 
 
-def render_partials(
-    partials: list[Partial],
-    parts: int,
-    ids: dict[str, ContestedPoint],
-    shown: Set[str] | None = None,
-) -> str:
-    """The part briefs as compact text for the reduce prompt (no quotes: ids carry them).
+async def part(run: Run, index: int, chunk: Chunk) -> Partial:
+    """One part's brief, its quotes grounded in the part and shifted to the article."""
+    parts = run.chunks
+    locator = QuoteLocator(chunk.text)
 
-    Only the points named in ``shown`` are listed, when it is given.
-    """
-    by_point = {id(point): name for name, point in ids.items()}
-    blocks = []
-    for partial in partials:
-        lines = [f"[{partial.label(parts)}]", f"Summary: {partial.summary}"]
-        if partial.key_points:
-            lines.append("Key points:")
-            lines += [f"- {kp}" for kp in partial.key_points]
-        names = [by_point[id(p)] for p in partial.points]
-        listed = [n for n in names if shown is None or n in shown]
-        if listed:
-            lines.append("Contested points:")
-            lines += [point_line(name, ids[name]) for name in listed]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    def build(with_hint: bool) -> list[Message]:
+        user = prompts.load("map.user").render(
+            part=str(index + 1),
+            parts=str(parts),
+            output_language=run.output_language(),
+            schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
+            boundary=run.boundary,
+            article=datamark(clean_text(chunk.text)),
+        )
+        return prompts.messages("brief.system", user)
 
-
-def _union(*lists: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for items in lists:
-        for item in items:
-            if item.strip() and item.strip().casefold() not in {s.casefold() for s in seen}:
-                seen[item.strip()] = None
-    return list(seen)
+    label = f"part {index + 1} of {parts}: "
+    warnings: list[str] = []
+    best = await ask_brief(run, build, locator, warnings=warnings, label=label)
+    draft = best.value
+    return Partial(
+        first=index,
+        last=index,
+        start=chunk.start,
+        end=chunk.end,
+        summary=draft.summary.strip(),
+        key_points=[kp.strip() for kp in draft.key_points if kp.strip()],
+        points=[point.shifted(chunk.start) for point in best.points],
+        language=draft.language,
+        warnings=[label + w for w in [*warnings, *best.repairs]],
+    )
 
 
-def merge_points(
-    draft: DraftMerge, ids: dict[str, ContestedPoint], hidden: frozenset[str] = frozenset()
-) -> tuple[list[ContestedPoint], list[str], list[str]]:
-    """Merged points from the reducer's answer, with problems (for a re-ask) and warnings.
+async def reduce(run: Run, partials: list[Partial]) -> ArticleSummary:
+    """Merge part briefs into one; collapse them in groups first if they do not fit."""
+    room = budget.text_budget(run, "reduce.user")
+    semaphore = asyncio.Semaphore(run.concurrency)
 
-    Returns ``(points, problems, warnings)``. Points the answer leaves out, and the
-    ``hidden`` ones the prompt had no room for, are appended unchanged; an id used
-    twice counts for its first point only.
-    """
-    points: list[ContestedPoint] = []
-    problems: list[str] = []
-    used: set[str] = set()
-    for number, merged in enumerate(draft.contested_points):
-        names: list[str] = []
-        for raw in merged.sources:
-            match = _ID.match(raw)
-            name = f"P{int(match.group(1))}" if match else raw
-            if name not in ids or name in hidden:
-                problems.append(
-                    f"contested_points.{number}.sources: {raw!r} is not one of the ids "
-                    f"P1-P{len(ids)}"
-                    if ids
-                    else f"contested_points.{number}: there are no "
-                    "part points to merge; answer with an empty contested_points list"
+    async def collapse_group(group: list[Partial]) -> Partial:
+        if len(group) == 1:
+            return group[0]
+        async with semaphore:
+            return await collapse(run, group)
+
+    while True:
+        run.depth += 1
+        ids = number_points(partials)
+        text = render_partials(partials, run.chunks, ids)
+        hidden: frozenset[str] = frozenset()
+        if run.count(text) > room:
+            sizes = [run.count(render_partials([p], run.chunks, ids)) for p in partials]
+            groups = group_partials(sizes, room)
+            if run.depth < budget.MAX_DEPTH and len(groups) < len(partials):
+                partials = await gather_deferring(
+                    [collapse_group([partials[i] for i in g]) for g in groups]
                 )
-            elif name not in used:
-                used.add(name)
-                names.append(name)
-        if not names:
-            if not merged.sources:
-                problems.append(f"contested_points.{number}.sources: list the ids it merges")
-            continue
-        originals = [ids[name] for name in names]
-        evidence: dict[tuple[int, int], Evidence] = {}
-        for original in originals:
-            for item in original.evidence:
-                evidence.setdefault((item.start, item.end), item)
-        points.append(
-            ContestedPoint(
-                claim=merged.claim.strip() or originals[0].claim,
-                kind=merged.kind,
-                asserted_by=_union(merged.asserted_by, *(o.asserted_by for o in originals)),
-                disputed_by=_union(merged.disputed_by, *(o.disputed_by for o in originals)),
-                evidence=sorted(evidence.values(), key=lambda e: (e.start, e.end)),
-            )
+                continue
+            # No level left (or no group to merge): list as many points as fit;
+            # the rest are kept unmerged, with a warning.
+            shown = budget.points_that_fit(run, partials, ids, room)
+            if shown is None:
+                raise ContextLengthError(
+                    f"the briefs of {run.chunks} parts need {run.count(text)} tokens "
+                    f"after {run.depth - 1} merge level(s), more than the {room} the "
+                    f"context window of {run.window} leaves: pass a larger "
+                    "context_window= if the model has one"
+                )
+            hidden = frozenset(ids) - shown
+            text = render_partials(partials, run.chunks, ids, shown)
+        best = await merge(run, partials, ids, text, hidden)
+        return assemble(run, best, TEMPLATES, fallback_language=partials[0].language or "")
+
+
+async def collapse(run: Run, group: list[Partial]) -> Partial:
+    """Merge a group of part briefs into one part brief (a level of the reduce)."""
+    ids = number_points(group)
+    best = await merge(run, group, ids, render_partials(group, run.chunks, ids))
+    merged = best.value
+    run.warnings += best.repairs
+    return Partial(
+        first=group[0].first,
+        last=group[-1].last,
+        start=group[0].start,
+        end=group[-1].end,
+        summary=merged.summary.strip(),
+        key_points=[kp.strip() for kp in merged.key_points if kp.strip()],
+        points=best.points,
+        language=merged.language,
+    )
+
+
+async def merge(
+    run: Run,
+    partials: list[Partial],
+    ids: dict[str, ContestedPoint],
+    text: str,
+    hidden: frozenset[str] = frozenset(),
+) -> reask.Candidate[DraftMerge]:
+    """One reduce request: the merged draft, with points built from the ids it names."""
+
+    def build(with_hint: bool) -> list[Message]:
+        user = prompts.load("reduce.user").render(
+            parts=str(len(partials)),
+            output_language=run.output_language(),
+            schema_hint=prompts.schema_hint(schema_pair(DraftMerge)[1]) if with_hint else "",
+            boundary=run.boundary,
+            partials=text,
         )
-    warnings = []
-    if hidden:
-        warnings.append(
-            f"{len(hidden)} contested point(s) were kept as found in their parts, unmerged: "
-            "the merge request had no room to list them"
+        return prompts.messages("reduce.system", user)
+
+    def check(reply: Reply) -> reask.Candidate[DraftMerge]:
+        return check_merge_answer(run, reply, text, ids, hidden)
+
+    return await reask.ask(run, build, check, schema_pair(DraftMerge), run.reduce_usage)
+
+
+def check_merge_answer(
+    run: Run, reply: Reply, text: str, ids: dict[str, ContestedPoint], hidden: frozenset[str]
+) -> reask.Candidate[DraftMerge]:
+    """Validate one merge answer; raise DraftProblems if it cannot be used at all."""
+    if reply.finish_reason == "length":
+        raise DraftProblems(
+            [
+                f"the answer was cut off at the limit of {run.output_tokens} tokens: "
+                "write a shorter summary and fewer key points"
+            ]
         )
-    for name, point in ids.items():
-        if name in hidden:
-            points.append(point)
-        elif name not in used:
-            points.append(point)
-            warnings.append(
-                f"the merge step left out contested point {name} ({point.claim[:60]!r}); "
-                "kept as found in its part"
-            )
-    return points, problems, warnings
+    draft = parse_as(reply.text, DraftMerge)
+    echoed = echo_problems(draft, prompts.instructions("reduce.system"), text)
+    problems = marker_problems(draft)
+    draft, repairs = scrub_markers(draft)
+    repairs += [f"warning: {line}" for line in echoed]
+    draft, unlinked = remove_foreign_urls(draft, run.article.text)
+    repairs += unlinked
+    check_merge(draft)
+    points, id_problems, warnings = merge_points(draft, ids, hidden)
+    return reask.Candidate(draft, points, reply.mode, problems + id_problems, [*repairs, *warnings])
 
 
-def check_merge(draft: DraftMerge) -> None:
-    """Raise DraftProblems if the merged brief has no summary at all."""
-    if not draft.summary.strip():
-        raise DraftProblems(["summary: it is empty; summarise the whole article"])
+async def gather_deferring(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """``asyncio.gather``, except that requests deferred to a batch are all collected
+    (one Deferred) rather than the first one cancelling the rest."""
 
+    async def settle(coroutine: Coroutine[Any, Any, T]) -> T | Deferred:
+        try:
+            return await coroutine
+        except Deferred as deferred:
+            return deferred
 
-def group_partials(sizes: list[int], budget: int) -> list[list[int]]:
-    """Consecutive groups of partial indexes whose rendered sizes fit ``budget`` together."""
-    groups: list[list[int]] = [[]]
-    total = 0
-    for index, size in enumerate(sizes):
-        if groups[-1] and total + size > budget:
-            groups.append([])
-            total = 0
-        groups[-1].append(index)
-        total += size
-    return groups
+    outcomes = await asyncio.gather(*(settle(c) for c in coroutines))
+    deferred = [o for o in outcomes if isinstance(o, Deferred)]
+    if deferred:
+        raise Deferred.merge(deferred)
+    return [o for o in outcomes if not isinstance(o, Deferred)]

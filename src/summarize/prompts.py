@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 from string import Template
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,22 @@ def new_boundary(article: str) -> str:
         boundary = f"ARTICLE-{secrets.token_hex(8)}"
         if boundary not in article:
             return boundary
+
+
+def messages(system: str, user: str) -> list[dict[str, str]]:
+    """A system message from the named template, then the user message."""
+    return [
+        {"role": "system", "content": load(system).render()},
+        {"role": "user", "content": user},
+    ]
+
+
+@functools.cache
+def instructions(system: str) -> str:
+    """A system prompt with the schema hint's text: what a model must not echo."""
+    return load(system).render() + "\n" + load("schema_hint").body
+
+
+def schema_hint(bounded: dict[str, Any]) -> str:
+    """The schema, spelled out in the prompt for modes that do not enforce it."""
+    return load("schema_hint").render(schema=json.dumps(bounded, ensure_ascii=False))

@@ -8,6 +8,7 @@ character offsets computed by the library, never by the model.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,6 +75,14 @@ class ContestedPoint(_Model):
     asserted_by: list[str] = Field(default_factory=list)
     disputed_by: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+
+    def shifted(self, offset: int) -> ContestedPoint:
+        """The point with its evidence offsets moved by ``offset`` (a part's start)."""
+        evidence = [
+            Evidence(quote=e.quote, start=e.start + offset, end=e.end + offset)
+            for e in self.evidence
+        ]
+        return self.model_copy(update={"evidence": evidence})
 
 
 class Meta(_Model):
@@ -235,6 +244,12 @@ def strict_json_schema(model: type[BaseModel], *, limits: bool = False) -> dict[
 
 
 # --- comparing sources ----------------------------------------------------------------
+
+
+@functools.cache
+def schema_pair(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The strict schema and the one with list limits; built once, never mutated."""
+    return strict_json_schema(model), strict_json_schema(model, limits=True)
 
 
 class SourceQuote(_Model):

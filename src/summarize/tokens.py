@@ -128,3 +128,12 @@ def encoding_for_model(model: str | None) -> tiktoken.Encoding:
 def count_tokens(text: str, encoding: tiktoken.Encoding) -> int:
     """Count tokens, treating special-token strings such as ``<|endoftext|>`` as text."""
     return len(encoding.encode(text, disallowed_special=()))
+
+
+# Chat formatting adds a few tokens per message.
+MESSAGE_OVERHEAD = 8
+
+
+def count_messages(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
+    """Tokens of chat messages, formatting included (an estimate for other tokenizers)."""
+    return sum(count_tokens(m["content"], encoding) + MESSAGE_OVERHEAD for m in messages)

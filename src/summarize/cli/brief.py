@@ -1,0 +1,78 @@
+"""``summarize SOURCE``: one article's brief, as readable text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import textwrap
+from typing import TYPE_CHECKING
+
+from summarize.cli.common import EXIT_OK, guarded, read_source, say_local_model, summarizer_options
+
+if TYPE_CHECKING:
+    from summarize.schema import ArticleSummary
+
+
+def run_brief(args: argparse.Namespace) -> int:
+    """Brief the one article ``args.source`` names; print it."""
+
+    def action() -> int:
+        from summarize.pipeline import Summarizer
+
+        article = read_source(args.source, args.timeout)
+        with Summarizer(**summarizer_options(args)) as summarizer:
+            say_local_model(summarizer.local_model_choice)
+            brief = summarizer(article)
+        print(brief.model_dump_json(indent=2) if args.format == "json" else render_text(brief))
+        return EXIT_OK
+
+    return guarded(action)
+
+
+def render_text(brief: ArticleSummary) -> str:
+    """The brief as readable text."""
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+
+    def wrap(text: str, indent: str = "  ", first: str | None = None) -> str:
+        return textwrap.fill(
+            text,
+            width=width,
+            initial_indent=first if first is not None else indent,
+            subsequent_indent=indent,
+        )
+
+    out = []
+    if brief.meta.title or brief.meta.url:
+        out += [line for line in (brief.meta.title, brief.meta.url) if line] + [""]
+    out += ["Summary", wrap(brief.summary), ""]
+    if brief.key_points:
+        out.append("Key points")
+        out += [wrap(point, "    ", "  - ") for point in brief.key_points]
+        out.append("")
+    out.append("Contested points" if brief.contested_points else "Contested points: none")
+    for n, point in enumerate(brief.contested_points, start=1):
+        out.append(wrap(f"{n}. [{point.kind}] {point.claim}", "     ", "  "))
+        who = []
+        if point.asserted_by:
+            who.append("asserted by " + ", ".join(point.asserted_by))
+        if point.disputed_by:
+            who.append("disputed by " + ", ".join(point.disputed_by))
+        if who:
+            out.append(wrap("; ".join(who), "     "))
+        for ev in point.evidence:
+            out.append(wrap(f"\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]", "       ", "     > "))
+    out.append("")
+    meta = brief.meta
+    if meta.warnings:
+        out.append(f"Notes ({len(meta.warnings)})")
+        out += [wrap(w, "    ", "  - ") for w in meta.warnings]
+        out.append("")
+    parts = ""
+    if meta.chunks > 1:
+        parts = f" · {meta.chunks} parts, {meta.depth} merge level(s), coverage {meta.coverage:.0%}"
+    out.append(
+        f"[{meta.model} · language {brief.language} · {meta.usage.prompt_tokens}+"
+        f"{meta.usage.completion_tokens} tokens · {meta.usage.requests} request(s), "
+        f"{meta.usage.attempts} answer(s) · {meta.structured_output}{parts}]"
+    )
+    return "\n".join(out)

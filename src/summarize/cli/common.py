@@ -1,0 +1,182 @@
+"""What every ``summarize`` command shares: exit codes, the one error -> exit-code
+map, the run arguments (their defaults from ``summarize.options``), and reading a
+source named on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from summarize import __version__
+
+if TYPE_CHECKING:
+    from summarize.articles import Article
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def fail(message: str, code: int) -> int:
+    """Say ``message`` on stderr; return ``code``."""
+    print(f"summarize: {message}", file=sys.stderr)
+    return code
+
+
+def guarded(
+    action: Callable[[], int], *, interrupted: str = "interrupted", on_interrupt: int = 130
+) -> int:
+    """Run a command; its errors become exit codes: 2 for unusable input or
+    configuration, 1 for a model or API failure, 130 (or ``on_interrupt``) on Ctrl-C."""
+    from summarize.errors import ConfigurationError, InputError, SummarizeError
+
+    try:
+        return action()
+    except (InputError, ConfigurationError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except SummarizeError as exc:
+        return fail(f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return fail(interrupted, on_interrupt)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments of ``summarize SOURCE...`` (and of compare and batch submit)."""
+    from summarize.options import default
+
+    parser = argparse.ArgumentParser(
+        prog="summarize",
+        description="Summarise a news article into a neutral brief with grounded, "
+        "quoted contested points.",
+        epilog="Endpoint: OPENAI_API_KEY for OpenAI, or --base-url / OPENAI_BASE_URL for "
+        "any OpenAI-compatible server, or --local for the bundled model (no key). "
+        "SUMMARIZE_MODEL sets the default model. 'summarize compare A B' compares reports "
+        "of one story; 'summarize serve-local' keeps a local server running for repeated use; "
+        "'summarize models list|pull|path' manages local models.",
+    )
+    add = parser.add_argument
+    add(
+        "source",
+        nargs="+",
+        help="the article: a UTF-8 text file, a saved web page (.html, .htm), an http(s) URL, "
+        "or - for stdin (text or HTML). Several files, a directory, a glob or a .jsonl file "
+        '(one {"id": ..., "text"|"path"|"url": ...} per line) run a batch that '
+        "writes JSON Lines",
+    )
+    add(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="readable brief (default) or the ArticleSummary as JSON",
+    )
+    add("--model", help="model name (default: $SUMMARIZE_MODEL or gpt-4o-mini)")
+    add("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    add("--language", help="output language, a BCP-47 tag (default: the article's)")
+    add(
+        "--local",
+        action="store_true",
+        help="run a local model through llama.cpp (the 'local' extra): the best one pulled "
+        "with 'summarize models pull', else the bundled SmolLM2-135M demo model",
+    )
+    add(
+        "--local-model",
+        metavar="NAME|GGUF",
+        help="like --local, with a catalogue model ('summarize models list') or a GGUF file",
+    )
+    add("--context-window", type=int, help="the model's context window in tokens")
+    timeout = default("timeout")
+    add(
+        "--timeout",
+        type=float,
+        default=timeout,
+        help=f"seconds for the whole run, retries included (default {timeout:g})",
+    )
+    retries = default("max_retries")
+    add(
+        "--max-retries",
+        type=int,
+        default=retries,
+        help=f"retries of transient API failures (default {retries})",
+    )
+    concurrency = default("concurrency")
+    add(
+        "--concurrency",
+        type=int,
+        default=concurrency,
+        help=f"requests at once: parts of a long article, or articles of a batch "
+        f"(default {concurrency})",
+    )
+    add(
+        "--allow-partial",
+        action="store_true",
+        help="for a long article, brief what succeeded even if a part failed for good",
+    )
+    add(
+        "--structured-output",
+        choices=["json_schema", "json_object+schema", "json_object", "text"],
+        help="force one structured-output mode (default: the strongest the endpoint takes; "
+        "batch jobs: json_schema)",
+    )
+    add(
+        "--rpm",
+        type=float,
+        help="at most this many requests per minute (limits the server announces in "
+        "x-ratelimit-* headers are followed anyway)",
+    )
+    add("--tpm", type=float, help="at most this many tokens per minute (prompt + max_tokens)")
+    batch = parser.add_argument_group("batches (several articles)")
+    batch.add_argument(
+        "--output", "-o", help="JSON Lines file to append to; re-running skips ids already in it"
+    )
+    batch.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    batch.add_argument(
+        "--max-cost", type=float, help="USD: start no new article once this much is spent"
+    )
+    add("--version", action="version", version=f"summarize {__version__}")
+    return parser
+
+
+def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Summarizer options the command line sets."""
+    return {
+        "model": args.model,
+        "base_url": args.base_url,
+        "language": args.language,
+        "context_window": args.context_window,
+        "timeout": args.timeout,
+        "max_retries": args.max_retries,
+        "local": args.local,
+        "local_model": args.local_model,
+        "concurrency": args.concurrency,
+        "allow_partial": args.allow_partial,
+        "structured_output": args.structured_output,
+        "requests_per_minute": args.rpm,
+        "tokens_per_minute": args.tpm,
+    }
+
+
+def read_source(source: str, timeout: float) -> Article:
+    """The article a command-line source names: ``-`` (stdin), a URL or a path."""
+    from pathlib import Path
+
+    from summarize.articles import read_article
+    from summarize.inputs import decode_text
+
+    if source == "-":
+        return read_article(decode_text(sys.stdin.buffer.read(), name="stdin"))
+    if source.lower().startswith(("http://", "https://")):
+        return read_article(source, timeout=min(timeout, 60.0))
+    return read_article(Path(source))
+
+
+def say_local_model(choice: Any) -> None:
+    """One line on stderr: which local model runs, and how to get a better one."""
+    if choice is None:
+        return
+    line = f"summarize: local model {choice.name} ({choice.path})"
+    if choice.is_demo:
+        line += (
+            "; a demo-grade model: for real briefs run 'summarize models pull qwen2.5-1.5b' "
+            "(1 GB), then --local uses it"
+        )
+    print(line, file=sys.stderr)

@@ -1,0 +1,152 @@
+"""Where a Summarizer's requests go, and the resources that serve them.
+
+An ``Endpoint`` owns the SDK clients (built lazily: one blocking, one async), the
+local engine when ``local=`` is set (started on first use, stopped on close), and
+the threads a blocking client's requests run on. ``Endpoint.open()`` also settles
+the options the local engine decides (model, window, answer budget, mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from summarize import budget
+from summarize.client import PLACEHOLDER_KEY, build_client, resolve_endpoint
+from summarize.errors import ConfigurationError
+from summarize.local import DEFAULT_CONTEXT, LocalServer
+from summarize.model import Mode
+
+if TYPE_CHECKING:
+    from summarize.models import ModelChoice
+    from summarize.options import Options
+
+Client = Any  # openai.OpenAI | openai.AsyncOpenAI, imported lazily
+
+
+class Endpoint:
+    """The clients, local engine and threads behind one Summarizer."""
+
+    def __init__(self, options: Options, local: LocalServer | None = None) -> None:
+        self.local = local
+        self._api_key = options.api_key
+        self._base_url = options.base_url
+        self._given: Client = options.client
+        self._concurrency = options.concurrency
+        self._clients: dict[bool, Client] = {}
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @classmethod
+    def open(cls, options: Options) -> tuple[Endpoint, Options]:
+        """The endpoint for ``options``, and the options as the local engine settles
+        them (model, window, answer budget, structured-output mode)."""
+        if not (options.local or options.local_model):
+            return cls(options), options
+        if options.base_url or options.client:
+            raise ConfigurationError(
+                "local=True runs its own server: do not pass base_url= or client= with it"
+            )
+        server = LocalServer(
+            options.local_model,
+            context_window=options.context_window or DEFAULT_CONTEXT,
+            slots=options.concurrency,
+            api_key=secrets.token_urlsafe(24),
+        )
+        window = server.context_window
+        settled = options.model_copy(
+            update={
+                "model": server.model,
+                "context_window": window,
+                "max_output_tokens": options.max_output_tokens or budget.local_output(window),
+                # llama.cpp turns the bounded schema (maxItems) into its grammar.
+                "structured_output": options.structured_output or Mode.JSON_OBJECT_SCHEMA.value,
+            }
+        )
+        return cls(options, server), settled
+
+    @property
+    def model_choice(self) -> ModelChoice | None:
+        return self.local.choice if self.local is not None else None
+
+    def identity(self) -> str:
+        """The endpoint as the cache key names it."""
+        if self.local is not None:
+            return f"local:{self.local.model}"
+        if self._given is not None:
+            return str(self._given.base_url)
+        return self._base_url or os.environ.get("OPENAI_BASE_URL") or "openai"
+
+    def describe(self) -> str:
+        if self.local is not None:
+            return f"<local llama.cpp: {self.local.model_path}>"
+        return self._base_url or ("<client>" if self._given is not None else "<default>")
+
+    def client_for(self, asynchronous: bool) -> tuple[Client, str]:
+        """An SDK client (``asynchronous`` or blocking) and the key it sends."""
+        if self._given is not None:
+            # Our retry policy replaces the client's own, so layers do not multiply.
+            client = self._given.with_options(max_retries=0)
+            return client, str(client.api_key)
+        base_url: str | None
+        if self.local is not None:
+            base_url = self.local.start()
+            api_key = self.local.api_key or PLACEHOLDER_KEY
+        else:
+            api_key, base_url = resolve_endpoint(self._api_key, self._base_url)
+        if asynchronous not in self._clients:
+            self._clients[asynchronous] = build_client(
+                api_key=api_key, base_url=base_url, asynchronous=asynchronous
+            )
+        return self._clients[asynchronous], api_key
+
+    async def astart(self) -> None:
+        """Start the local engine (if any) without blocking the event loop."""
+        if self.local is not None and not self.local.running:
+            await asyncio.to_thread(self.local.start)
+
+    def check(self) -> None:
+        """Raise ``LocalModelError`` if the local engine has died."""
+        if self.local is not None:
+            self.local.check(grace=1.0)
+
+    def executor_for(self, client: Client) -> concurrent.futures.ThreadPoolExecutor | None:
+        """Threads for a blocking client's requests, as many as ``concurrency``."""
+        import openai
+
+        if isinstance(client, openai.AsyncOpenAI):
+            return None
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self._concurrency, thread_name_prefix="summarize"
+            )
+        return self._executor
+
+    def close(self) -> None:
+        """Close the clients built here (not one given as ``client=``) and stop the
+        local engine."""
+        import openai
+
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        try:
+            for client in self._clients.values():
+                if isinstance(client, openai.OpenAI):
+                    client.close()
+        finally:
+            self._clients.clear()
+            if self.local is not None:
+                self.local.stop()
+
+    async def aclose(self) -> None:
+        import openai
+
+        try:
+            for client in self._clients.values():
+                if isinstance(client, openai.AsyncOpenAI):
+                    await client.close()
+        finally:
+            self.close()

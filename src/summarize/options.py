@@ -1,0 +1,281 @@
+"""Every option of ``summarize()``, ``Summarizer``, ``compare()`` and the batch paths,
+defined once: its default, its check, its documentation, and whether it enters the
+cache key or is kept by a Batch API job.
+
+The ``SummarizeOptions`` TypedDict (for type checkers), the ``summarize()``
+docstring, the CLI's defaults and the README's table are made from ``Options`` or
+tested against it (``tests/test_options.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing_extensions import TypedDict
+
+from summarize.errors import ConfigurationError
+from summarize.model import Mode
+
+if TYPE_CHECKING:
+    import openai
+
+    from summarize.ratelimit import RateLimiter
+
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_TIMEOUT = 600.0
+# Parts of one long article briefed at once, and articles in flight in a batch.
+DEFAULT_CONCURRENCY = 8
+
+
+def _option(default: Any, doc: str, shown: str | None = None, **flags: bool) -> Any:
+    """A field with its documentation: ``shown`` is the default as the docs say it;
+    ``batch``: a Batch API job keeps it; ``cache``: it enters the cache key."""
+    extra = {"shown": shown if shown is not None else str(default), **flags}
+    return Field(default, description=doc, json_schema_extra=extra)  # type: ignore[arg-type]
+
+
+class Options(BaseModel):
+    """The keyword options, checked. ``Options.of(**kwargs)`` raises
+    ``ConfigurationError`` naming the option and the fix."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+    model: str | None = _option(
+        None, "model name", "`$SUMMARIZE_MODEL` or `gpt-4o-mini`", batch=True
+    )
+    api_key: str | None = _option(
+        None,
+        "key; a `base_url` without a key gets a placeholder (local servers ignore it)",
+        "`$OPENAI_API_KEY`",
+    )
+    base_url: str | None = _option(
+        None, "any OpenAI-compatible endpoint", "`$OPENAI_BASE_URL`, else OpenAI", batch=True
+    )
+    client: Any = _option(
+        None,
+        "an `openai.OpenAI` / `AsyncOpenAI` (or `AzureOpenAI`) used as given, except that "
+        "its own retries are turned off: summarize's retry policy replaces them",
+        "built lazily",
+    )
+    language: str | None = _option(
+        None,
+        "output language, a BCP-47 tag (quotes stay in the article's language)",
+        "the article's",
+        batch=True,
+        cache=True,
+    )
+    max_retries: int = _option(
+        3,
+        "retries of transient failures (connection errors, timeouts, 408, 409, 429, 5xx)",
+        batch=True,
+    )
+    max_reasks: int = _option(
+        2,
+        "re-asks of an answer that is invalid or quotes text not in the article",
+        batch=True,
+        cache=True,
+    )
+    timeout: float = _option(
+        DEFAULT_TIMEOUT,
+        "seconds for the **whole call**, retries and re-asks included",
+        "600",
+        batch=True,
+    )
+    context_window: int | None = _option(
+        None, "tokens; set it for other models", "known for OpenAI models, else 8192", batch=True
+    )
+    max_output_tokens: int | None = _option(
+        None, "answer budget", "min(4096, model max, window/4)", batch=True
+    )
+    temperature: float | None = _option(
+        0.0, "omitted for OpenAI reasoning models", "0", batch=True, cache=True
+    )
+    structured_output: str | None = _option(
+        None,
+        "force `json_schema`, `json_object+schema`, `json_object` or `text`",
+        "automatic",
+        batch=True,
+        cache=True,
+    )
+    local: bool = _option(
+        False,
+        "run a local model through llama.cpp's server: the best pulled one, else the "
+        "bundled demo model",
+        "off",
+    )
+    local_model: Any = _option(
+        None, "the same with a catalogue name or any GGUF path (`str` or `PathLike`)", "none"
+    )
+    stream: bool | None = _option(
+        None,
+        "stream answers, and stop one as soon as it repeats itself (counted in "
+        "`meta.usage.loops_cut`)",
+        "on for `local`",
+    )
+    concurrency: int = _option(
+        DEFAULT_CONCURRENCY,
+        "requests at once: parts of a long article (local: the engine's slots, at most 4); "
+        "for `summarize_many` and the CLI's batches, articles in flight",
+        batch=True,
+    )
+    allow_partial: bool = _option(
+        False,
+        "a long article whose part failed for good still gets a brief of the rest "
+        "(`meta.coverage` < 1, a warning per missing part)",
+        "off",
+        batch=True,
+    )
+    requests_per_minute: float | None = _option(
+        None,
+        "pace requests to this limit; limits the server announces in `x-ratelimit-*` "
+        "headers, and 429s, are followed anyway (docs/rate-limits.md)",
+        "none",
+    )
+    tokens_per_minute: float | None = _option(
+        None, "the same for tokens (prompt + max_tokens)", "none"
+    )
+    rate_limiter: Any = _option(
+        None,
+        "a `summarize.RateLimiter` to share between Summarizers on one account",
+        "one per Summarizer",
+    )
+
+    @classmethod
+    def of(cls, **options: Any) -> Options:
+        """Check ``options``; a bad one is a ``ConfigurationError`` saying what to pass."""
+        unknown = sorted(set(options) - set(cls.model_fields))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown option(s) {unknown}: the options are {sorted(cls.model_fields)}"
+            )
+        try:
+            return cls(**options)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(part) for part in first["loc"])
+            message = str(first["msg"]).removeprefix("Value error, ")
+            if not message.startswith(name):
+                message = f"{name}: {message}, not {first.get('input')!r}"
+            raise ConfigurationError(message) from None
+
+    @field_validator("max_retries", "max_reasks", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{info.field_name} must be a whole number >= 0, not {value!r}")
+        return value
+
+    @field_validator("concurrency", mode="before")
+    @classmethod
+    def _positive_count(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"concurrency must be a whole number >= 1, not {value!r}")
+        return value
+
+    @field_validator("context_window", "max_output_tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: Any, info: Any) -> Any:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            raise ValueError(f"{info.field_name} must be a whole number > 0, not {value!r}")
+        return value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(f"timeout must be a number of seconds > 0, not {value!r}")
+        return value
+
+    @field_validator("structured_output", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        modes = [m.value for m in Mode]
+        if value is not None and value not in modes:
+            raise ValueError(
+                f"structured_output must be one of {modes} or None (automatic), not {value!r}"
+            )
+        return value
+
+    @field_validator("local_model", mode="before")
+    @classmethod
+    def _model_file(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise ValueError(f"local_model must be a name or a path, not {value!r}")
+        return value
+
+    @field_validator("rate_limiter", mode="before")
+    @classmethod
+    def _limiter(cls, value: Any) -> Any:
+        from summarize.ratelimit import RateLimiter
+
+        if value is not None and not isinstance(value, RateLimiter):
+            raise ValueError(f"rate_limiter must be a summarize.RateLimiter, not {value!r}")
+        return value
+
+    @property
+    def mode(self) -> Mode | None:
+        return Mode(self.structured_output) if self.structured_output else None
+
+
+def flagged(flag: str) -> tuple[str, ...]:
+    """The names of the options marked ``flag`` (``"batch"`` or ``"cache"``)."""
+    return tuple(
+        name
+        for name, info in Options.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(flag)
+    )
+
+
+def default(name: str) -> Any:
+    """An option's default (the CLI's defaults come from here)."""
+    return Options.model_fields[name].default
+
+
+def shown_default(name: str) -> str:
+    """An option's default as the documentation says it."""
+    extra = Options.model_fields[name].json_schema_extra
+    assert isinstance(extra, dict)
+    return str(extra["shown"])
+
+
+def docstring() -> str:
+    """The options paragraph of ``summarize()``'s docstring."""
+    lines = ["Options (keyword-only; the same for ``Summarizer`` and ``compare()``):", ""]
+    for name, info in Options.model_fields.items():
+        text = f"``{name}`` (default {shown_default(name)}): {info.description}"
+        lines.append("- " + text)
+    return "\n".join(lines)
+
+
+# Options a Batch API job keeps, so that every phase builds the same prompts.
+BATCH_KEPT = flagged("batch")
+
+
+class SummarizeOptions(TypedDict, total=False):
+    """The keyword options of ``summarize()``, ``asummarize()`` and ``Summarizer``,
+    for type checkers; the same names as ``Options`` (tested)."""
+
+    model: str | None
+    api_key: str | None
+    base_url: str | None
+    client: openai.OpenAI | openai.AsyncOpenAI | None
+    language: str | None
+    max_retries: int
+    max_reasks: int
+    timeout: float
+    context_window: int | None
+    max_output_tokens: int | None
+    temperature: float | None
+    structured_output: str | None
+    local: bool
+    local_model: str | os.PathLike[str] | None
+    concurrency: int
+    allow_partial: bool
+    requests_per_minute: float | None
+    tokens_per_minute: float | None
+    rate_limiter: RateLimiter | None
+    stream: bool | None

@@ -1,0 +1,188 @@
+"""The one loop of ask -> check -> re-ask: the best usable answer, or a typed error.
+
+``ask()`` sends a request, hands the reply to the caller's ``check`` (which parses,
+validates and grounds it into a ``Candidate``, or raises ``DraftProblems`` when the
+answer cannot be used at all), and re-asks with the problems spelled out, at most
+``max_reasks`` times. The best candidate wins: fewest problems, then most grounded
+points. With none usable it raises ``OutputTruncatedError`` (the last answer was cut
+off or looped) or ``ValidationFailedError``, from the last problems. Briefs, merges
+and comparisons all go through it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from summarize import budget, prompts
+from summarize.errors import OutputTruncatedError, SummarizeError, ValidationFailedError
+from summarize.model import Message, Mode, Reply
+from summarize.repetition import json_closings, loop_start
+from summarize.validation import DraftProblems
+
+if TYPE_CHECKING:
+    from summarize.run import Run
+    from summarize.schema import ContestedPoint, Usage
+
+T = TypeVar("T")
+
+
+@dataclass
+class Candidate(Generic[T]):
+    """A parsed answer, what it yields, and what a re-ask would ask to fix."""
+
+    value: T
+    points: list[ContestedPoint]
+    mode: Mode
+    problems: list[str]
+    repairs: list[str]
+    extra: Any = None  # what the caller's check derived (a comparison's grounding)
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Lower is better: fewest problems, then most grounded points."""
+        return (len(self.problems), -len(self.points))
+
+
+Check = Callable[[Reply], Candidate[T]]
+Build = Callable[[bool], list[Message]]  # with_hint -> the messages
+
+
+@dataclass
+class _Tally(Generic[T]):
+    """What the attempts so far left: the best candidate, the last answer and problems."""
+
+    best: Candidate[T] | None = None
+    last: Reply | None = None
+    problems: DraftProblems | None = None
+
+    def keep(self, candidate: Candidate[T]) -> None:
+        if self.best is None or candidate.rank <= self.best.rank:
+            self.best = candidate
+
+
+async def ask(
+    run: Run,
+    build: Build,
+    check: Check[T],
+    schemas: tuple[dict[str, Any], dict[str, Any]],
+    usage: Usage,
+    *,
+    warnings: list[str] | None = None,
+    label: str = "",
+) -> Candidate[T]:
+    """One request and its re-asks: the best usable answer, or a typed error.
+
+    ``build(with_hint)`` gives the messages (the schema spelled out when the mode does
+    not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``)."""
+    warnings = run.warnings if warnings is None else warnings
+    tally: _Tally[T] = _Tally()
+    followup: list[Message] = []
+
+    def messages_for(mode: Mode) -> list[Message]:
+        return [*build(not mode.strict), *followup]
+
+    try:
+        for number in range(1, run.max_reasks + 2):
+            reply = await run.client.complete(
+                messages_for, *schemas, deadline=run.deadline, usage=usage, warnings=warnings
+            )
+            usage.attempts += 1
+            tally.last = reply
+            problems = _problems_of(reply, check, tally)
+            if problems is None:
+                break
+            tally.problems = problems
+            if number > run.max_reasks:
+                break
+            warnings.append(
+                f"attempt {number} re-asked: {len(problems.problems)} "
+                f"problem(s), first: {problems.problems[0]}"
+            )
+            followup[:] = _followup(run, build, reply, problems.problems)
+    except SummarizeError as exc:
+        _annotate(exc, tally.last, label)
+        raise
+    if tally.best is not None:
+        return tally.best
+    raise _failure(run, tally, usage, label) from tally.problems
+
+
+def _problems_of(reply: Reply, check: Check[T], tally: _Tally[T]) -> DraftProblems | None:
+    """Check one reply; its problems (None: usable as it is)."""
+    try:
+        candidate = salvage(reply, check) if reply.finish_reason == "loop" else check(reply)
+    except DraftProblems as exc:
+        return exc
+    tally.keep(candidate)
+    return DraftProblems(candidate.problems) if candidate.problems else None
+
+
+def _followup(run: Run, build: Build, reply: Reply, problems: list[str]) -> list[Message]:
+    """The messages after the prompt on the next attempt: the previous answer (if it
+    fits the window and did not loop) and the list of problems to fix."""
+    errors = "\n".join(f"- {p}" for p in problems)
+    again: Message = {"role": "user", "content": prompts.load("reask").render(errors=errors)}
+    answer: Message = {"role": "assistant", "content": reply.text}
+    # A loop sent back is a loop continued: small models pick up where they stopped.
+    if reply.finish_reason != "loop" and budget.reask_fits(run, build(True), [answer, again]):
+        return [answer, again]
+    return [again]
+
+
+def _annotate(exc: SummarizeError, last: Reply | None, label: str) -> None:
+    """Give a typed error the last answer and the label of the part it failed."""
+    if exc.raw_output is None and last is not None:
+        exc.raw_output = last.text
+    if label and not exc.message.startswith(label):
+        exc.message = label + exc.message
+        exc.args = (exc.message, *exc.args[1:])
+
+
+def _failure(run: Run, tally: _Tally[Any], usage: Usage, label: str) -> SummarizeError:
+    """The typed error for attempts that gave no usable answer."""
+    problems = tally.problems.problems if tally.problems else []
+    message = (
+        f"{label}no usable answer from {run.model} after {usage.attempts} "
+        "attempt(s): " + "; ".join(problems[:3])
+    )
+    raw = tally.last.text if tally.last else None
+    if tally.last is not None and tally.last.finish_reason in ("length", "loop"):
+        return OutputTruncatedError(message, raw_output=raw)
+    return ValidationFailedError(message, errors=problems, raw_output=raw)
+
+
+def salvage(reply: Reply, check: Check[T]) -> Candidate[T]:
+    """A looping answer: what came before the loop, closed as JSON and checked like any
+    answer, with the loop as a problem (re-asked; kept only if nothing better comes).
+
+    The longest closing that passes the check wins; a shorter one drops an unfinished
+    last item. A brief's lists the loop never reached are read as empty, and said so."""
+    loop = (
+        f"the answer started repeating itself and was stopped after {len(reply.text)} "
+        "characters: write each point once, then close the JSON object"
+    )
+    first_problems: list[str] = []
+    for closed in json_closings(reply.text[: loop_start(reply.text)]):
+        data = json.loads(closed)
+        missing = [k for k in ("key_points", "contested_points") if k not in data]
+        tries: list[tuple[dict[str, Any], list[str]]] = [(data, [])]
+        if missing and "summary" in data:
+            tries.append(({**data, **{key: [] for key in missing}}, missing))
+        for answer, filled in tries:
+            try:
+                candidate = check(
+                    Reply(text=json.dumps(answer), finish_reason="stop", mode=reply.mode)
+                )
+            except DraftProblems as exc:
+                first_problems = first_problems or exc.problems
+                continue
+            note = "the answer repeated itself and was stopped; kept what came before the loop"
+            if filled:
+                note += f" (it never reached {' or '.join(filled)})"
+            candidate.problems.insert(0, loop)
+            candidate.repairs.append(note)
+            return candidate
+    raise DraftProblems([loop, *first_problems])

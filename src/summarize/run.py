@@ -1,0 +1,64 @@
+"""What one article's run carries: its completer, deadline, limits and accounting.
+
+A ``Run`` is made by ``Summarizer.new_run()`` for each article (or comparison) and
+handed to the stages (``brief``, ``mapreduce``, ``reask``, ``comparing``). Nothing in
+it outlives the article.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from summarize.schema import Usage
+from summarize.tokens import count_messages, count_tokens
+
+if TYPE_CHECKING:
+    import tiktoken
+
+    from summarize.articles import Article
+    from summarize.model import Completer, Message
+    from summarize.retrying import Deadline
+
+
+@dataclass
+class Run:
+    """Everything one article's requests share: completer, deadline, limits, accounting."""
+
+    client: Completer
+    deadline: Deadline
+    encoding: tiktoken.Encoding
+    window: int  # the context window, in tokens
+    output_tokens: int  # reserved for each answer
+    boundary: str  # the random marker around the article in the prompt
+    article: Article
+    model: str
+    language: str | None = None  # the output language asked for (None: the article's)
+    max_reasks: int = 2
+    concurrency: int = 8
+    allow_partial: bool = False
+    # system and user templates of a one-call brief (the demo model gets compact ones)
+    templates: tuple[str, str] = ("brief.system", "brief.user")
+    warnings: list[str] = field(default_factory=list)
+    map_usage: Usage = field(default_factory=Usage)
+    reduce_usage: Usage = field(default_factory=Usage)
+    chunks: int = 1
+    depth: int = 0
+    coverage: float = 1.0
+
+    def count(self, text: str) -> int:
+        return count_tokens(text, self.encoding)
+
+    def count_messages(self, messages: list[Message]) -> int:
+        return count_messages(messages, self.encoding)
+
+    def total_usage(self) -> Usage:
+        return self.map_usage + self.reduce_usage
+
+    def output_language(self) -> str:
+        """The output language, as the prompts say it."""
+        if self.language:
+            return f"the language with BCP-47 tag {self.language!r}"
+        if self.article.language:
+            return f"the article's language (BCP-47 tag {self.article.language!r})"
+        return "the article's own language"
