@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from summarize.boundaries import CLAUSE_BYTES, CLAUSE_END, DASH_END, SEAMS
 from summarize.tokens import encoding_for_model, get_encoding
 
 if TYPE_CHECKING:
@@ -46,95 +47,6 @@ _PARALLEL_CHARS = 100_000
 # relative distance from an even share).
 PARAGRAPH, LINE, SENTENCE, CLAUSE, WORD, TOKEN = range(6)
 _LEVEL_COST = (0.0, 0.04, 0.08, 0.35, 0.6, 1.5)
-
-_ABBREVIATIONS = [
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Dr",
-    "Prof",
-    "Gov",
-    "Sen",
-    "Rep",
-    "Gen",
-    "Col",
-    "Lt",
-    "Sgt",
-    "Capt",
-    "Cmdr",
-    "Adm",
-    "Gen",
-    "Maj",
-    "Brig",
-    "Rev",
-    "Hon",
-    "Pres",
-    "Supt",
-    "Dept",
-    "Univ",
-    "Assn",
-    "Bros",
-    "St",
-    "Mt",
-    "Ft",
-    "Ave",
-    "Blvd",
-    "Rd",
-    "Jr",
-    "Sr",
-    "Inc",
-    "Ltd",
-    "Co",
-    "Corp",
-    "Cos",
-    "vs",
-    "No",
-    "Nos",
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Sept",
-    "Oct",
-    "Nov",
-    "Dec",
-    "approx",
-    "est",
-    "cf",
-    "al",
-    "Fig",
-]
-
-
-def _not_abbreviation() -> str:
-    """Lookbehinds (placed after a dot) that reject abbreviations and initials."""
-    by_length: dict[int, list[str]] = {}
-    for word in _ABBREVIATIONS:
-        by_length.setdefault(len(word), []).append(word)
-    # A single letter before the dot is an initial or part of "U.S.", "p.m.", "e.g.".
-    parts = [r"(?<!\b[A-Za-zА-ЯЁ]\.)"]
-    parts += [rf"(?<!\b(?:{'|'.join(sorted(words))})\.)" for _, words in sorted(by_length.items())]
-    return "".join(parts)
-
-
-_SEAMS = re.compile(
-    # (a cheap first-character test lets the engine skip most positions)
-    r"(?=[\r\n.!?…。！？])(?:"
-    # line breaks, with the blank lines after them (the cut goes after the last one)
-    r"(?P<nl>(?:\r\n|\r|\n)(?:[^\S\r\n]*(?:\r\n|\r|\n))*)"
-    # . ! ? ... and closing quotes, then spaces and a word that is not lower case
-    r"|(?P<sent>(?:[!?…]|\." + _not_abbreviation() + r")[.!?…]*[\"'”’»)\]]*"
-    r"(?=[^\S\r\n]+(?![a-zа-яё])\S))"
-    # CJK full stops need no space after them
-    r"|(?P<cjk>[。！？]+[」』”’）]*(?=[^\S\r\n]*\S)))"
-)
-_CLAUSE_END = frozenset(b",;:)")
-_DASH_END = (b"\xe2\x80\x94", b"\xe2\x80\x93")  # em and en dash
-_CLAUSE_BYTES = re.compile(rb"(?:[,;:)]|\xe2\x80[\x93\x94]) ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +161,7 @@ def _pieces(text: str) -> tuple[list[int], list[int], list[bool]]:
     ends: list[int] = []
     levels: list[int] = []
     safe: list[bool] = []
-    for match in _SEAMS.finditer(text):
+    for match in SEAMS.finditer(text):
         end = match.end()
         if end == 0 or (ends and end == ends[-1]):
             continue
@@ -378,14 +290,14 @@ class _Splitter:
         edge = self._edges.get(token)
         if edge is None:
             raw = self._enc.decode_single_token_bytes(token)
-            edge = (raw[0], raw[-1], raw.endswith(_DASH_END)) if raw else (0, 0, False)
+            edge = (raw[0], raw[-1], raw.endswith(DASH_END)) if raw else (0, 0, False)
             self._edges[token] = edge
         return edge
 
     def _cut(self, tokens: Sequence[int], low: int, high: int) -> tuple[int, int]:
         """Best cut in ``tokens[low:high+1]``: the last clause, else the last word, else high."""
         # One C-level look at the bytes tells whether a clause end is there at all.
-        look_for_clause = _CLAUSE_BYTES.search(self._enc.decode_bytes(tokens[low - 1 : high]))
+        look_for_clause = CLAUSE_BYTES.search(self._enc.decode_bytes(tokens[low - 1 : high]))
         word = -1
         for j in range(high, low - 1, -1):
             if self._edge(tokens[j])[0] != 0x20:
@@ -393,7 +305,7 @@ class _Splitter:
             _, last, dash = self._edge(tokens[j - 1])
             if last in b" \t\r\n":
                 continue
-            if last in _CLAUSE_END or dash:
+            if last in CLAUSE_END or dash:
                 return j, CLAUSE
             if word < 0:
                 word = j

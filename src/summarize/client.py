@@ -24,22 +24,18 @@ from urllib.parse import urlsplit
 from summarize.errors import (
     APIConnectionError,
     APIError,
-    AuthenticationError,
     BadRequestError,
     ConfigurationError,
     ContentFilterError,
-    ContextLengthError,
-    NotFoundError,
-    QuotaExceededError,
     RateLimitError,
     RefusalError,
     ServerError,
-    SummarizeError,
 )
+from summarize.httperrors import PLACEHOLDER_KEY, body_message, redact, status_error
 from summarize.model import Message, Mode, Reply
 from summarize.ratelimit import RateLimiter
 from summarize.repetition import RepetitionGuard
-from summarize.retrying import Deadline, TransientFailure, retry_after_seconds, retry_transient
+from summarize.retrying import Deadline, TransientFailure, retry_transient
 from summarize.schema import Usage
 
 if TYPE_CHECKING:
@@ -47,8 +43,6 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
 
 OPENAI_HOST = "api.openai.com"
-# Local servers ignore the key, but the SDK insists on one.
-PLACEHOLDER_KEY = "not-needed"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
 
@@ -144,23 +138,6 @@ def build_client(
         return cls(api_key=api_key, base_url=base_url, max_retries=0)
     except openai.OpenAIError as exc:
         raise ConfigurationError(f"Could not configure the openai client: {exc}") from exc
-
-
-def redact(text: str, secret: str | None) -> str:
-    if secret and secret != PLACEHOLDER_KEY and len(secret) >= 4:
-        text = text.replace(secret, "[REDACTED]")
-    return text
-
-
-def _body_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        msg = body.get("message") or body.get("detail") or body.get("error")
-        if msg:
-            return str(msg)
-    if isinstance(body, str) and body.strip():
-        return body.strip()
-    return str(getattr(exc, "message", exc))
 
 
 class ModelClient:
@@ -396,38 +373,10 @@ class ModelClient:
         import httpx2
         import openai
 
-        client = self._client
         collected = _Streamed(RepetitionGuard())
         headers: list[Any] = []
         try:
-            if isinstance(client, openai.AsyncOpenAI):
-                raw = await client.chat.completions.with_raw_response.create(
-                    **params, timeout=timeout
-                )
-                headers.append(raw.headers)
-                stream = raw.parse()
-                try:
-                    async for chunk in stream:
-                        if collected.add(chunk):
-                            break
-                finally:
-                    await stream.close()
-            else:
-
-                def consume() -> None:
-                    raw = client.chat.completions.with_raw_response.create(
-                        **params, timeout=timeout
-                    )
-                    headers.append(raw.headers)
-                    stream = raw.parse()
-                    try:
-                        for chunk in stream:
-                            if collected.add(chunk):
-                                break
-                    finally:
-                        stream.close()
-
-                await asyncio.get_running_loop().run_in_executor(self._executor, consume)
+            await self._read_stream(params, timeout, collected, headers)
         except (openai.OpenAIError, httpx2.TransportError) as exc:
             # (a connection lost mid-stream surfaces from httpx2 itself)
             raise self._sdk_error(exc, mode) from exc
@@ -451,6 +400,39 @@ class ModelClient:
         return self._answer(
             collected.guard.text, collected.finish_reason, collected.refusal or None, mode
         )
+
+    async def _read_stream(
+        self, params: dict[str, Any], timeout: float, collected: _Streamed, headers: list[Any]
+    ) -> None:
+        """Read streamed chunks into ``collected`` until the end or a loop; the response
+        headers go into ``headers``. A blocking client reads on the executor's threads."""
+        import openai
+
+        client = self._client
+        if isinstance(client, openai.AsyncOpenAI):
+            raw = await client.chat.completions.with_raw_response.create(**params, timeout=timeout)
+            headers.append(raw.headers)
+            stream = raw.parse()
+            try:
+                async for chunk in stream:
+                    if collected.add(chunk):
+                        break
+            finally:
+                await stream.close()
+            return
+
+        def consume() -> None:
+            raw = client.chat.completions.with_raw_response.create(**params, timeout=timeout)
+            headers.append(raw.headers)
+            stream = raw.parse()
+            try:
+                for chunk in stream:
+                    if collected.add(chunk):
+                        break
+            finally:
+                stream.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, consume)
 
     def reply_from(self, completion: ChatCompletion, mode: Mode, usage: Usage) -> Reply:
         """The model's answer in a parsed completion (counted into ``usage``), or the
@@ -486,7 +468,7 @@ class ModelClient:
     def status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
         """Our error (or a retried failure) for an HTTP error answer to a completion."""
         status = exc.status_code
-        detail = " ".join(redact(_body_message(exc), self._secret).split())[:500]
+        detail = " ".join(redact(body_message(exc), self._secret).split())[:500]
         where = f"{status} from {self.endpoint}: {detail}"
         lowered = detail.lower()
         if (
@@ -503,36 +485,3 @@ class ModelClient:
             status, where, code=exc.code, request_id=exc.request_id,
             headers=exc.response.headers, hints=hints,
         )  # fmt: skip
-
-
-def status_error(
-    status: int,
-    where: str,
-    *,
-    code: str | None = None,
-    request_id: str | None = None,
-    headers: Any = None,
-    hints: dict[int, str] | None = None,
-) -> SummarizeError | TransientFailure:
-    """The one HTTP status -> error table: a typed error, or a ``TransientFailure``
-    (429s, timeouts and 5xx, worth retrying). ``hints`` adds a fix to 401 (also used
-    for 403) and 404 messages."""
-    hints = hints or {}
-    kwargs: dict[str, Any] = {"status_code": status, "request_id": request_id}
-    lowered = where.lower()
-    if status == 429 and (code == "insufficient_quota" or "quota" in lowered):
-        return QuotaExceededError(f"{where} (check the account's billing)", **kwargs)
-    if status == 429:
-        return TransientFailure(RateLimitError(where, **kwargs), retry_after_seconds(headers))
-    if status in (408, 409) or status >= 500:
-        return TransientFailure(ServerError(where, **kwargs), retry_after_seconds(headers))
-    if status in (401, 403):
-        return AuthenticationError(where + hints.get(401, ""), **kwargs)
-    if status == 404:
-        return NotFoundError(where + hints.get(404, ""), **kwargs)
-    if code == "context_length_exceeded" or "context length" in lowered:
-        return ContextLengthError(
-            f"{where} (the article is too long for this model; pass context_window= "
-            "with the model's real window)"
-        )
-    return BadRequestError(where, **kwargs)

@@ -15,8 +15,9 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from summarize import budget
-from summarize.client import PLACEHOLDER_KEY, build_client, resolve_endpoint
+from summarize.client import build_client, resolve_endpoint
 from summarize.errors import ConfigurationError
+from summarize.httperrors import PLACEHOLDER_KEY
 from summarize.local import DEFAULT_CONTEXT, LocalServer
 from summarize.model import Mode
 

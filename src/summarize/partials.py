@@ -16,7 +16,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
-from summarize.schema import ContestedPoint, DraftMerge, Evidence
+from summarize.schema import ContestedPoint, DraftMerge, DraftMergedPoint, Evidence
 from summarize.validation import DraftProblems
 
 _ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
@@ -126,20 +126,7 @@ def merge_points(
             if not merged.sources:
                 problems.append(f"contested_points.{number}.sources: list the ids it merges")
             continue
-        originals = [ids[name] for name in names]
-        evidence: dict[tuple[int, int], Evidence] = {}
-        for original in originals:
-            for item in original.evidence:
-                evidence.setdefault((item.start, item.end), item)
-        points.append(
-            ContestedPoint(
-                claim=merged.claim.strip() or originals[0].claim,
-                kind=merged.kind,
-                asserted_by=_union(merged.asserted_by, *(o.asserted_by for o in originals)),
-                disputed_by=_union(merged.disputed_by, *(o.disputed_by for o in originals)),
-                evidence=sorted(evidence.values(), key=lambda e: (e.start, e.end)),
-            )
-        )
+        points.append(_merged_point(merged, [ids[name] for name in names]))
     warnings = []
     if hidden:
         warnings.append(
@@ -156,6 +143,22 @@ def merge_points(
                 "kept as found in its part"
             )
     return points, problems, warnings
+
+
+def _merged_point(merged: DraftMergedPoint, originals: list[ContestedPoint]) -> ContestedPoint:
+    """A merged point: the reducer's wording, the union of its originals' parties and
+    their already grounded evidence (never re-quoted)."""
+    evidence: dict[tuple[int, int], Evidence] = {}
+    for original in originals:
+        for item in original.evidence:
+            evidence.setdefault((item.start, item.end), item)
+    return ContestedPoint(
+        claim=merged.claim.strip() or originals[0].claim,
+        kind=merged.kind,
+        asserted_by=_union(merged.asserted_by, *(o.asserted_by for o in originals)),
+        disputed_by=_union(merged.disputed_by, *(o.disputed_by for o in originals)),
+        evidence=sorted(evidence.values(), key=lambda e: (e.start, e.end)),
+    )
 
 
 def check_merge(draft: DraftMerge) -> None:

@@ -1,11 +1,10 @@
-"""The retry policy, in one place.
+"""Retries of transient failures, and the deadline every request of a call shares.
 
-Two loops, both bounded and both inside one overall deadline (``timeout=``):
-
-* transient failures (connection errors, timeouts, 408, 409, 429, 5xx) are retried
-  up to ``max_retries`` times with exponential backoff and jitter, waiting what the
-  server asks for in ``retry-after-ms`` / ``retry-after`` when it says;
-* an answer that fails validation is re-asked up to ``max_reasks`` times.
+Transient failures (connection errors, timeouts, 408, 409, 429, 5xx) are retried up
+to ``max_retries`` times with exponential backoff and jitter, waiting what the
+server asks for in ``retry-after-ms`` / ``retry-after`` when it says, all inside one
+overall deadline (``timeout=``). The other loop, re-asking an answer that fails
+validation (``max_reasks``), is ``summarize.reask``; it runs inside the same deadline.
 
 The openai SDK's own retries are switched off so the two layers do not multiply.
 """
@@ -27,7 +26,6 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from summarize.errors import APIError, DeadlineExceededError
-from summarize.validation import DraftProblems
 
 T = TypeVar("T")
 
@@ -138,10 +136,3 @@ async def retry_transient(
         raise exc.final from exc.__cause__
 
 
-def reask_loop(max_reasks: int) -> AsyncRetrying:
-    """The bounded loop of re-asks: attempts raising ``DraftProblems`` are re-run."""
-    return AsyncRetrying(
-        stop=stop_after_attempt(max_reasks + 1),
-        retry=retry_if_exception_type(DraftProblems),
-        reraise=True,
-    )

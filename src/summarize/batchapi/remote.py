@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from summarize.batchapi.replay import ENDPOINT
 from summarize.batchapi.state import BatchJob, BatchJobError
-from summarize.client import build_client, redact, resolve_endpoint, status_error
+from summarize.client import build_client, resolve_endpoint
 from summarize.errors import APIConnectionError, SummarizeError
+from summarize.httperrors import redact, status_error
 from summarize.retrying import TransientFailure
 
 if TYPE_CHECKING:
