@@ -2,7 +2,7 @@
 
     python bench/batch.py [--latency 0.5] [--concurrency 16] [--articles 500]
 
-The server (tests/fakeserver.py) answers every request after L seconds. Both runs
+The server (testkit/fakeserver.py) answers every request after L seconds. Both runs
 send one chat request per short article (a sample article) at concurrency C, in the
 same process: summarize_many (cache off) and a bare ``asyncio`` + ``AsyncOpenAI`` loop
 sending the same kind of request with no validation. Reported: articles per second,
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from tests.fakeserver import FakeServer  # noqa: E402
+from testkit.fakeserver import FakeServer  # noqa: E402
 
 from summarize import summarize_many  # noqa: E402
 

@@ -2,7 +2,7 @@
 
     python bench/mapreduce.py [--latency 0.5] [--tokens 100000] [--window 16384]
 
-The server (tests/fakeserver.py) speaks the chat-completions protocol and answers
+The server (testkit/fakeserver.py) speaks the chat-completions protocol and answers
 every request after L seconds with the scripted fake model. A news-like article of
 about 100k tokens (generated from the sample articles) is summarised with a
 16k-token context window. Reported, each as a ratio:
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from chunking import ENC, _build, _sentences  # noqa: E402
-from tests.fakeserver import FakeServer  # noqa: E402
+from testkit.fakeserver import FakeServer  # noqa: E402
 
+from chunking import ENC, _build, _sentences  # noqa: E402
 from summarize import Summarizer  # noqa: E402
 from summarize.client import forget_modes  # noqa: E402
 

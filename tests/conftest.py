@@ -1,29 +1,18 @@
-"""Shared test setup: offline, no keys from the environment, fast backoff.
+"""Shared test setup: offline, no keys from the environment, fast backoff; fixtures.
 
-Helpers here build *hand-made* HTTP responses for error-path tests; every test that
-uses them says so. Recorded responses live in fixtures/cassettes (see cassette.py).
-"""
+Helpers (sample articles, hand-made responses) are in tests/support/."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
-import openai
 import pytest
 
 from summarize import retrying
 from summarize.client import forget_modes
-from tests.cassette import FIXTURES
-
-ARTICLES = FIXTURES / "articles"
-NTV = (ARTICLES / "xi-putin-ntv.txt").read_text(encoding="utf-8")
-REPLAY_URL = "http://replay.invalid/v1"
-
-Handler = Callable[[httpx2.Request], httpx2.Response]
+from tests.support import ARTICLES, Handler, mock_client
 
 
 @pytest.fixture(autouse=True)
@@ -41,101 +30,6 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setattr(retrying, "BACKOFF_INITIAL", 0.01)
     monkeypatch.setattr(retrying, "BACKOFF_MAX", 0.05)
     forget_modes()
-
-
-def chat_body(
-    content: str | None,
-    *,
-    finish_reason: str = "stop",
-    refusal: str | None = None,
-    prompt_tokens: int = 100,
-    completion_tokens: int = 50,
-) -> dict[str, Any]:
-    """A hand-built chat.completion body."""
-    return {
-        "id": "chatcmpl-handbuilt",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "test-model",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": refusal},
-                "finish_reason": finish_reason,
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
-
-
-def ok(content: str, **kwargs: Any) -> httpx2.Response:
-    return httpx2.Response(200, json=chat_body(content, **kwargs))
-
-
-def error(
-    status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
-) -> httpx2.Response:
-    body = {"error": {"message": message, "type": "error", "param": None, "code": code}}
-    return httpx2.Response(status, json=body, headers=headers)
-
-
-def good_answer(**overrides: Any) -> str:
-    """A hand-written valid answer for NTV's article, with real quotes from it."""
-    answer: dict[str, Any] = {
-        "language": "en",
-        "summary": 'Xi said China stands by Russia against what he called "hegemonic '
-        "harassment\". Ukraine reported ceasefire violations, which Russia's defence "
-        "ministry denied.",
-        "key_points": ["Xi attended the Victory Day parade in Moscow."],
-        "contested_points": [
-            {
-                "claim": "Ukraine says Russia broke the ceasefire; Russia denies it.",
-                "kind": "disputed",
-                "asserted_by": ["Ukraine"],
-                "disputed_by": ["Russian Ministry of Defense"],
-                "quotes": [
-                    "Ukraine reported immediate violations of the ceasefire after a few hours",
-                    "The Russian Ministry of Defense denied these accusations",
-                ],
-            }
-        ],
-    }
-    answer.update(overrides)
-    return json.dumps(answer)
-
-
-class Recorder:
-    """Collects the requests a handler saw (hand-built tests)."""
-
-    def __init__(self, responses: list[httpx2.Response | Exception] | Handler) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self._responses = responses
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(json.loads(request.content))
-        if callable(self._responses):
-            return self._responses(request)
-        item = self._responses[min(len(self.requests), len(self._responses)) - 1]
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-
-def mock_client(
-    handler: Handler, *, asynchronous: bool = False, key: str = "sk-test-key"
-) -> openai.OpenAI | openai.AsyncOpenAI:
-    transport = httpx2.MockTransport(handler)
-    if asynchronous:
-        return openai.AsyncOpenAI(
-            base_url=REPLAY_URL, api_key=key, http_client=httpx2.AsyncClient(transport=transport)
-        )
-    return openai.OpenAI(
-        base_url=REPLAY_URL, api_key=key, http_client=httpx2.Client(transport=transport)
-    )
 
 
 @pytest.fixture

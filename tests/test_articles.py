@@ -15,7 +15,7 @@ from bench.extraction import PAGES, page_score, score
 from summarize import Article, read_article
 from summarize.articles import detect_language, extract_html
 from summarize.errors import InputError
-from tests.conftest import ARTICLES
+from tests.support import ARTICLES
 
 CNBC = ARTICLES / "374ac9a59a85.html"
 

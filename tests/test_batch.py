@@ -1,6 +1,6 @@
 """Many articles: streaming, isolation of failures, cache, budget, resume, kill -9.
 
-Runs against the real local fake server (tests/fakeserver.py; scripted, not recorded).
+Runs against the real local fake server (testkit/fakeserver.py; scripted, not recorded).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from testkit import fakeserver as F
 
 from summarize import BatchResult, summarize_many
 from summarize.cli import main as cli_main
 from summarize.cli.many import done_ids
-from tests import fakeserver as F
-from tests.conftest import ARTICLES
+from tests.support import ARTICLES
 
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +137,7 @@ def test_cli_batch_over_a_directory_and_jsonl_with_resume(server, tmp_path, caps
     assert "8 skipped" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_kill_9_mid_batch_then_the_same_command_finishes_exactly_once(tmp_path):
     """A real process killed with SIGKILL while articles are in flight."""
     folder = tmp_path / "in"
@@ -163,6 +164,7 @@ def test_kill_9_mid_batch_then_the_same_command_finishes_exactly_once(tmp_path):
     assert all("result" in r for r in rows)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

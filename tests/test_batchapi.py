@@ -1,7 +1,7 @@
 """The OpenAI Batch API flow: submit, status, collect, phases, re-asks, retries, expiry.
 
-Runs against tests/batchserver.py, a local stand-in for the Batch API written from
-OpenAI's API reference, answering with the scripted fake model (tests/fakemodel.py).
+Runs against testkit/batchserver.py, a local stand-in for the Batch API written from
+OpenAI's API reference, answering with the scripted fake model (testkit/fakemodel.py).
 The recorded flow (answers from llama.cpp + SmolLM2) is in test_recorded.py.
 """
 
@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit import fakemodel
+from testkit import fakeserver as F
+from testkit.batchserver import FakeBatchAPI
 
 from summarize import summarize_many
 from summarize.batch import price_of
 from summarize.batchapi import BatchJob, collect_batch, submit_batch
 from summarize.cli import main as cli_main
-from tests import fakemodel
-from tests import fakeserver as F
-from tests.batchserver import FakeBatchAPI
-from tests.conftest import ARTICLES
+from tests.support import ARTICLES
 
 TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}
 # short enough for one request each at a 3,072-token window
@@ -391,6 +391,32 @@ def test_a_second_job_on_the_same_articles_is_answered_from_the_cache(api, tmp_p
                        "--base-url", api.url, "--model", "gpt-4o-mini", "--no-cache")  # fmt: skip
     assert code == 0
     assert BatchJob.load(job.strip()).state["batches"] != []
+
+
+def test_batch_collect_writes_cached_true_for_briefs_from_the_cache(api, tmp_path):
+    """The CLI's record says which briefs came from the cache (it once always said no)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = ["xi-putin-fine-line", "374ac9a59a85"]
+    for name in names:
+        (folder / f"{name}.txt").write_text(SHORT[name], encoding="utf-8")
+    common = ("--base-url", api.url, "--model", "gpt-4o-mini", "--context-window", "3072")
+    code, first, err = cli("batch", "submit", str(folder / f"{names[0]}.txt"), *common)
+    assert code == 0, err
+    api.wait_idle()
+    assert cli("batch", "collect", first.strip(), "-o", str(tmp_path / "first.jsonl"))[0] == 0
+
+    code, second, err = cli("batch", "submit", str(folder), *common)
+    assert code == 0, err
+    api.wait_idle()
+    out = tmp_path / "second.jsonl"
+    code, _, err = cli("batch", "collect", second.strip(), "-o", str(out))
+    assert code == 0, err
+    written = rows(out)
+    cached = {Path(k).stem: (r["cached"], r["cost_usd"]) for k, r in written.items()}
+    assert cached == {names[0]: (True, 0.0), names[1]: (False, cached[names[1]][1])}
+    assert written[str(folder / f"{names[1]}.txt")]["result"]["summary"]
+    assert rows(tmp_path / "first.jsonl")[str(folder / f"{names[0]}.txt")]["cached"] is False
 
 
 def test_a_garbled_output_file_is_a_clear_error_and_keeps_nothing(api, tmp_path):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import summarize.chunking as chunking
 from summarize.chunking import Chunk, chunk_text
 from summarize.tokens import get_encoding
-from tests.conftest import ARTICLES
+from tests.support import ARTICLES
 
 ENC = get_encoding("o200k_base")
 CORPUS = {p.name: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}

@@ -10,9 +10,10 @@ import time
 import pytest
 
 from summarize.cli import main
-from tests.conftest import NTV, Recorder, error, good_answer, ok
+from tests.support import NTV, Recorder, error, good_answer, ok
 
 
+@pytest.mark.slow
 def test_help_is_fast_and_does_not_import_openai():
     code = (
         "import sys, time; t=time.perf_counter(); from summarize.cli import main\n"

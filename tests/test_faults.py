@@ -1,4 +1,4 @@
-"""The promise under faults, through a real local HTTP server (tests/fakeserver.py).
+"""The promise under faults, through a real local HTTP server (testkit/fakeserver.py).
 
 Each fault is injected into a real HTTP exchange; the scripted fake model answers the
 rest (hand-built behaviour, not a recording). Every case ends in a schema-valid,
@@ -18,12 +18,12 @@ from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
 import pytest
+from testkit import fakeserver as F
 
 import summarize.errors as E
 from summarize import ArticleSummary, Summarizer, summarize
 from summarize.cli import main as cli_main
-from tests import fakeserver as F
-from tests.conftest import ARTICLES, NTV
+from tests.support import ARTICLES, NTV
 
 SENTINEL = "sk-SENTINEL-4f1c9e0d7b2a"  # never to be seen anywhere
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from summarize.grounding import QuoteLocator, normalize
-from tests.conftest import ARTICLES
+from tests.support import ARTICLES
 
 CORPUS = {p.name: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}
 FINE_LINE = CORPUS["xi-putin-fine-line.txt"]

@@ -23,7 +23,7 @@ from summarize import ArticleSummary, Summarizer
 from summarize.errors import ConfigurationError, LocalModelError, ModelOutputError
 from summarize.local import LocalServer
 from summarize.models import bundled_model
-from tests.conftest import ARTICLES
+from tests.support import ARTICLES
 
 HAVE_LOCAL = bool(
     __import__("importlib").util.find_spec("xllamacpp") is not None and bundled_model()
@@ -35,6 +35,8 @@ if not HAVE_LOCAL and os.environ.get("CI") == "true":
         pytrace=False,
     )
 needs_local = pytest.mark.skipif(not HAVE_LOCAL, reason="pip install -e '.[local]'")
+# Every test here starts llama.cpp's server or a subprocess.
+pytestmark = pytest.mark.slow
 
 
 def _alive(pid: int | None) -> bool:

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx2
 import pytest
+from testkit import fakemodel
 
 import summarize.errors as E
 from summarize import Summarizer, asummarize, summarize
 from summarize import budget as budget_module
 from summarize.inputs import strip_datamarks
-from tests import fakemodel
-from tests.conftest import ARTICLES, error, mock_client
+from tests.support import ARTICLES, error, mock_client
 
 # Real text: every sample article, one after another (about 15k tokens).
 LONG = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt")))

@@ -1,5 +1,5 @@
 """Local models by name: the catalogue, ``summarize models pull|path|list``, and which
-model ``--local`` picks. Pulls go to a stand-in hub on loopback (tests/hubserver.py)
+model ``--local`` picks. Pulls go to a stand-in hub on loopback (testkit/hubserver.py)
 through ``HF_ENDPOINT``, into a fresh ``HF_HOME``: huggingface_hub reads both when it is
 imported, so each command runs in its own process, as a user's would."""
 
@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from testkit.hubserver import FakeHub
 
 from summarize import models
 from summarize.errors import ConfigurationError
-from tests.hubserver import FakeHub
 
 pytest.importorskip("huggingface_hub")
 
@@ -51,6 +51,7 @@ def test_the_catalogue_has_the_documented_models():
         assert entry.licence
 
 
+@pytest.mark.slow
 def test_pull_path_and_list_against_a_stand_in_hub(tmp_path):
     with FakeHub({KEY: CONTENT}) as hub:
         pulled = _run(["models", "pull", "qwen2.5-1.5b", "--quiet"], hub, tmp_path)
@@ -70,6 +71,7 @@ def test_pull_path_and_list_against_a_stand_in_hub(tmp_path):
         assert "not pulled" in listing.stdout  # the others
 
 
+@pytest.mark.slow
 def test_a_dropped_connection_mid_pull_still_ends_with_the_whole_file(tmp_path):
     """The hub closes the connection after 100 KB; huggingface_hub tries again in the
     same run, and the file in the cache is whole (its sha256 is the ETag's)."""
@@ -81,6 +83,7 @@ def test_a_dropped_connection_mid_pull_still_ends_with_the_whole_file(tmp_path):
         assert [m for m, _, _ in hub.requests].count("GET") == 2
 
 
+@pytest.mark.slow
 def test_an_unreachable_hub_names_the_fix(tmp_path):
     with FakeHub({}) as hub:
         failed = _run(["models", "pull", "qwen2.5-1.5b", "--quiet"], hub, tmp_path)
@@ -89,6 +92,7 @@ def test_an_unreachable_hub_names_the_fix(tmp_path):
     assert "HF_ENDPOINT" in failed.stderr
 
 
+@pytest.mark.slow
 def test_local_prefers_the_best_pulled_model_over_the_bundled_one(tmp_path):
     code = (
         "from summarize.models import resolve_model\n"

@@ -1,5 +1,5 @@
 """Rate limits: configured, learned from x-ratelimit-* headers, and 429s that slow the
-whole batch down. Runs against the real local fake server (tests/fakeserver.py)."""
+whole batch down. Runs against the real local fake server (testkit/fakeserver.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from testkit import fakeserver as F
+from testkit.fakemodel import completion as fakemodel_completion
 
 from summarize import summarize_many
 from summarize.errors import DeadlineExceededError
 from summarize.ratelimit import RateLimiter, parse_reset
-from tests import fakeserver as F
-from tests.conftest import ARTICLES
-from tests.fakemodel import completion as fakemodel_completion
+from tests.support import ARTICLES
 
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
 

@@ -17,13 +17,13 @@ import re
 import httpx2
 import openai
 import pytest
+from testkit.cassette import CASSETTES, Cassette, ReplayTransport, response_content_and_usage
+from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS
 
 from summarize import ArticleSummary, summarize
 from summarize.client import forget_modes
 from summarize.errors import SummarizeError
-from tests.cassette import CASSETTES, Cassette, ReplayTransport, response_content_and_usage
-from tests.conftest import REPLAY_URL
-from tests.record import BATCHES, COMPARISONS, SCENARIOS
+from tests.support import REPLAY_URL
 
 QWEN_PATHS = sorted(CASSETTES.glob("*.json"))
 SMOL_PATHS = sorted((CASSETTES / "smollm2").glob("*.json"))
@@ -75,7 +75,7 @@ def test_cassette_says_where_it_came_from(path) -> None:
     cassette = Cassette.load(path)
     for key in ("server", "model", "model_file", "command", "date", "source"):
         assert cassette.recorded[key], key
-    assert cassette.recorded["command"].startswith("python tests/record.py")
+    assert cassette.recorded["command"].startswith("python scripts/record.py")
     text = path.read_text(encoding="utf-8").lower()
     assert "authorization" not in text
     assert "bearer" not in text
@@ -246,12 +246,13 @@ def test_recorded_answers_that_copy_the_instructions_are_flagged() -> None:
 
 @pytest.mark.parametrize("name", sorted(BATCHES))
 def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> None:
-    """A Batch API job through tests/batchserver.py, every line answered from the
+    """A Batch API job through testkit/batchserver.py, every line answered from the
     completions llama.cpp gave when it was recorded: the same phases, the same
     outcome per article, every recorded completion used, every quote grounded."""
+    from testkit.batchserver import FakeBatchAPI, replay_backend, run_flow
+    from testkit.cassette import FIXTURES
+
     from summarize.batchapi import BatchJob
-    from tests.batchserver import FakeBatchAPI, replay_backend, run_flow
-    from tests.cassette import FIXTURES
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     cassette = cassette_named(name)

@@ -24,7 +24,7 @@ from summarize.repetition import (
     json_closings,
     loop_start,
 )
-from tests.conftest import ARTICLES, NTV, Recorder, good_answer, mock_client
+from tests.support import ARTICLES, NTV, Recorder, good_answer, mock_client
 
 SAMPLES = sorted(ARTICLES.glob("*.txt"))
 

@@ -273,9 +273,17 @@ class SummarizeOptions(TypedDict, total=False):
     structured_output: str | None
     local: bool
     local_model: str | os.PathLike[str] | None
+    stream: bool | None
     concurrency: int
     allow_partial: bool
     requests_per_minute: float | None
     tokens_per_minute: float | None
     rate_limiter: RateLimiter | None
-    stream: bool | None
+
+
+def markdown_table() -> str:
+    """The options as the README's table (tested to be exactly what the README shows)."""
+    rows = ["| option | default | meaning |", "| --- | --- | --- |"]
+    for name, info in Options.model_fields.items():
+        rows.append(f"| `{name}` | {shown_default(name)} | {info.description} |")
+    return "\n".join(rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -256,4 +257,4 @@ async def asummarize(source: Source, **options: Unpack[SummarizeOptions]) -> Art
         return await summarizer.asummarize(source)
 
 
-summarize.__doc__ = f"{summarize.__doc__}\n{docstring()}\n"
+summarize.__doc__ = f"{summarize.__doc__}\n{textwrap.indent(docstring(), '    ')}\n"

@@ -134,5 +134,3 @@ async def retry_transient(
                 usage=exc.final.usage,
             ) from exc.__cause__
         raise exc.final from exc.__cause__
-
-

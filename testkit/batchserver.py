@@ -33,7 +33,7 @@ LineFault = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]] | None]
 
 
 def fake_model_backend(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    from tests import fakemodel
+    from testkit import fakemodel
 
     return 200, fakemodel.completion(body)
 

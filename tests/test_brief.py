@@ -15,7 +15,7 @@ import pytest
 
 from summarize import Summarizer, asummarize, summarize
 from summarize import errors as E
-from tests.conftest import NTV, Recorder, error, good_answer, mock_client, ok
+from tests.support import NTV, Recorder, error, good_answer, mock_client, ok
 
 
 def run(responses, **options):

@@ -1,9 +1,9 @@
 """Record the cassettes in fixtures/cassettes/ from a real OpenAI-compatible server.
 
     Q=~/.cache/summarize-dev/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
-    python tests/record.py --local-model $Q   # Qwen2.5-Coder-1.5B (the main cassettes)
-    python tests/record.py --local --into smollm2   # the bundled SmolLM2 (weak-model paths)
-    python tests/record.py --base-url http://127.0.0.1:8765/v1 --model NAME
+    python scripts/record.py --local-model $Q   # Qwen2.5-Coder-1.5B (the main cassettes)
+    python scripts/record.py --local --into smollm2   # the bundled SmolLM2 (weak-model paths)
+    python scripts/record.py --base-url http://127.0.0.1:8765/v1 --model NAME
 
 ``--local`` / ``--local-model`` start llama.cpp's server (xllamacpp) themselves, with four
 slots, and record streamed answers (``stream=True``), as the local engine runs. The
@@ -30,47 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.cassette import CASSETTES, FIXTURES, Cassette, RecordingTransport  # noqa: E402
+from testkit.cassette import CASSETTES, FIXTURES, Cassette, RecordingTransport  # noqa: E402
+from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS  # noqa: E402
 
-# name -> (article under fixtures/, summarize() options)
-SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
-    "xi-putin-ntv": ("articles/xi-putin-ntv.txt", {}),
-    "xi-putin-fine-line": ("articles/xi-putin-fine-line.txt", {}),
-    "emirates-boeing": ("articles/374ac9a59a85.txt", {}),
-    "russian-model-in-english": ("articles/c82b3d1d540b.txt", {"language": "en"}),
-    # A 3,072-token window (the server has 8,192) forces the long-article path: parts
-    # briefed concurrently, then merged.
-    "trade-war-in-parts": (
-        "articles/702d1da63b8e.txt",
-        {"context_window": 3072, "max_output_tokens": 1024, "allow_partial": True},
-    ),
-    # A saved web page: the text the model sees is extracted from the HTML.
-    "emirates-boeing-page": ("articles/374ac9a59a85.html", {}),
-}
-# name -> ([(source name, article under fixtures/)], compare() options)
-COMPARISONS: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
-    "compare-xi-putin": (
-        [("NTV", "articles/xi-putin-ntv.txt"), ("Fine Line", "articles/xi-putin-fine-line.txt")],
-        {"timeout": 1800},  # three requests queue on one llama.cpp slot: slow on 2 cores
-    ),
-    "compare-wired-halves": (
-        [
-            ("first half", "compare/wired-banking-first-half.txt"),
-            ("second half", "compare/wired-banking-second-half.txt"),
-        ],
-        {"timeout": 1800},
-    ),
-}
-# name -> ([(id, article under fixtures/)], Batch API job options). The Batch API is
-# tests/batchserver.py (llama.cpp has none); every completion in it is recorded.
-BATCHES: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
-    "batch-api-in-phases": (
-        [("fine-line", "articles/xi-putin-fine-line.txt"),
-         ("trade-war", "articles/702d1da63b8e.txt")],
-        {"context_window": 3072, "max_output_tokens": 1024,
-         "structured_output": "json_object+schema", "timeout": 1800},
-    ),
-}  # fmt: skip
 CONTEXT_WINDOW = 8192
 
 
@@ -95,15 +57,14 @@ def record_batch(
 
     import httpx2
     import openai
-
-    from tests.batchserver import FakeBatchAPI, forwarding_backend, run_flow
+    from testkit.batchserver import FakeBatchAPI, forwarding_backend, run_flow
 
     articles, options = BATCHES[name]
     cassette = Cassette(
         CASSETTES / provenance["folder"] / f"{name}.json",
         recorded={
             **provenance,
-            "batch_api": "tests/batchserver.py (a stand-in written from OpenAI's API "
+            "batch_api": "testkit/batchserver.py (a stand-in written from OpenAI's API "
             "reference; the completions inside are recorded)",
         },
         scenario={"batch": articles, "model": model, "options": options},
@@ -237,7 +198,7 @@ def _record_all(args: argparse.Namespace, argv: list[str] | None) -> int:
         "model_file": args.model_file or "(unknown)",
         "folder": args.into,
         "date": datetime.date.today().isoformat(),
-        "command": "python tests/record.py " + shlex.join(argv or sys.argv[1:]),
+        "command": "python scripts/record.py " + shlex.join(argv or sys.argv[1:]),
         "source": "recorded from a real server; responses are unedited",
     }
     for name in args.scenarios or [*SCENARIOS, *COMPARISONS, *BATCHES]:

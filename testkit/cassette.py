@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 CASSETTES = FIXTURES / "cassettes"
 RERECORD = (
-    "re-record with: python tests/record.py --local  "
+    "re-record with: python scripts/record.py --local  "
     "(or --base-url URL --model NAME; see README 'Recorded fixtures')"
 )
 _BOUNDARY = re.compile(r"ARTICLE-[0-9a-f]{16}")

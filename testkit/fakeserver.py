@@ -1,6 +1,6 @@
 """A real local HTTP server that speaks OpenAI's chat-completions protocol.
 
-It answers with the scripted fake model (tests/fakemodel.py), after a fixed latency,
+It answers with the scripted fake model (testkit/fakemodel.py), after a fixed latency,
 unless a fault is queued for the request. Used by the reliability tests and by the
 benchmarks in bench/. Hand-built behaviour, not recorded from any model.
 
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests import fakemodel
+from testkit import fakemodel
 
 # A fault takes the parsed request body and the handler, and writes the reply itself.
 Fault = Callable[[dict[str, Any], "Handler"], None]

@@ -8,14 +8,14 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from testkit import fakemodel
+from testkit.cassette import CASSETTES, Cassette, ReplayTransport
+from testkit.scenarios import COMPARISONS
 
 import summarize.errors as E
 from summarize import Comparison, compare
 from summarize.cli import main as cli_main
-from tests import fakemodel
-from tests.cassette import CASSETTES, Cassette, ReplayTransport
-from tests.conftest import ARTICLES, REPLAY_URL, mock_client
-from tests.record import COMPARISONS
+from tests.support import ARTICLES, REPLAY_URL, mock_client
 
 NTV = (ARTICLES / "xi-putin-ntv.txt").read_text(encoding="utf-8")
 FINE = (ARTICLES / "xi-putin-fine-line.txt").read_text(encoding="utf-8")
