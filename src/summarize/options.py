@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 from typing_extensions import TypedDict
 
 from summarize.errors import ConfigurationError
@@ -32,8 +32,8 @@ DEFAULT_CONCURRENCY = 8
 def _option(default: Any, doc: str, shown: str | None = None, **flags: bool) -> Any:
     """A field with its documentation: ``shown`` is the default as the docs say it;
     ``batch``: a Batch API job keeps it; ``cache``: it enters the cache key."""
-    extra = {"shown": shown if shown is not None else str(default), **flags}
-    return Field(default, description=doc, json_schema_extra=extra)  # type: ignore[arg-type]
+    extra: dict[str, JsonValue] = {"shown": shown if shown is not None else str(default), **flags}
+    return Field(default, description=doc, json_schema_extra=extra)
 
 
 class Options(BaseModel):
