@@ -155,7 +155,7 @@ def test_unmatched_request_fails_loudly_naming_the_rerecord_command() -> None:
         **cassette.scenario,
         "options": {**cassette.scenario["options"], "language": "fr"},
     }
-    with pytest.raises(AssertionError, match=r"tests/record\.py --local"):
+    with pytest.raises(AssertionError, match=r"scripts/record\.py --local"):
         replay(cassette)
 
 
