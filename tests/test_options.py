@@ -46,11 +46,13 @@ def test_cli_defaults_come_from_the_options():
         assert getattr(args, flag) == default(name), name
 
 
-def test_a_batch_job_keeps_the_options_that_shape_its_prompts():
+def test_a_batch_job_keeps_the_options_that_shape_its_prompts_and_read_its_inputs():
     assert set(BATCH_KEPT) == {
         "model", "base_url", "language", "max_retries", "max_reasks", "timeout",
         "context_window", "max_output_tokens", "temperature", "structured_output",
         "concurrency", "allow_partial",
+        # how submit reads the inputs
+        "max_input_bytes", "encoding",
     }  # fmt: skip
     # never a secret, a client object or a process-local resource
     assert not {"api_key", "client", "rate_limiter", "local", "local_model"} & set(BATCH_KEPT)
@@ -70,6 +72,8 @@ def test_a_batch_job_keeps_the_options_that_shape_its_prompts():
         ({"temperature": "hot"}, "temperature: Input should be a valid number"),
         ({"rate_limiter": object()}, "rate_limiter must be a summarize.RateLimiter"),
         ({"modle": "gpt-4o"}, "unknown option(s) ['modle']: the options are"),
+        ({"max_input_bytes": 0}, "max_input_bytes must be a whole number >= 1, not 0"),
+        ({"encoding": "klingon-8"}, "encoding must be an encoding Python knows"),
     ],
 )
 def test_a_bad_option_is_a_configuration_error_naming_it(options, message):

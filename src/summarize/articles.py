@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarize.errors import ConfigurationError, InputError
-from summarize.inputs import decode_text, read_file_bytes, read_text_file
+from summarize.inputs import (
+    DEFAULT_MAX_INPUT_BYTES,
+    decode_text,
+    read_file_bytes,
+    read_text_file,
+)
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement  # type: ignore[import-untyped]
@@ -57,6 +62,9 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 
+# Byte-order marks of UTF-8, UTF-16 and UTF-32: the page says its own encoding.
+_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
 
 class Article(BaseModel):
     """An article's text and what is known about it."""
@@ -77,18 +85,22 @@ def read_article(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    encoding: str | None = None,
 ) -> Article:
     """Read an article from a path, raw HTML, an ``http(s)://`` URL, or plain text.
 
     A ``str`` is a URL if it is one ``http(s)://`` address, HTML if it starts like
     an HTML document, a path if it is one line ending in ``.txt``, ``.html`` or
     ``.htm``, and plain text otherwise. URLs are fetched with ``timeout`` seconds per
-    step, at most ``max_bytes`` bytes and 5 redirects.
+    step, at most ``max_bytes`` bytes and 5 redirects. Files must be regular files of
+    at most ``max_input_bytes``; text files are UTF-8, UTF-16 or UTF-32 with a
+    byte-order mark, or in ``encoding``.
     """
     if isinstance(source, Article):
         return source
     if isinstance(source, os.PathLike):
-        return _read_path(Path(source))
+        return _read_path(Path(source), max_input_bytes, encoding)
     if not isinstance(source, str):
         raise InputError(
             f"the article must be a str (text, HTML or a URL), a path or an Article, not "
@@ -100,7 +112,7 @@ def read_article(
     if _HTML_START.match(source):
         return extract_html(source, source_type="html")
     if _PATH_LIKE.match(stripped):
-        return _read_path(Path(stripped))
+        return _read_path(Path(stripped), max_input_bytes, encoding)
     return Article(text=source, language=detect_language(source), source_type="text")
 
 
@@ -110,11 +122,11 @@ def looks_like_source(text: str) -> bool:
     return bool(_URL.match(stripped) or _HTML_START.match(text) or _PATH_LIKE.match(stripped))
 
 
-def _read_path(path: Path) -> Article:
+def _read_path(path: Path, max_bytes: int, encoding: str | None) -> Article:
     if path.suffix.lower() in _HTML_SUFFIXES:
-        data = read_file_bytes(path, "HTML")
-        return extract_html(_decode_html(data, str(path)), source_type="html_file")
-    text = read_text_file(path)
+        data = read_file_bytes(path, "HTML", max_bytes=max_bytes)
+        return extract_html(_decode_html(data, str(path), encoding), source_type="html_file")
+    text = read_text_file(path, max_bytes=max_bytes, encoding=encoding)
     return Article(text=text, language=detect_language(text), source_type="text_file")
 
 
@@ -190,6 +202,8 @@ def _decode_html(data: bytes, name: str, charset: str | None = None) -> str:
     """HTML bytes as text, by the declared charset, a <meta charset>, or UTF-8."""
     if not data.strip():
         raise InputError(f"{name}: is empty; there is nothing to summarise")
+    if charset is None and data.startswith(_TEXT_BOMS):
+        return decode_text(data, name=name)
     if charset is None:
         match = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.IGNORECASE)
         charset = match.group(1).decode("ascii") if match else None
@@ -372,9 +386,14 @@ def detect_language(text: str) -> str | None:
 Source = str | os.PathLike[str] | Article
 
 
-def as_article(source: Source) -> Article:
+def as_article(
+    source: Source,
+    *,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    encoding: str | None = None,
+) -> Article:
     """Plain text as it is (its language detected); a URL, HTML page or path read with
     ``read_article``."""
     if isinstance(source, str) and not looks_like_source(source):
         return Article(text=source, language=detect_language(source))
-    return read_article(source)
+    return read_article(source, max_input_bytes=max_input_bytes, encoding=encoding)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from summarize.articles import Article, as_article
+from summarize.articles import Article
 from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
 from summarize.options import DEFAULT_CONCURRENCY
@@ -225,7 +225,7 @@ class _Article:
     async def __call__(self, ident: str, source: Any) -> BatchResult:
         model, settings = self.summarizer.model, self.settings
         try:
-            article = await asyncio.to_thread(as_article, source)
+            article = await asyncio.to_thread(self.summarizer.read, source)
             key = cache_key(article.text, settings)
             if self.store is not None and (hit := self.store.get(key)) is not None:
                 return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Unpack
 
 from summarize import prompts, reask
-from summarize.articles import Article, as_article
+from summarize.articles import Article
 from summarize.errors import ContextLengthError, InputError
 from summarize.grounding import QuoteLocator
 from summarize.inputs import check_article, datamark, strip_datamarks
@@ -97,7 +97,7 @@ def _named(articles: Sequence[Any]) -> list[tuple[str, Any]]:
 async def acompare_with(summarizer: Summarizer, articles: Sequence[Any]) -> Comparison:
     """Compare ``articles`` with the settings (and client) of ``summarizer``."""
     named = _named(articles)
-    loaded = await asyncio.gather(*(asyncio.to_thread(as_article, src) for _, src in named))
+    loaded = await asyncio.gather(*(asyncio.to_thread(summarizer.read, src) for _, src in named))
     texts = {name: article.text for (name, _), article in zip(named, loaded, strict=True)}
     for name, text in texts.items():
         try:

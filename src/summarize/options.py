@@ -9,6 +9,7 @@ tested against it (``tests/test_options.py``).
 
 from __future__ import annotations
 
+import codecs
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, f
 from typing_extensions import TypedDict
 
 from summarize.errors import ConfigurationError
+from summarize.inputs import DEFAULT_MAX_INPUT_BYTES
 from summarize.model import Mode
 
 if TYPE_CHECKING:
@@ -141,6 +143,19 @@ class Options(BaseModel):
         "a `summarize.RateLimiter` to share between Summarizers on one account",
         "one per Summarizer",
     )
+    max_input_bytes: int = _option(
+        DEFAULT_MAX_INPUT_BYTES,
+        "files and stdin over this are refused, and never read further (URLs: 10 MB)",
+        "50 MB",
+        batch=True,
+    )
+    encoding: str | None = _option(
+        None,
+        "the encoding of text files without a byte-order mark (`cp1252`, `latin-1`, "
+        "`shift_jis`, ...); UTF-16 and UTF-32 with one are read anyway",
+        "UTF-8",
+        batch=True,
+    )
 
     @classmethod
     def of(cls, **options: Any) -> Options:
@@ -181,6 +196,27 @@ class Options(BaseModel):
             isinstance(value, bool) or not isinstance(value, int) or value <= 0
         ):
             raise ValueError(f"{info.field_name} must be a whole number > 0, not {value!r}")
+        return value
+
+    @field_validator("max_input_bytes", mode="before")
+    @classmethod
+    def _byte_cap(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"max_input_bytes must be a whole number >= 1, not {value!r}")
+        return value
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            codecs.lookup(value)
+        except (LookupError, TypeError):
+            raise ValueError(
+                f"encoding must be an encoding Python knows (utf-8, cp1252, latin-1, "
+                f"shift_jis, ...), not {value!r}"
+            ) from None
         return value
 
     @field_validator("timeout", mode="before")
@@ -279,6 +315,8 @@ class SummarizeOptions(TypedDict, total=False):
     requests_per_minute: float | None
     tokens_per_minute: float | None
     rate_limiter: RateLimiter | None
+    max_input_bytes: int
+    encoding: str | None
 
 
 def markdown_table() -> str:

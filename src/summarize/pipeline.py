@@ -158,9 +158,17 @@ class Summarizer:
 
     # -- summarising -----------------------------------------------------------------
 
+    def read(self, source: Source) -> Article:
+        """The article ``source`` names, read with this instance's ``max_input_bytes``
+        and ``encoding`` (blocking I/O for a path or URL)."""
+        options = self.options
+        return as_article(
+            source, max_input_bytes=options.max_input_bytes, encoding=options.encoding
+        )
+
     def __call__(self, source: Source) -> ArticleSummary:
         """Summarise one article (blocking): text, an ``Article``, a path, HTML or a URL."""
-        article = as_article(source)
+        article = self.read(source)
         cleaned = check_article(article.text)
         client, key = self.endpoint.client_for(asynchronous=False)
         return run_sync(self._route(self.new_run(article, cleaned, client, key), cleaned))
@@ -168,9 +176,9 @@ class Summarizer:
     async def asummarize(self, source: Source) -> ArticleSummary:
         """Summarise one article (async); the same sources as calling the instance."""
         if isinstance(source, str) and not looks_like_source(source):
-            article = as_article(source)
+            article = self.read(source)
         else:  # a file or a download: blocking I/O off the event loop
-            article = await asyncio.to_thread(as_article, source)
+            article = await asyncio.to_thread(self.read, source)
         cleaned = check_article(article.text)
         await self.endpoint.astart()  # a blocking wait for the local engine's start-up
         client, key = self.endpoint.client_for(asynchronous=True)

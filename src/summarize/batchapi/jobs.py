@@ -154,7 +154,8 @@ async def asubmit_batch(
         options["base_url"] = str(client.base_url)
 
     root = Path(state_dir) if state_dir else default_root()
-    job = await asyncio.to_thread(BatchJob.create, root, options, _rows(items))
+    reading = {k: options[k] for k in ("max_input_bytes", "encoding") if k in options}
+    job = await asyncio.to_thread(BatchJob.create, root, options, _rows(items, **reading))
     job.state["cache"] = cache if isinstance(cache, bool) else os.fspath(cache)
     job.save()
     outcome = await _advance(
@@ -258,9 +259,9 @@ async def acollect_batch(
     return CollectReport(job.status(), outcome.results, sent, outcome.waiting, outcome.finished)
 
 
-def _rows(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
+def _rows(items: Iterable[Any], **reading: Any) -> Iterator[dict[str, Any]]:
     """A job's article rows: ``{"id", "article"}``, or ``{"id", "error"}`` for an item
-    that cannot be read; each id once."""
+    that cannot be read; each id once. ``reading``: ``max_input_bytes``, ``encoding``."""
     seen: set[str] = set()
     for number, item in enumerate(items, start=1):
         if isinstance(item, dict) and "error" in item:
@@ -276,7 +277,7 @@ def _rows(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
             continue
         seen.add(ident)
         try:
-            article = as_article(source)
+            article = as_article(source, **reading)
         except InputError as exc:
             yield {"id": ident, "error": str(exc)}
             continue

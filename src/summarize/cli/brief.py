@@ -19,7 +19,7 @@ def run_brief(args: argparse.Namespace) -> int:
     def action() -> int:
         from summarize.pipeline import Summarizer
 
-        article = read_source(args.source, args.timeout)
+        article = read_source(args.source, args)
         with Summarizer(**summarizer_options(args)) as summarizer:
             say_local_model(summarizer.local_model_choice)
             brief = summarizer(article)

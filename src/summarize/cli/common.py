@@ -124,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
         "x-ratelimit-* headers are followed anyway)",
     )
     add("--tpm", type=float, help="at most this many tokens per minute (prompt + max_tokens)")
+    cap = default("max_input_bytes")
+    add(
+        "--max-input-bytes",
+        type=int,
+        default=cap,
+        metavar="N",
+        help=f"refuse files and stdin larger than this (default {cap // 1_048_576} MB)",
+    )
+    add(
+        "--encoding",
+        help="the encoding of text files without a byte-order mark, e.g. cp1252, latin-1, "
+        "shift_jis (default UTF-8; UTF-16 and UTF-32 with a BOM are read anyway)",
+    )
     batch = parser.add_argument_group("batches (several articles)")
     batch.add_argument(
         "--output", "-o", help="JSON Lines file to append to; re-running skips ids already in it"
@@ -152,21 +165,26 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "structured_output": args.structured_output,
         "requests_per_minute": args.rpm,
         "tokens_per_minute": args.tpm,
+        "max_input_bytes": args.max_input_bytes,
+        "encoding": args.encoding,
     }
 
 
-def read_source(source: str, timeout: float) -> Article:
-    """The article a command-line source names: ``-`` (stdin), a URL or a path."""
+def read_source(source: str, args: argparse.Namespace) -> Article:
+    """The article a command-line source names: ``-`` (stdin), a URL or a path; files
+    and stdin read with ``--max-input-bytes`` and ``--encoding``."""
     from pathlib import Path
 
     from summarize.articles import read_article
-    from summarize.inputs import decode_text
+    from summarize.inputs import decode_text, read_capped
 
+    cap, encoding = args.max_input_bytes, args.encoding
     if source == "-":
-        return read_article(decode_text(sys.stdin.buffer.read(), name="stdin"))
+        data = read_capped(sys.stdin.buffer, cap, "stdin")
+        return read_article(decode_text(data, name="stdin", encoding=encoding))
     if source.lower().startswith(("http://", "https://")):
-        return read_article(source, timeout=min(timeout, 60.0))
-    return read_article(Path(source))
+        return read_article(source, timeout=min(args.timeout, 60.0))
+    return read_article(Path(source), max_input_bytes=cap, encoding=encoding)
 
 
 def say_local_model(choice: Any) -> None:

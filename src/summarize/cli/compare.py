@@ -38,7 +38,7 @@ def compare_command(argv: list[str]) -> int:
     def action() -> int:
         from summarize.comparing import compare
 
-        articles = [(name, read_source(name, args.timeout)) for name in args.source]
+        articles = [(name, read_source(name, args)) for name in args.source]
         comparison = compare(
             [(name, article.text) for name, article in articles], **summarizer_options(args)
         )

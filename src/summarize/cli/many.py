@@ -45,11 +45,13 @@ def expand(sources: list[str]) -> Iterator[Any]:
             yield from _jsonl(Path(source))
         elif os.path.isdir(source):
             for path in sorted(Path(source).rglob("*")):
-                if path.is_file() and path.suffix.lower() in _PAGE_SUFFIXES:
+                # not is_file(): a FIFO or device named like an article is read, and
+                # refused with an error line of its own, instead of vanishing
+                if not path.is_dir() and path.suffix.lower() in _PAGE_SUFFIXES:
                     yield path
         elif any(c in source for c in "*?["):
             for name in sorted(glob.glob(source, recursive=True)):
-                if os.path.isfile(name):
+                if not os.path.isdir(name):
                     yield Path(name)
         else:
             yield Path(source)
