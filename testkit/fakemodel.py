@@ -1,10 +1,11 @@
 """A scripted stand-in for a chat model, for hand-built tests and benchmarks.
 
 Not a recording: it answers from the prompt itself, by rule. For a brief (or a part
-of a long article) it quotes the first sentences of the text between the BEGIN and
-END markers verbatim, so its quotes are real; for a merge request it merges the
-listed points that share a claim. Usage is counted with tiktoken on the messages,
-the way a server bills them.
+of a long article) it cites the first long sentences between the BEGIN and END
+markers by their ids ([S12] -> 12), with a quote copied from one of them; for a merge
+request it merges the listed points that share a claim and cites the ids the part
+briefs give. Usage is counted with tiktoken on the messages, the way a server bills
+them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 from summarize.tokens import get_encoding
 
 _BLOCK = re.compile(r"BEGIN (ARTICLE-[0-9a-f]{16})\n(.*)\nEND \1", re.DOTALL)
-_SENTENCE = re.compile(r"[^.!?。\n]{40,300}[.!?。]")
+_LINE = re.compile(r"^\[S(\d+)\] (.*)$", re.MULTILINE)
+_CITED = re.compile(r"\[((?:S\d+(?:, )?)+)\]")
 _POINT = re.compile(r"^- (P\d+) \((\w+)\): (.*?)(?: Asserted by: (.*?)\.)?(?: Disputed by: .*)?$")
 _WORD = re.compile(r"\b[A-Z][a-z]{4,}\b")
 
@@ -33,25 +35,36 @@ def is_merge(body: dict[str, Any]) -> bool:
     return str(body["messages"][0]["content"]).startswith("You merge")
 
 
+def sentences_of(block: str, shortest: int = 40) -> list[tuple[int, str]]:
+    """(id, text) of the numbered sentences in ``block`` at least ``shortest`` long."""
+    return [
+        (int(m.group(1)), m.group(2)) for m in _LINE.finditer(block) if len(m.group(2)) >= shortest
+    ]
+
+
 def brief_answer(block: str) -> dict[str, Any]:
-    """A brief quoting the block's first two sentences; the claim names a keyword."""
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(block)][:2]
+    """A brief citing the block's first two long sentences; the claim names a keyword."""
+    sentences = sentences_of(block)[:2] or sentences_of(block, 1)[:1]
     points = []
-    for sentence in sentences:
+    for number, sentence in sentences:
         word = (_WORD.findall(sentence) or ["the text"])[0]
         points.append(
             {
-                "claim": f"A statement about {word} is one-sided.",
+                "claim": f"A statement about {word} is one-sided: {sentence[:60]}",
                 "kind": "one_sided",
                 "asserted_by": ["the outlet"],
                 "disputed_by": [],
-                "quotes": [sentence],
+                "refs": [number],
+                "quote": " ".join(sentence.split()[:6]),
             }
         )
     return {
         "language": "en",
-        "summary": "The outlet reports: " + (sentences[0] if sentences else block[:200]),
-        "key_points": [s[:100] for s in sentences],
+        "summary": [
+            {"text": "The outlet reports: " + text[:200], "refs": [number]}
+            for number, text in sentences[:1]
+        ],
+        "key_points": [{"text": text[:100], "refs": [number]} for number, text in sentences],
         "contested_points": points,
     }
 
@@ -68,10 +81,16 @@ def merge_answer(block: str) -> dict[str, Any]:
     summaries = [
         line[len("Summary: ") :] for line in block.splitlines() if line.startswith("Summary: ")
     ]
+
+    def statement(summary: str, length: int) -> dict[str, Any]:
+        cited = _CITED.search(summary)
+        refs = [int(n) for n in re.findall(r"\d+", cited.group(1))] if cited else []
+        return {"text": _CITED.sub("", summary)[:length].strip(), "refs": refs}
+
     return {
         "language": "en",
-        "summary": " ".join(s[:60] for s in summaries)[:400],
-        "key_points": [s[:80] for s in summaries[:5]],
+        "summary": [statement(s, 60) for s in summaries],
+        "key_points": [statement(s, 80) for s in summaries[:5]],
         "contested_points": [
             {
                 "claim": claim,
@@ -90,42 +109,42 @@ def is_compare(body: dict[str, Any]) -> bool:
 
 
 def compare_answer(block: str) -> dict[str, Any]:
-    """Quotes the first sentences of each report: one conflict, one agreement, ..."""
-    reports: dict[str, list[str]] = {}
+    """Cites the first sentences of each report: one conflict, one agreement, ..."""
+    reports: dict[str, list[int]] = {}
     name = ""
     for line in block.splitlines():
         if line.startswith("SOURCE: "):
             name = line[len("SOURCE: ") :]
             reports[name] = []
-        elif name:
-            reports[name] += [m.group(0).strip() for m in _SENTENCE.finditer(line)]
+        elif name and (m := _LINE.match(line)) and len(m.group(2)) >= 40:
+            reports[name].append(int(m.group(1)))
     names = list(reports)
     first, second = names[0], names[1]
 
-    def nth(source: str, n: int) -> str:
-        sentences = reports[source]
-        return sentences[min(n, len(sentences) - 1)]
+    def nth(source: str, n: int) -> list[int]:
+        ids = reports[source]
+        return [ids[min(n, len(ids) - 1)]] if ids else []
 
     return {
         "summary": f"{first} and {second} report the same story with differences.",
         "agreements": [
             {
                 "fact": "Both report the event.",
-                "quotes": [{"source": n, "quote": nth(n, 1)} for n in names],
+                "quotes": [{"source": n, "refs": nth(n, 1)} for n in names],
             }
         ],
         "conflicts": [
             {
                 "topic": "How the story opens.",
                 "versions": [
-                    {"source": n, "claim": f"{n} opens differently.", "quotes": [nth(n, 0)]}
+                    {"source": n, "claim": f"{n} opens differently.", "refs": nth(n, 0)}
                     for n in names
                 ],
             }
         ],
-        "unique_claims": [{"source": first, "claim": "Only here.", "quotes": [nth(first, 2)]}],
+        "unique_claims": [{"source": first, "claim": "Only here.", "refs": nth(first, 2)}],
         "framing": [
-            {"source": n, "voices": ["the outlet"], "loaded_terms": [], "commentary": [nth(n, 3)]}
+            {"source": n, "voices": ["the outlet"], "loaded_terms": [], "commentary": nth(n, 3)}
             for n in names
         ],
     }

@@ -59,15 +59,26 @@ def test_comparison_shape_and_grounding_per_source():
     assert result.meta.prompt_version.startswith("compare.system@")
 
 
-def test_a_quote_attributed_to_the_wrong_source_is_not_evidence():
+def test_a_sentence_credited_to_the_wrong_source_is_not_evidence():
     def swap(content: dict[str, Any]) -> None:
         versions = content["conflicts"][0]["versions"]
-        versions[1]["quotes"] = versions[0]["quotes"]  # NTV's sentence credited to Fine Line
+        versions[1]["refs"] = [50]  # NTV has an S50; Fine Line, credited with it, has not
 
     result = compare(PAIR, client=mock_client(fake(swap)), model="m", max_reasks=0)
     assert result.conflicts == []  # one side left without evidence: dropped
+    assert any("S50 is not a sentence of the article" in w for w in result.meta.warnings)
     assert any("without evidence on two sides" in w for w in result.meta.warnings)
     assert result.ungrounded(TEXTS) == []
+
+
+def test_every_citation_is_a_sentence_of_the_source_it_names():
+    result = compare(PAIR, client=mock_client(fake()), model="m")
+    quotes = [q for c in result.conflicts for v in c.versions for q in v.evidence]
+    quotes += [q for a in result.agreements for q in a.evidence]
+    assert quotes
+    for q in quotes:
+        assert q.sentence is not None
+        assert TEXTS[q.source][q.start : q.end] == q.quote
 
 
 def test_unknown_source_names_are_reasked():

@@ -7,18 +7,19 @@ from summarize import prompts
 
 def test_prompts_load_with_versions_and_hash():
     template = prompts.load("brief.system")
-    assert template.version == "2"
+    assert template.version == "3"
     assert len(template.sha) == 8
     tag = prompts.version_of("brief.system", "brief.user")
-    assert tag.startswith("brief.system@2+")
-    assert ",brief.user@1+" in tag
+    assert tag.startswith("brief.system@3+")
+    assert ",brief.user@2+" in tag
     assert "untrusted data" in template.body
 
 
 def test_prompt_tells_the_model_to_ground_and_not_invent_disputes():
     body = prompts.load("brief.system").body
     assert "Do not invent disputes" in body
-    assert "character for character" in body
+    assert '"refs": the numbers of the 1-3 article sentences' in body
+    assert "Cite only ids that appear in the article" in body
     assert "harassment" in body  # loaded words stay in quotes
 
 

@@ -1,10 +1,11 @@
 """One brief from one request: the prompt, the answer's checks, and the result.
 
-``single()`` briefs an article that fits one request. ``check_brief()`` is the check
-every brief answer goes through (a whole article's or one part's): parse, flag echoed
-instructions and forged markers, drop foreign links and repeated key points, ground
-every quote. ``assemble()`` turns a finished draft into the ``ArticleSummary``, for
-this path and for ``summarize.mapreduce``.
+``single()`` briefs an article that fits one request, shown as numbered sentences.
+``check_brief()`` is the check every brief answer goes through (a whole article's or
+one part's): parse, flag echoed instructions and forged markers, drop foreign links
+and repeated key points, resolve every statement's cited sentence ids into evidence
+(``summarize.citing``). ``assemble()`` turns a finished answer into the
+``ArticleSummary``, for this path and for ``summarize.mapreduce``.
 """
 
 from __future__ import annotations
@@ -12,34 +13,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from summarize import prompts, reask
-from summarize.grounding import QuoteLocator
-from summarize.inputs import datamark
-from summarize.schema import ArticleSummary, DraftBrief, DraftMerge, Meta, schema_pair
+from summarize.citing import Citations, cite_points, cite_statements, traceability
+from summarize.schema import (
+    ArticleSummary,
+    DraftBrief,
+    DraftMerge,
+    Meta,
+    ranged_schema,
+    schema_pair,
+)
 from summarize.validation import (
     DraftProblems,
     drop_repeated_key_points,
     echo_problems,
-    ground_draft,
     marker_problems,
-    missing_quote_problems,
     normalize_language,
     parse_draft,
     remove_foreign_urls,
     scrub_markers,
+    summary_text,
 )
 
 if TYPE_CHECKING:
     from summarize.model import Message, Reply
     from summarize.run import Run
+    from summarize.sentences import Sentence
 
 # Templates whose versions a one-call brief reports (the demo model's are compact).
 TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask")
 COMPACT_TEMPLATES = ("compact.system", "compact.user", "reask")
 
 
-async def single(run: Run, original: str, cleaned: str) -> ArticleSummary:
+async def single(run: Run) -> ArticleSummary:
     """The article fits: one request (plus re-asks)."""
-    locator = QuoteLocator(original)
     system, template = run.templates
 
     def build(with_hint: bool) -> list[Message]:
@@ -47,29 +53,31 @@ async def single(run: Run, original: str, cleaned: str) -> ArticleSummary:
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
             boundary=run.boundary,
-            article=datamark(cleaned),
+            article=run.sentences.render(),
         )
         return prompts.messages(system, user)
 
-    best = await ask_brief(run, build, locator, system=system)
+    best = await ask_brief(run, build, system=system)
     return assemble(run, best, COMPACT_TEMPLATES if system == "compact.system" else TEMPLATES)
 
 
 async def ask_brief(
     run: Run,
     build: reask.Build,
-    locator: QuoteLocator,
     *,
+    sentences: list[Sentence] | None = None,
     warnings: list[str] | None = None,
     label: str = "",
     system: str = "brief.system",
 ) -> reask.Candidate[DraftBrief]:
-    """``reask.ask`` for a brief whose quotes are grounded with ``locator``."""
+    """``reask.ask`` for a brief of ``sentences`` (default: the whole article)."""
+    shown = sentences or run.sentences.sentences
+    allowed = range(shown[0].id, shown[-1].id + 1) if sentences else None
     return await reask.ask(
         run,
         build,
-        lambda reply: check_brief(reply, locator, run.output_tokens, system),
-        schema_pair(DraftBrief),
+        lambda reply: check_brief(reply, run, allowed=allowed, system=system),
+        (schema_pair(DraftBrief)[0], ranged_schema(DraftBrief, allowed or len(run.sentences))),
         run.map_usage,
         warnings=warnings,
         label=label,
@@ -77,34 +85,53 @@ async def ask_brief(
 
 
 def check_brief(
-    reply: Reply, locator: QuoteLocator, output_tokens: int, system: str = "brief.system"
+    reply: Reply, run: Run, *, allowed: range | None = None, system: str = "brief.system"
 ) -> reask.Candidate[DraftBrief]:
-    """Validate one brief answer; raise DraftProblems if it cannot be used at all."""
+    """Validate one brief answer; raise DraftProblems if it cannot be used at all.
+
+    ``allowed``: the sentence ids of the part being briefed (None: the article's)."""
     if reply.finish_reason == "length":
         raise DraftProblems(
             [
-                f"the answer was cut off at the limit of {output_tokens} tokens: write a "
+                f"the answer was cut off at the limit of {run.output_tokens} tokens: write a "
                 "shorter summary, fewer key points and at most 5 contested points"
             ]
         )
+    index = run.sentences
+    text = index.text if allowed is None else index.span(allowed)
     draft = parse_draft(reply.text)
     # Flagged, not re-asked: with the bundled 135M model a re-ask rarely helps.
-    echoed = echo_problems(draft, prompts.instructions(system), locator.text)
+    echoed = echo_problems(draft, prompts.instructions(system), text)
     problems = marker_problems(draft)
     draft, repairs = scrub_markers(draft)
     draft, repeated = drop_repeated_key_points(draft)
     repairs += repeated
     repairs += [f"warning: {line}" for line in echoed]
-    draft, unlinked = remove_foreign_urls(draft, locator.text)
+    draft, unlinked = remove_foreign_urls(draft, text)
     repairs += unlinked
-    if not draft.summary.strip():
+    if not summary_text(draft):
         raise DraftProblems(
             ["summary: it only repeated the article's marker; summarise the article"]
         )
-    grounded = ground_draft(draft, locator)
-    problems += missing_quote_problems(grounded.missing)
+    citations = Citations()
+    support = run.checks_support
+    summary = cite_statements(
+        draft.summary, "summary", index, citations, allowed=allowed, check_support=support
+    )
+    key_points = cite_statements(
+        draft.key_points, "key_points", index, citations, allowed=allowed, check_support=support
+    )
+    points = cite_points(
+        draft.contested_points, index, citations, allowed=allowed, check_support=support
+    )
     return reask.Candidate(
-        draft, grounded.points, reply.mode, problems, [*repairs, *grounded.warnings]
+        draft,
+        points,
+        reply.mode,
+        problems + citations.problems,
+        [*repairs, *citations.warnings],
+        summary=summary,
+        key_points=key_points,
     )
 
 
@@ -117,16 +144,16 @@ def assemble(
 ) -> ArticleSummary:
     """The ``ArticleSummary`` of a finished run: its best answer, the templates whose
     versions it reports, and the language to fall back on if the answer gives none."""
-    draft = best.value
-    language = draft.language or fallback_language
+    language = best.value.language or fallback_language
     warnings = [*run.warnings, *best.repairs]
     detected = run.article.language and normalize_language(run.article.language)
     tag = detected or normalize_language(language)
     if tag is None:
         warnings.append(f"the model gave an invalid language tag {language!r}; reported as 'und'")
     return ArticleSummary(
-        summary=draft.summary.strip(),
-        key_points=[p.strip() for p in draft.key_points if p.strip()],
+        summary=" ".join(s.text for s in best.summary),
+        summary_sentences=best.summary,
+        key_points=best.key_points,
         contested_points=best.points,
         language=tag or "und",
         meta=Meta(
@@ -140,6 +167,7 @@ def assemble(
             reduce_requests=run.reduce_usage.requests,
             depth=run.depth,
             coverage=run.coverage,
+            traceability=traceability(best.summary, best.key_points, best.points),
             title=run.article.title,
             url=run.article.url,
         ),

@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from summarize import prompts
-from summarize.chunking import Chunk, chunk_text
+from summarize.chunking import chunk_text
 from summarize.errors import ContextLengthError
-from summarize.inputs import clean_text, datamark
 from summarize.partials import Partial, point_line, render_partials
 from summarize.schema import ContestedPoint, DraftBrief, DraftMerge, schema_pair
 from summarize.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
@@ -18,6 +17,7 @@ from summarize.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model
 if TYPE_CHECKING:
     from summarize.model import Message
     from summarize.run import Run
+    from summarize.sentences import Sentence
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 # The local engine's answers: a brief with quotes is well under this; a small model
@@ -71,13 +71,16 @@ def text_budget(run: Run, template: str) -> int:
     return run.window - run.output_tokens - prompt_overhead(run, template)
 
 
-def fits_one_call(run: Run, cleaned: str) -> bool:
-    """Whether the whole (cleaned, marked) article fits one brief request."""
-    return run.count(datamark(cleaned)) <= text_budget(run, run.templates[1])
+def fits_one_call(run: Run) -> bool:
+    """Whether the whole article, as numbered sentences, fits one brief request."""
+    return run.count(run.sentences.render()) <= text_budget(run, run.templates[1])
 
 
-def parts_of(run: Run, original: str) -> list[Chunk]:
-    """The article cut into parts that each fit a map request, line marks included."""
+def parts_of(run: Run) -> list[list[Sentence]]:
+    """The article's sentences in parts that each fit a map request, ids included.
+
+    Parts are cut by the chunker on the article text; a part holds the sentences that
+    start in its chunk."""
     budget = text_budget(run, "map.user")
     if budget < MIN_CHUNK_TOKENS:
         raise ContextLengthError(
@@ -86,15 +89,16 @@ def parts_of(run: Run, original: str) -> list[Chunk]:
             "for the answer: pass a larger context_window= if the model has one, or a "
             "smaller max_output_tokens="
         )
-    # Chunks are cut on the original text; the line marks the model sees add a
-    # token or two per line, so leave room and check.
-    size = budget
+    # Chunks are cut on the original text; the ids the model sees add a few tokens per
+    # sentence, so leave room and check.
+    index, size = run.sentences, budget
     while True:
-        chunks = chunk_text(original, size, encoding=run.encoding)
-        marked = max(run.count(datamark(clean_text(c.text))) for c in chunks)
-        if marked <= budget or size <= MIN_CHUNK_TOKENS:
-            return chunks
-        size = max(MIN_CHUNK_TOKENS, size - (marked - budget) - size // 50)
+        chunks = chunk_text(index.text, size, encoding=run.encoding)
+        parts = [part for c in chunks if (part := index.within(c.start, c.end))]
+        shown = max(run.count(index.render(part)) for part in parts)
+        if shown <= budget or size <= MIN_CHUNK_TOKENS:
+            return parts
+        size = max(MIN_CHUNK_TOKENS, size - (shown - budget) - size // 50)
 
 
 def points_that_fit(

@@ -2,11 +2,14 @@
 
 Each article is first briefed on its own (concurrently; long ones through the
 long-article path). Then one comparison request sees every report, each under its
-source's name: the full texts when they fit the context window, otherwise each
-source's brief with its verified quotes. Every quote in the answer is grounded in
-the text of the source it is attributed to; a conflict without evidence on two
-sides, or an agreement without evidence from two sources, is dropped with a warning.
-The comparison reports that sources differ; it does not decide who is right.
+source's name and as that source's numbered sentences: the full texts when they fit
+the context window, otherwise each source's brief with the sentences it cites. Every
+citation in the answer names a source and that source's sentence ids, and is resolved
+in that source's text only, so evidence can never be credited to the wrong source; a
+conflict without evidence on two sides, or an agreement without evidence from two
+sources, is dropped with a warning. The loaded terms of framing are short quotes,
+located in their source. The comparison reports that sources differ; it does not
+decide who is right.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from summarize import prompts, reask
 from summarize.articles import Article
 from summarize.errors import ContextLengthError, InputError
 from summarize.grounding import QuoteLocator
-from summarize.inputs import check_article, datamark, strip_datamarks
+from summarize.inputs import check_article, strip_datamarks
 from summarize.schema import (
     Agreement,
     ArticleSummary,
@@ -38,6 +41,7 @@ from summarize.schema import (
     Usage,
     schema_pair,
 )
+from summarize.sentences import SentenceIndex
 from summarize.validation import DraftProblems, clean_links, parse_as
 
 if TYPE_CHECKING:
@@ -109,18 +113,21 @@ async def acompare_with(summarizer: Summarizer, articles: Sequence[Any]) -> Comp
     return await _compare(summarizer, loaded, texts, sources)
 
 
-def _report_full(name: str, text: str) -> str:
-    return f"SOURCE: {name}\n{datamark(text)}"
+def _report_full(name: str, index: SentenceIndex) -> str:
+    return f"SOURCE: {name}\n{index.render()}"
 
 
-def _report_brief(name: str, brief: ArticleSummary) -> str:
-    """A source's brief, with its verified quotes, when the full texts do not fit."""
-    lines = [f"SOURCE: {name}", f"Summary: {brief.summary}"]
-    lines += [f"Key point: {kp}" for kp in brief.key_points]
+def _report_brief(name: str, brief: ArticleSummary, index: SentenceIndex) -> str:
+    """A source's brief and the sentences it cites, when the full texts do not fit."""
+    lines = [f"SOURCE: {name}", "Brief:"]
+    lines += [f"- {s.cited()}" for s in [*brief.summary_sentences, *brief.key_points]]
     for point in brief.contested_points:
-        lines.append(f"Claim ({point.kind}): {point.claim}")
-        lines += [f"Quote: {ev.quote}" for ev in point.evidence]
-    return datamark("\n".join(lines))
+        ids = ", ".join(f"S{e.sentence}" for e in point.evidence if e.sentence)
+        lines.append(f"- Claim ({point.kind}): {point.claim} [{ids}]")
+    cited = sorted({e.sentence for e in brief.evidence() if e.sentence})
+    sentences = [s for n in cited if (s := index.get(n)) is not None]
+    lines += ["Cited sentences:", index.render(sentences)]
+    return "\n".join(lines)
 
 
 async def _compare(
@@ -130,8 +137,8 @@ async def _compare(
     sources: dict[str, ArticleSummary],
 ) -> Comparison:
     run = summarizer.new_run(articles[0], "".join(texts.values()))
-    build = _prompt(run, texts, sources)
-    locators = {name: QuoteLocator(text) for name, text in texts.items()}
+    indexes = {name: SentenceIndex(text) for name, text in texts.items()}
+    build = _prompt(run, indexes, sources)
 
     def check(reply: Reply) -> reask.Candidate[DraftComparison]:
         if reply.finish_reason == "length":
@@ -141,7 +148,7 @@ async def _compare(
         draft = parse_as(reply.text, DraftComparison)
         if not draft.summary.strip():
             raise DraftProblems(["summary: it is empty; write the joint account"])
-        result, problems, warnings = _ground(draft, locators, "".join(texts.values()))
+        result, problems, warnings = _ground(draft, indexes, "".join(texts.values()))
         return reask.Candidate(draft, [], reply.mode, problems, warnings, extra=result)
 
     best = await reask.ask(run, build, check, schema_pair(DraftComparison), run.reduce_usage)
@@ -162,9 +169,11 @@ async def _compare(
     )
 
 
-def _prompt(run: Run, texts: dict[str, str], sources: dict[str, ArticleSummary]) -> reask.Build:
+def _prompt(
+    run: Run, indexes: dict[str, SentenceIndex], sources: dict[str, ArticleSummary]
+) -> reask.Build:
     """The comparison prompt: the full texts if they fit, else the sources' briefs."""
-    names = list(texts)
+    names = list(indexes)
     hint = prompts.schema_hint(schema_pair(DraftComparison)[1])
     language = run.language or run.article.language
     output_language = (
@@ -186,14 +195,14 @@ def _prompt(run: Run, texts: dict[str, str], sources: dict[str, ArticleSummary])
         return build
 
     room = run.window - run.output_tokens
-    build = build_with("\n\n".join(_report_full(n, t) for n, t in texts.items()))
+    build = build_with("\n\n".join(_report_full(n, i) for n, i in indexes.items()))
     if run.count_messages(build(True)) <= room:
         return build
     run.warnings.append(
         "the full texts do not fit one request: compared the sources' briefs and "
-        "their verified quotes instead"
+        "the sentences they cite instead"
     )
-    build = build_with("\n\n".join(_report_brief(n, b) for n, b in sources.items()))
+    build = build_with("\n\n".join(_report_brief(n, b, indexes[n]) for n, b in sources.items()))
     if run.count_messages(build(True)) > room:
         raise ContextLengthError(
             f"even the briefs of {len(names)} sources do not fit {run.model}'s "
@@ -204,10 +213,11 @@ def _prompt(run: Run, texts: dict[str, str], sources: dict[str, ArticleSummary])
 
 
 def _ground(
-    draft: DraftComparison, locators: dict[str, QuoteLocator], all_text: str
+    draft: DraftComparison, indexes: dict[str, SentenceIndex], all_text: str
 ) -> tuple[dict[str, Any], list[str], list[str]]:
-    """Ground every quote in its own source; return the result, re-ask problems, warnings."""
-    grounder = _Grounder(locators)
+    """Ground every citation in its own source; return the result, re-ask problems,
+    warnings."""
+    grounder = _Grounder(indexes)
     summary = clean_links(draft.summary, all_text, "summary", grounder.warnings).strip()
     result = {
         "summary": summary,
@@ -221,24 +231,33 @@ def _ground(
 
 @dataclass
 class _Grounder:
-    """Grounds a comparison's quotes, each in the source it is credited to."""
+    """Resolves a comparison's citations, each in the source it is credited to: an id
+    of another source's sentence cannot be evidence."""
 
-    locators: dict[str, QuoteLocator]
+    indexes: dict[str, SentenceIndex]
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def source_of(self, raw: str, where: str) -> str | None:
-        by_key = {name.casefold(): name for name in self.locators}
+        by_key = {name.casefold(): name for name in self.indexes}
         name = by_key.get(raw.strip().casefold())
         if name is None:
-            self.problems.append(
-                f"{where}: {raw!r} is not one of the sources {list(self.locators)}"
-            )
+            self.problems.append(f"{where}: {raw!r} is not one of the sources {list(self.indexes)}")
         return name
 
+    def cite(self, source: str, refs: list[int], where: str) -> list[SourceQuote]:
+        evidence, problems, _ = self.indexes[source].evidence(refs)
+        for problem in problems:
+            self.problems.append(f"{where}.refs: {problem} of {source}")
+            self.warnings.append(f"{where}: dropped a citation of {source}: {problem}")
+        return [
+            SourceQuote(source=source, quote=e.quote, start=e.start, end=e.end, sentence=e.sentence)
+            for e in evidence
+        ]
+
     def ground(self, source: str, quote: str, where: str) -> SourceQuote | None:
-        locator = self.locators[source]
-        hit = locator.locate(strip_datamarks(quote))
+        index = self.indexes[source]
+        hit = QuoteLocator(index.text).locate(strip_datamarks(quote))
         if hit is None:
             self.problems.append(
                 f"{where}: this quote is not in {source}'s report: {quote[:150]!r}"
@@ -246,11 +265,8 @@ class _Grounder:
             self.warnings.append(f"{where}: dropped a quote not found in {source}: {quote[:80]!r}")
             return None
         return SourceQuote(
-            source=source, quote=locator.text[hit.start : hit.end], start=hit.start, end=hit.end
+            source=source, quote=index.text[hit.start : hit.end], start=hit.start, end=hit.end
         )
-
-    def quotes(self, source: str, quotes: list[str], where: str) -> list[SourceQuote]:
-        return [e for q in quotes if (e := self.ground(source, q, where))]
 
     def agreements(self, draft: DraftComparison) -> list[Agreement]:
         kept = []
@@ -258,9 +274,8 @@ class _Grounder:
             evidence: list[SourceQuote] = []
             for q in agreement.quotes:
                 name = self.source_of(q.source, f"agreements.{i}")
-                found = self.ground(name, q.quote, f"agreements.{i}") if name else None
-                if found and found.source not in {e.source for e in evidence}:
-                    evidence.append(found)
+                if name is not None:
+                    evidence += self.cite(name, q.refs, f"agreements.{i}")
             if len({e.source for e in evidence}) < 2:
                 self.warnings.append(
                     f"agreements.{i}: dropped, no evidence from two sources: "
@@ -279,7 +294,7 @@ class _Grounder:
                 name = self.source_of(version.source, f"conflicts.{i}")
                 if name is None:
                     continue
-                evidence = self.quotes(name, version.quotes, f"conflicts.{i}")
+                evidence = self.cite(name, version.refs, f"conflicts.{i}")
                 if evidence:
                     versions.append(
                         SourceVersion(source=name, claim=version.claim, evidence=evidence)
@@ -299,7 +314,7 @@ class _Grounder:
             name = self.source_of(claim.source, f"unique_claims.{i}")
             if name is None:
                 continue
-            evidence = self.quotes(name, claim.quotes, f"unique_claims.{i}")
+            evidence = self.cite(name, claim.refs, f"unique_claims.{i}")
             if not evidence:
                 self.warnings.append(
                     f"unique_claims.{i}: dropped, no evidence: {claim.claim[:80]!r}"
@@ -314,8 +329,9 @@ class _Grounder:
             name = self.source_of(item.source, f"framing.{i}")
             if name is None:
                 continue
-            terms = self.quotes(name, item.loaded_terms, f"framing.{i}.loaded_terms")
-            notes = self.quotes(name, item.commentary, f"framing.{i}.commentary")
+            where = f"framing.{i}.loaded_terms"
+            terms = [e for q in item.loaded_terms if (e := self.ground(name, q, where))]
+            notes = self.cite(name, item.commentary, f"framing.{i}.commentary")
             voices = [v.strip() for v in item.voices if v.strip()]
             kept.append(Framing(source=name, voices=voices, loaded_terms=terms, commentary=notes))
         return kept

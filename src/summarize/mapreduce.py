@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from summarize import budget, prompts, reask
 from summarize.brief import ask_brief, assemble
+from summarize.citing import Citations, cite_statements
 from summarize.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -22,8 +23,6 @@ from summarize.errors import (
     QuotaExceededError,
     SummarizeError,
 )
-from summarize.grounding import QuoteLocator
-from summarize.inputs import clean_text, datamark
 from summarize.model import Deferred
 from summarize.partials import (
     Partial,
@@ -33,7 +32,14 @@ from summarize.partials import (
     number_points,
     render_partials,
 )
-from summarize.schema import ArticleSummary, ContestedPoint, DraftBrief, DraftMerge, schema_pair
+from summarize.schema import (
+    ArticleSummary,
+    ContestedPoint,
+    DraftBrief,
+    DraftMerge,
+    ranged_schema,
+    schema_pair,
+)
 from summarize.validation import (
     DraftProblems,
     echo_problems,
@@ -44,9 +50,9 @@ from summarize.validation import (
 )
 
 if TYPE_CHECKING:
-    from summarize.chunking import Chunk
     from summarize.model import Message, Reply
     from summarize.run import Run
+    from summarize.sentences import Sentence
 
 T = TypeVar("T")
 
@@ -63,9 +69,9 @@ FATAL = (
 Outcome = Partial | SummarizeError | Deferred
 
 
-async def map_reduce(run: Run, original: str) -> ArticleSummary:
+async def map_reduce(run: Run) -> ArticleSummary:
     """The article does not fit: brief its parts concurrently, then merge them."""
-    chunks = budget.parts_of(run, original)
+    chunks = budget.parts_of(run)
     run.chunks = len(chunks)
     outcomes = await _brief_parts(run, chunks)
     deferred = [o for o in outcomes.values() if isinstance(o, Deferred)]
@@ -78,8 +84,9 @@ async def map_reduce(run: Run, original: str) -> ArticleSummary:
                 raise outcome
             chunk = chunks[index]
             run.warnings.append(
-                f"part {index + 1} of {len(chunks)} (characters {chunk.start}-{chunk.end}) "
-                f"is not covered: {type(outcome).__name__}: {outcome}"
+                f"part {index + 1} of {len(chunks)} (sentences S{chunk[0].id}-S{chunk[-1].id}, "
+                f"characters {chunk[0].start}-{chunk[-1].end}) is not covered: "
+                f"{type(outcome).__name__}: {outcome}"
             )
     run.coverage = len(partials) / len(chunks)
     for partial in partials:
@@ -87,12 +94,12 @@ async def map_reduce(run: Run, original: str) -> ArticleSummary:
     return await reduce(run, partials)
 
 
-async def _brief_parts(run: Run, chunks: list[Chunk]) -> dict[int, Outcome]:
+async def _brief_parts(run: Run, chunks: list[list[Sentence]]) -> dict[int, Outcome]:
     """Each part's brief, (with allow_partial) the error that lost it, or its requests
     deferred to a batch; the first other error fails the article."""
     semaphore = asyncio.Semaphore(run.concurrency)
 
-    async def brief_part(index: int, chunk: Chunk) -> Outcome:
+    async def brief_part(index: int, chunk: list[Sentence]) -> Outcome:
         async with semaphore:
             try:
                 return await part(run, index, chunk)
@@ -122,10 +129,9 @@ async def _brief_parts(run: Run, chunks: list[Chunk]) -> dict[int, Outcome]:
     return outcomes
 
 
-async def part(run: Run, index: int, chunk: Chunk) -> Partial:
-    """One part's brief, its quotes grounded in the part and shifted to the article."""
+async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
+    """One part's brief, citing the article's own (global) sentence ids."""
     parts = run.chunks
-    locator = QuoteLocator(chunk.text)
 
     def build(with_hint: bool) -> list[Message]:
         user = prompts.load("map.user").render(
@@ -134,23 +140,22 @@ async def part(run: Run, index: int, chunk: Chunk) -> Partial:
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
             boundary=run.boundary,
-            article=datamark(clean_text(chunk.text)),
+            article=run.sentences.render(sentences),
         )
         return prompts.messages("brief.system", user)
 
     label = f"part {index + 1} of {parts}: "
     warnings: list[str] = []
-    best = await ask_brief(run, build, locator, warnings=warnings, label=label)
-    draft = best.value
+    best = await ask_brief(run, build, sentences=sentences, warnings=warnings, label=label)
     return Partial(
         first=index,
         last=index,
-        start=chunk.start,
-        end=chunk.end,
-        summary=draft.summary.strip(),
-        key_points=[kp.strip() for kp in draft.key_points if kp.strip()],
-        points=[point.shifted(chunk.start) for point in best.points],
-        language=draft.language,
+        start=sentences[0].start,
+        end=sentences[-1].end,
+        summary=best.summary,
+        key_points=best.key_points,
+        points=best.points,
+        language=best.value.language,
         warnings=[label + w for w in [*warnings, *best.repairs]],
     )
 
@@ -199,17 +204,16 @@ async def collapse(run: Run, group: list[Partial]) -> Partial:
     """Merge a group of part briefs into one part brief (a level of the reduce)."""
     ids = number_points(group)
     best = await merge(run, group, ids, render_partials(group, run.chunks, ids))
-    merged = best.value
     run.warnings += best.repairs
     return Partial(
         first=group[0].first,
         last=group[-1].last,
         start=group[0].start,
         end=group[-1].end,
-        summary=merged.summary.strip(),
-        key_points=[kp.strip() for kp in merged.key_points if kp.strip()],
+        summary=best.summary,
+        key_points=best.key_points,
         points=best.points,
-        language=merged.language,
+        language=best.value.language,
     )
 
 
@@ -235,7 +239,8 @@ async def merge(
     def check(reply: Reply) -> reask.Candidate[DraftMerge]:
         return check_merge_answer(run, reply, text, ids, hidden)
 
-    return await reask.ask(run, build, check, schema_pair(DraftMerge), run.reduce_usage)
+    schemas = (schema_pair(DraftMerge)[0], ranged_schema(DraftMerge, len(run.sentences)))
+    return await reask.ask(run, build, check, schemas, run.reduce_usage)
 
 
 def check_merge_answer(
@@ -258,7 +263,23 @@ def check_merge_answer(
     repairs += unlinked
     check_merge(draft)
     points, id_problems, warnings = merge_points(draft, ids, hidden)
-    return reask.Candidate(draft, points, reply.mode, problems + id_problems, [*repairs, *warnings])
+    citations = Citations(problems=id_problems, warnings=warnings)
+    index, check_support = run.sentences, run.checks_support
+    summary = cite_statements(
+        draft.summary, "summary", index, citations, check_support=check_support
+    )
+    key_points = cite_statements(
+        draft.key_points, "key_points", index, citations, check_support=check_support
+    )
+    return reask.Candidate(
+        draft,
+        points,
+        reply.mode,
+        problems + citations.problems,
+        [*repairs, *citations.warnings],
+        summary=summary,
+        key_points=key_points,
+    )
 
 
 async def gather_deferring(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:

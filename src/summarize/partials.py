@@ -1,9 +1,9 @@
 """Part briefs of a long article and the pure steps of merging them.
 
 The flow that makes and merges them is ``summarize.mapreduce``. The map step
-briefs each chunk like a short article; its quotes are grounded in the chunk and
-shifted to offsets in the whole article. The reduce step sees the part
-briefs as text, with an id on every contested point, and answers with merged points
+briefs each part like a short article, citing the article's own sentence ids (global,
+so nothing is shifted). The reduce step sees the part briefs as text, each statement
+with the ids it cites and an id on every contested point, and answers with merged points
 that name the ids they stand for. Evidence is never re-quoted by the reducer: a
 merged point carries the union of the already grounded evidence of its ids, so a
 merge cannot invent a quote. A point the reducer leaves out is kept as it was found,
@@ -16,7 +16,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
-from summarize.schema import ContestedPoint, DraftMerge, DraftMergedPoint, Evidence
+from summarize.schema import ContestedPoint, DraftMerge, DraftMergedPoint, Evidence, Statement
 from summarize.validation import DraftProblems
 
 _ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
@@ -30,8 +30,8 @@ class Partial:
     last: int  # index of the last chunk covered
     start: int  # character offsets in the whole article
     end: int
-    summary: str
-    key_points: list[str]
+    summary: list[Statement]
+    key_points: list[Statement]
     points: list[ContestedPoint]
     language: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -72,10 +72,11 @@ def render_partials(
     by_point = {id(point): name for name, point in ids.items()}
     blocks = []
     for partial in partials:
-        lines = [f"[{partial.label(parts)}]", f"Summary: {partial.summary}"]
+        summary = " ".join(s.cited() for s in partial.summary)
+        lines = [f"[{partial.label(parts)}]", f"Summary: {summary}"]
         if partial.key_points:
             lines.append("Key points:")
-            lines += [f"- {kp}" for kp in partial.key_points]
+            lines += [f"- {kp.cited()}" for kp in partial.key_points]
         names = [by_point[id(p)] for p in partial.points]
         listed = [n for n in names if shown is None or n in shown]
         if listed:
@@ -163,7 +164,7 @@ def _merged_point(merged: DraftMergedPoint, originals: list[ContestedPoint]) -> 
 
 def check_merge(draft: DraftMerge) -> None:
     """Raise DraftProblems if the merged brief has no summary at all."""
-    if not draft.summary.strip():
+    if not any(s.text.strip() for s in draft.summary):
         raise DraftProblems(["summary: it is empty; summarise the whole article"])
 
 

@@ -171,7 +171,7 @@ class Summarizer:
         article = self.read(source)
         cleaned = check_article(article.text)
         client, key = self.endpoint.client_for(asynchronous=False)
-        return run_sync(self._route(self.new_run(article, cleaned, client, key), cleaned))
+        return run_sync(self._route(self.new_run(article, cleaned, client, key)))
 
     async def asummarize(self, source: Source) -> ArticleSummary:
         """Summarise one article (async); the same sources as calling the instance."""
@@ -182,14 +182,14 @@ class Summarizer:
         cleaned = check_article(article.text)
         await self.endpoint.astart()  # a blocking wait for the local engine's start-up
         client, key = self.endpoint.client_for(asynchronous=True)
-        return await self._route(self.new_run(article, cleaned, client, key), cleaned)
+        return await self._route(self.new_run(article, cleaned, client, key))
 
-    async def _route(self, run: Run, cleaned: str) -> ArticleSummary:
+    async def _route(self, run: Run) -> ArticleSummary:
         """One call when the article fits, else its parts and a merge."""
         try:
-            if budget.fits_one_call(run, cleaned):
-                return await brief.single(run, run.article.text, cleaned)
-            return await mapreduce.map_reduce(run, run.article.text)
+            if budget.fits_one_call(run):
+                return await brief.single(run)
+            return await mapreduce.map_reduce(run)
         except SummarizeError as exc:
             exc.usage = run.total_usage()
             exc.attempts = exc.usage.attempts

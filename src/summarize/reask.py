@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from summarize import budget, prompts
@@ -24,7 +24,7 @@ from summarize.validation import DraftProblems
 
 if TYPE_CHECKING:
     from summarize.run import Run
-    from summarize.schema import ContestedPoint, Usage
+    from summarize.schema import ContestedPoint, Statement, Usage
 
 T = TypeVar("T")
 
@@ -39,6 +39,8 @@ class Candidate(Generic[T]):
     problems: list[str]
     repairs: list[str]
     extra: Any = None  # what the caller's check derived (a comparison's grounding)
+    summary: list[Statement] = field(default_factory=list)  # with evidence
+    key_points: list[Statement] = field(default_factory=list)
 
     @property
     def rank(self) -> tuple[int, int]:

@@ -7,10 +7,12 @@ it outlives the article.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarize.schema import Usage
+from summarize.sentences import SentenceIndex
 from summarize.tokens import count_messages, count_tokens
 
 if TYPE_CHECKING:
@@ -45,6 +47,20 @@ class Run:
     chunks: int = 1
     depth: int = 0
     coverage: float = 1.0
+
+    @functools.cached_property
+    def sentences(self) -> SentenceIndex:
+        """The article's numbered sentences, built once."""
+        return SentenceIndex(self.article.text)
+
+    @property
+    def checks_support(self) -> bool:
+        """Whether statements can be checked word for word against the sentences they
+        cite: not when they are written in another language than the article's."""
+        if not self.language or not self.article.language:
+            return True
+        asked, own = (t.split("-")[0].lower() for t in (self.language, self.article.language))
+        return asked == own
 
     def count(self, text: str) -> int:
         return count_tokens(text, self.encoding)

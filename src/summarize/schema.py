@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 ContestedKind = Literal["disputed", "one_sided", "opinion", "inconsistent"]
 
@@ -65,6 +66,25 @@ class Evidence(_Model):
     quote: str
     start: int = Field(ge=0, description="Character offset of the quote in the input text.")
     end: int = Field(ge=0, description="Character offset just past the quote.")
+    sentence: int | None = Field(
+        None, description="The id of the article sentence it is from (12 for S12)."
+    )
+
+
+class Statement(_Model):
+    """A sentence of the summary, or a key point, with the article text it rests on."""
+
+    text: str
+    evidence: list[Evidence] = Field(
+        default_factory=list,
+        description="The cited sentences (or a quote inside them); [] only when the model "
+        "cited none that exist, which meta.warnings says.",
+    )
+
+    def cited(self) -> str:
+        """The text with the ids of the sentences it cites: ``text [S3, S4]``."""
+        ids = [f"S{e.sentence}" for e in self.evidence if e.sentence is not None]
+        return f"{self.text} [{', '.join(ids)}]" if ids else self.text
 
 
 class ContestedPoint(_Model):
@@ -75,14 +95,6 @@ class ContestedPoint(_Model):
     asserted_by: list[str] = Field(default_factory=list)
     disputed_by: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
-
-    def shifted(self, offset: int) -> ContestedPoint:
-        """The point with its evidence offsets moved by ``offset`` (a part's start)."""
-        evidence = [
-            Evidence(quote=e.quote, start=e.start + offset, end=e.end + offset)
-            for e in self.evidence
-        ]
-        return self.model_copy(update={"evidence": evidence})
 
 
 class Meta(_Model):
@@ -107,6 +119,13 @@ class Meta(_Model):
     coverage: float = Field(
         1.0, ge=0, le=1, description="Share of the parts that contributed to the result."
     )
+    traceability: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the summary sentences, key points and contested points that "
+        "carry evidence.",
+    )
     title: str | None = Field(None, description="The article's title, when read from a page.")
     url: str | None = Field(None, description="Where the article was read from, if a URL.")
 
@@ -114,23 +133,65 @@ class Meta(_Model):
 class ArticleSummary(_Model):
     """A neutral, grounded brief of one article."""
 
-    summary: str
-    key_points: list[str] = Field(default_factory=list)
+    summary: str = Field(description="The summary sentences, joined.")
+    summary_sentences: list[Statement] = Field(default_factory=list)
+    key_points: list[Statement] = Field(default_factory=list)
     contested_points: list[ContestedPoint] = Field(default_factory=list)
     language: str = Field(description="BCP-47 tag of the article's language.")
     meta: Meta
 
+    def evidence(self) -> list[Evidence]:
+        """Every evidence item of the brief: summary sentences, key points, points."""
+        items = [e for s in [*self.summary_sentences, *self.key_points] for e in s.evidence]
+        return items + [e for point in self.contested_points for e in point.evidence]
+
     def ungrounded(self, text: str) -> list[Evidence]:
         """Return every evidence item whose offsets do not reproduce its quote in ``text``."""
-        return [
-            ev
-            for point in self.contested_points
-            for ev in point.evidence
-            if text[ev.start : ev.end] != ev.quote
-        ]
+        return [ev for ev in self.evidence() if text[ev.start : ev.end] != ev.quote]
 
 
 # --- what the model is asked to produce -------------------------------------------
+
+
+_REFS_HELP = "1-3 ids of the article sentences this rests on: 12 for the sentence marked [S12]."
+
+
+def _as_refs(value: Any) -> Any:
+    """Ids as weak models write them: 12, "12", "S12", "[S12]", "S3, S4" -> [12, ...]."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    refs: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            found = re.findall(r"\d+", item)
+            refs += [int(n) for n in found] if found else [0]
+        else:
+            refs.append(item)
+    return refs
+
+
+class DraftStatement(_Draft):
+    """A summary sentence or key point as the model writes it."""
+
+    text: str = Field(description="One sentence, neutral and attributed.")
+    refs: list[int] = Field(description=_REFS_HELP, json_schema_extra={"maxItems": 3})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        if isinstance(data, str):  # a bare sentence: no refs (a re-ask problem)
+            return {"text": data, "refs": []}
+        if isinstance(data, dict):
+            data = {**data, "refs": _as_refs(data.get("refs"))}
+        return data
+
+
+def _statements(value: Any) -> Any:
+    """A summary written as one string becomes one statement without refs."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return value
 
 
 class _DraftClaim(_Draft):
@@ -152,11 +213,25 @@ class _DraftClaim(_Draft):
 class DraftPoint(_DraftClaim):
     """One contested point as the model writes it."""
 
-    quotes: list[str] = Field(
-        max_length=3,
-        description="1-3 short passages copied character for character from the article "
-        "that show the claim and, if any, the dispute.",
+    refs: list[int] = Field(
+        description="1-3 ids of the sentences that show the claim and, if any, the dispute: "
+        "12 for [S12].",
+        json_schema_extra={"maxItems": 3},
     )
+    quote: str = Field(
+        description="Optional: the exact words of the claim, copied from one cited "
+        'sentence; "" for none.'
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {**data, "refs": _as_refs(data.get("refs"))}
+            data.setdefault("quote", "")
+            if data["quote"] is None:
+                data["quote"] = ""
+        return data
 
 
 class DraftBrief(_Draft):
@@ -165,16 +240,20 @@ class DraftBrief(_Draft):
     language: str = Field(
         max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
     )
-    summary: str = Field(
-        max_length=2000,
-        description="Neutral summary in 3-6 sentences. Attribute every claim to its source "
-        "('X said', 'Y reported', 'Z denied'); keep loaded words inside quotation marks; "
-        "mark the outlet's own commentary or analysis as such.",
+    summary: list[DraftStatement] = Field(
+        max_length=8,
+        description="Neutral summary in 3-6 sentences, one object each. Attribute every "
+        "claim to its source ('X said', 'Y reported', 'Z denied'); keep loaded words inside "
+        "quotation marks; mark the outlet's own commentary or analysis as such.",
     )
-    key_points: list[str] = Field(max_length=8, description="3-7 short, attributed key facts.")
+    key_points: list[DraftStatement] = Field(
+        max_length=8, description="3-7 short, attributed key facts."
+    )
     contested_points: list[DraftPoint] = Field(
         max_length=8, description="Contested points; [] when the article contains none."
     )
+
+    _summary = field_validator("summary", mode="before")(_statements)
 
 
 class DraftMergedPoint(_DraftClaim):
@@ -193,12 +272,13 @@ class DraftMerge(_Draft):
     language: str = Field(
         max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
     )
-    summary: str = Field(
-        max_length=3000,
+    summary: list[DraftStatement] = Field(
+        max_length=10,
         description="Neutral summary of the whole article in 4-8 sentences, built only from "
-        "the part briefs. Attribute every claim; keep loaded words inside quotation marks.",
+        "the part briefs, each citing the sentence ids the briefs give. Attribute every "
+        "claim; keep loaded words inside quotation marks.",
     )
-    key_points: list[str] = Field(
+    key_points: list[DraftStatement] = Field(
         max_length=10, description="3-8 short, attributed key facts of the whole article."
     )
     contested_points: list[DraftMergedPoint] = Field(
@@ -206,6 +286,8 @@ class DraftMerge(_Draft):
         description="The contested points, with the same claim from several parts merged "
         "into one; [] when the parts list none.",
     )
+
+    _summary = field_validator("summary", mode="before")(_statements)
 
 
 _ITEM_LIMITS = ("maxItems", "minItems")
@@ -252,6 +334,28 @@ def schema_pair(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]
     return strict_json_schema(model), strict_json_schema(model, limits=True)
 
 
+def ranged_schema(model: type[BaseModel], ids: range | int) -> dict[str, Any]:
+    """The bounded schema with every ``refs`` item limited to the sentence ids ``ids``
+    (``n``: S1-Sn), so a grammar-constrained server cannot cite a sentence that does
+    not exist. Only for such servers: the strict schema stays the same per article."""
+    ids = range(1, ids + 1) if isinstance(ids, int) else ids
+    schema = copy.deepcopy(schema_pair(model)[1])
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            refs = node.get("properties", {}).get("refs")
+            if isinstance(refs, dict):
+                refs["items"] = {"type": "integer", "minimum": ids.start, "maximum": ids.stop - 1}
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(schema)
+    return schema
+
+
 class SourceQuote(_Model):
     """A verbatim quote from one source: ``texts[source][start:end] == quote``."""
 
@@ -259,6 +363,7 @@ class SourceQuote(_Model):
     quote: str
     start: int = Field(ge=0, description="Character offset in that source's text.")
     end: int = Field(ge=0)
+    sentence: int | None = Field(None, description="The id of that source's sentence.")
 
 
 class Agreement(_Model):
@@ -327,22 +432,39 @@ class Comparison(_Model):
         return [q for q in quotes if texts.get(q.source, "")[q.start : q.end] != q.quote]
 
 
-class _DraftSourceQuote(_Draft):
+class _Cites(_Draft):
+    """A draft item that cites sentence ids, read leniently (``"S3"``, ``"[S3]"``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("refs", "commentary"):
+                if key in data and key in cls.model_fields:
+                    data[key] = _as_refs(data[key])
+        return data
+
+
+_SOURCE_REFS = "1-3 ids of that source's sentences: 3 for its [S3]."
+
+
+class _DraftSourceQuote(_Cites):
     source: str = Field(max_length=200, description="Source name, exactly as given.")
-    quote: str = Field(max_length=600, description="Copied character for character.")
+    refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
 
 
 class _DraftAgreement(_Draft):
     fact: str = Field(max_length=400)
     quotes: list[_DraftSourceQuote] = Field(
-        max_length=6, description="One supporting quote from each source that reports it."
+        max_length=6, description="The supporting sentences of each source that reports it."
     )
 
 
-class _DraftVersion(_Draft):
+class _DraftVersion(_Cites):
     source: str = Field(max_length=200)
     claim: str = Field(max_length=400, description="This source's version, attributed.")
-    quotes: list[str] = Field(max_length=3, description="Quotes from this source only.")
+    refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
 
 
 class _DraftConflict(_Draft):
@@ -350,20 +472,20 @@ class _DraftConflict(_Draft):
     versions: list[_DraftVersion] = Field(max_length=6)
 
 
-class _DraftUnique(_Draft):
+class _DraftUnique(_Cites):
     source: str = Field(max_length=200)
     claim: str = Field(max_length=400)
-    quotes: list[str] = Field(max_length=3)
+    refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
 
 
-class _DraftFraming(_Draft):
+class _DraftFraming(_Cites):
     source: str = Field(max_length=200)
     voices: list[str] = Field(max_length=10, description="People or bodies it quotes.")
     loaded_terms: list[str] = Field(
         max_length=10, description="Judgement-laden words or phrases, copied from the source."
     )
-    commentary: list[str] = Field(
-        max_length=5, description="Passages of the outlet's own analysis, copied verbatim."
+    commentary: list[int] = Field(
+        max_length=5, description="Ids of that source's sentences of the outlet's own analysis."
     )
 
 

@@ -1,7 +1,8 @@
 """Turn the model's raw answer into a grounded brief, or into a list of problems.
 
-``parse_draft`` checks JSON and schema; ``ground_draft`` finds every quote in the
-article. The problems they report are what a re-ask tells the model.
+``parse_draft`` checks JSON and schema; the checks here flag or repair what a model
+gets wrong besides its citations (``summarize.citing`` resolves those). The problems
+they report are what a re-ask tells the model.
 """
 
 from __future__ import annotations
@@ -9,20 +10,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from summarize.grounding import QuoteLocator
-from summarize.inputs import strip_datamarks
 from summarize.schema import (
-    ContestedPoint,
     DraftBrief,
     DraftMerge,
     DraftMergedPoint,
     DraftPoint,
-    Evidence,
+    DraftStatement,
 )
 
 _D = TypeVar("_D", DraftBrief, DraftMerge)
@@ -79,9 +76,14 @@ def extract_json(raw: str) -> Any:
 def parse_draft(raw: str) -> DraftBrief:
     """Validate ``raw`` against the draft schema; raise DraftProblems listing every error."""
     draft = parse_as(raw, DraftBrief)
-    if not draft.summary.strip():
+    if not summary_text(draft):
         raise DraftProblems(["summary: must not be empty"])
     return draft
+
+
+def summary_text(draft: DraftBrief | DraftMerge) -> str:
+    """The draft's summary sentences, joined."""
+    return " ".join(s.text.strip() for s in draft.summary if s.text.strip())
 
 
 def parse_as(raw: str, model: type[_M]) -> _M:
@@ -119,71 +121,10 @@ def normalize_language(tag: str) -> str | None:
     return "-".join(parts)
 
 
-@dataclass
-class Grounded:
-    """The contested points with located evidence, and what could not be located."""
-
-    points: list[ContestedPoint]
-    missing: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def ground_draft(draft: DraftBrief, locator: QuoteLocator) -> Grounded:
-    """Locate every quote of every contested point in the article.
-
-    Quotes that cannot be found are reported in ``missing`` and left out; a point with
-    no located quote is left out too. Every omission and repair is a warning.
-    """
-    result = Grounded(points=[])
-    for number, point in enumerate(draft.contested_points, start=1):
-        evidence: list[Evidence] = []
-        seen: set[tuple[int, int]] = set()
-        for quote in point.quotes:
-            hit = locator.locate(strip_datamarks(quote))
-            if hit is None:
-                result.missing.append(quote)
-                result.warnings.append(
-                    f"contested point {number}: dropped a quote not found in the article: "
-                    f"{_clip(quote)!r}"
-                )
-                continue
-            original = locator.text[hit.start : hit.end]
-            if hit.method == "fuzzy":
-                result.warnings.append(
-                    f"contested point {number}: repaired a quote by fuzzy match: "
-                    f"{_clip(quote)!r} -> {_clip(original)!r}"
-                )
-            if (hit.start, hit.end) in seen:
-                continue
-            seen.add((hit.start, hit.end))
-            evidence.append(Evidence(quote=original, start=hit.start, end=hit.end))
-        if not evidence:
-            result.warnings.append(
-                f"contested point {number}: dropped, no evidence found in the article: "
-                f"{_clip(point.claim)!r}"
-            )
-            continue
-        result.points.append(
-            ContestedPoint(
-                claim=point.claim,
-                kind=point.kind,
-                asserted_by=point.asserted_by,
-                disputed_by=point.disputed_by,
-                evidence=evidence,
-            )
-        )
-    return result
-
-
 def marker_problems(draft: DraftBrief | DraftMerge) -> list[str]:
     """Re-ask lines for article boundary markers copied into the brief."""
-    texts = [("summary", draft.summary)]
-    texts += [(f"key_points.{i}", p) for i, p in enumerate(draft.key_points)]
+    texts = [(f"summary.{i}.text", s.text) for i, s in enumerate(draft.summary)]
+    texts += [(f"key_points.{i}.text", p.text) for i, p in enumerate(draft.key_points)]
     points: Sequence[DraftPoint | DraftMergedPoint] = draft.contested_points
     texts += [(f"contested_points.{i}.claim", p.claim) for i, p in enumerate(points)]
     return [
@@ -197,7 +138,7 @@ def scrub_markers(draft: _D) -> tuple[_D, list[str]]:
     """Remove key points and contested points that contain article markers, and markers
     from the summary; return the cleaned draft and a warning per repair."""
     warnings = []
-    kept_points = [p for p in draft.key_points if not _MARKER.search(p)]
+    kept_points = [p for p in draft.key_points if not _MARKER.search(p.text)]
     if len(kept_points) < len(draft.key_points):
         warnings.append(
             f"dropped {len(draft.key_points) - len(kept_points)} key point(s) that only "
@@ -209,7 +150,10 @@ def scrub_markers(draft: _D) -> tuple[_D, list[str]]:
             f"dropped {len(draft.contested_points) - len(kept_contested)} contested point(s) "
             "whose claim repeated the article's boundary marker"
         )
-    summary = _MARKER.sub("", draft.summary)
+    summary = [
+        s.model_copy(update={"text": _MARKER.sub("", s.text)}) if _MARKER.search(s.text) else s
+        for s in draft.summary
+    ]
     if summary != draft.summary:
         warnings.append("removed the article's boundary marker from the summary")
     cleaned = draft.model_copy(
@@ -218,12 +162,9 @@ def scrub_markers(draft: _D) -> tuple[_D, list[str]]:
     return cleaned, warnings
 
 
-def missing_quote_problems(missing: list[str]) -> list[str]:
-    """Re-ask lines for quotes that are not in the article."""
-    return [
-        f"this quote is not in the article, copy an exact passage instead: {_clip(q, 200)!r}"
-        for q in missing
-    ]
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
@@ -257,13 +198,19 @@ def remove_foreign_urls(draft: _D, article: str) -> tuple[_D, list[str]]:
         )
         for i, p in enumerate(draft.contested_points)
     ]
-    key_points = [
-        clean_links(k, article, f"key_points.{i}", warnings) for i, k in enumerate(draft.key_points)
-    ]
+
+    def statements(items: list[DraftStatement], where: str) -> list[DraftStatement]:
+        return [
+            item.model_copy(
+                update={"text": clean_links(item.text, article, f"{where}.{i}", warnings)}
+            )
+            for i, item in enumerate(items)
+        ]
+
     cleaned = draft.model_copy(
         update={
-            "summary": clean_links(draft.summary, article, "summary", warnings),
-            "key_points": key_points,
+            "summary": statements(draft.summary, "summary"),
+            "key_points": statements(draft.key_points, "key_points"),
             "contested_points": points,
         }
     )
@@ -287,8 +234,8 @@ def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: st
     summary of the article.
     """
     copied = _shingles(instructions) - _shingles(article)
-    texts = [("summary", draft.summary)]
-    texts += [(f"key_points.{i}", p) for i, p in enumerate(draft.key_points)]
+    texts = [("summary", summary_text(draft))]
+    texts += [(f"key_points.{i}", p.text) for i, p in enumerate(draft.key_points)]
     return [
         f"{where}: it repeats these instructions instead of summarising the article"
         for where, text in texts
@@ -300,10 +247,10 @@ def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     """Drop key points that repeat an earlier one (case and spacing aside), with a
     warning each: small models list the same point again and again."""
     seen: set[str] = set()
-    kept: list[str] = []
+    kept: list[DraftStatement] = []
     warnings: list[str] = []
     for number, point in enumerate(draft.key_points, start=1):
-        key = " ".join(point.lower().split())
+        key = " ".join(point.text.lower().split())
         if key in seen:
             warnings.append(f"key point {number}: dropped, it repeats an earlier one")
             continue

@@ -60,23 +60,34 @@ def error(
 
 
 def good_answer(**overrides: Any) -> str:
-    """A hand-written valid answer for NTV's article, with real quotes from it."""
+    """A hand-written valid answer for NTV's article, citing its sentences by id (S11:
+    the parade, S14: Xi's "hegemonic harassment", S28: Ukraine's report, S29: the
+    denial), with a quote copied from S29."""
     answer: dict[str, Any] = {
         "language": "en",
-        "summary": 'Xi said China stands by Russia against what he called "hegemonic '
-        "harassment\". Ukraine reported ceasefire violations, which Russia's defence "
-        "ministry denied.",
-        "key_points": ["Xi attended the Victory Day parade in Moscow."],
+        "summary": [
+            {
+                "text": 'Xi said China stands by Russia against what he called "hegemonic '
+                'harassment".',
+                "refs": [14],
+            },
+            {
+                "text": "Ukraine reported ceasefire violations, which Russia's defence "
+                "ministry denied.",
+                "refs": [28, 29],
+            },
+        ],
+        "key_points": [
+            {"text": "Xi was the main guest at the military parade in Moscow.", "refs": [11]}
+        ],
         "contested_points": [
             {
                 "claim": "Ukraine says Russia broke the ceasefire; Russia denies it.",
                 "kind": "disputed",
                 "asserted_by": ["Ukraine"],
                 "disputed_by": ["Russian Ministry of Defense"],
-                "quotes": [
-                    "Ukraine reported immediate violations of the ceasefire after a few hours",
-                    "The Russian Ministry of Defense denied these accusations",
-                ],
+                "refs": [28, 29],
+                "quote": "The Russian Ministry of Defense denied these accusations",
             }
         ],
     }

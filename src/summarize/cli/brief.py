@@ -44,10 +44,11 @@ def render_text(brief: ArticleSummary) -> str:
     out = []
     if brief.meta.title or brief.meta.url:
         out += [line for line in (brief.meta.title, brief.meta.url) if line] + [""]
-    out += ["Summary", wrap(brief.summary), ""]
+    summary = " ".join(s.cited() for s in brief.summary_sentences) or brief.summary
+    out += ["Summary", wrap(summary), ""]
     if brief.key_points:
         out.append("Key points")
-        out += [wrap(point, "    ", "  - ") for point in brief.key_points]
+        out += [wrap(point.cited(), "    ", "  - ") for point in brief.key_points]
         out.append("")
     out.append("Contested points" if brief.contested_points else "Contested points: none")
     for n, point in enumerate(brief.contested_points, start=1):
@@ -60,7 +61,9 @@ def render_text(brief: ArticleSummary) -> str:
         if who:
             out.append(wrap("; ".join(who), "     "))
         for ev in point.evidence:
-            out.append(wrap(f"\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]", "       ", "     > "))
+            where = f"S{ev.sentence} " if ev.sentence is not None else ""
+            line = f"{where}\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]"
+            out.append(wrap(line, "       ", "     > "))
     out.append("")
     meta = brief.meta
     if meta.warnings:
@@ -73,6 +76,7 @@ def render_text(brief: ArticleSummary) -> str:
     out.append(
         f"[{meta.model} · language {brief.language} · {meta.usage.prompt_tokens}+"
         f"{meta.usage.completion_tokens} tokens · {meta.usage.requests} request(s), "
-        f"{meta.usage.attempts} answer(s) · {meta.structured_output}{parts}]"
+        f"{meta.usage.attempts} answer(s) · {meta.structured_output} · "
+        f"{meta.traceability:.0%} of statements cited{parts}]"
     )
     return "\n".join(out)

@@ -1,0 +1,183 @@
+"""The article as numbered sentences: what the model sees, and what it cites.
+
+The article is split once into sentences at the chunker's seams (line breaks and
+sentence ends, abbreviation- and CJK-aware; ``summarize.boundaries``); a sentence
+longer than ``MAX_SENTENCE_CHARS`` is split at clause ends, then at spaces. Each
+sentence gets an id, ``S1``, ``S2``, ..., global to the article, and its offsets in
+the caller's text. The prompt shows one sentence per line, ``[S12] text``: the ids are
+the data marking (a line posing as a system message still starts with one) and what
+every statement of the brief cites. Text that looks like an id is neutralised in
+what the model sees (``[S3]`` becomes ``(S3)``), so an article cannot forge one.
+
+``SentenceIndex.evidence(refs, quote)`` turns cited ids into ``Evidence`` whose
+``quote`` is the cited sentence, or the given sub-quote when it is found inside it;
+either way ``text[start:end] == quote``. No search of the whole article is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from summarize.boundaries import SEAMS
+from summarize.grounding import QuoteLocator
+from summarize.inputs import clean_text
+from summarize.schema import Evidence
+
+# Longer "sentences" (lists run together, tables, a paragraph with no full stop) are
+# split, so a citation stays precise and a line stays readable.
+MAX_SENTENCE_CHARS = 400
+_CLAUSE = re.compile(r"[,;:)](?=\s)|\s[\u2014\u2013-]\s")
+_FORGED_ID = re.compile(r"\[\s*([Ss])\s*(\d+)\s*\]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its id (1-based) and its offsets in the article text."""
+
+    id: int
+    start: int
+    end: int
+    paragraph: bool  # the first sentence of a paragraph
+
+
+class SentenceIndex:
+    """The article's sentences, with ids S1..Sn; built once per article."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sentences = [
+            Sentence(number, start, end, paragraph)
+            for number, (start, end, paragraph) in enumerate(_split(text), start=1)
+        ]
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def get(self, sentence_id: int) -> Sentence | None:
+        if 1 <= sentence_id <= len(self.sentences):
+            return self.sentences[sentence_id - 1]
+        return None
+
+    def original(self, sentence: Sentence) -> str:
+        return self.text[sentence.start : sentence.end]
+
+    def shown(self, sentence: Sentence) -> str:
+        """The sentence as the model sees it: one line, invisible characters removed,
+        id-like text neutralised."""
+        line = _SPACES.sub(" ", clean_text(self.original(sentence))).strip()
+        return _FORGED_ID.sub(r"(\1\2)", line)
+
+    def within(self, start: int = 0, end: int | None = None) -> list[Sentence]:
+        """The sentences that start in ``[start, end)`` (a part of a long article)."""
+        stop = len(self.text) if end is None else end
+        return [s for s in self.sentences if start <= s.start < stop]
+
+    def span(self, ids: range) -> str:
+        """The article text from sentence ``ids.start`` to the end of ``ids.stop - 1``."""
+        first, last = self.sentences[ids.start - 1], self.sentences[ids.stop - 2]
+        return self.text[first.start : last.end]
+
+    def render(self, sentences: list[Sentence] | None = None) -> str:
+        """``[S1] ...`` lines, a blank line between paragraphs."""
+        lines: list[str] = []
+        for sentence in self.sentences if sentences is None else sentences:
+            if sentence.paragraph and lines:
+                lines.append("")
+            lines.append(f"[S{sentence.id}] {self.shown(sentence)}")
+        return "\n".join(lines)
+
+    def evidence(
+        self, refs: list[int], quote: str = "", allowed: range | None = None
+    ) -> tuple[list[Evidence], list[str], list[str]]:
+        """Evidence for cited ids: ``(evidence, problems, repairs)``.
+
+        ``problems`` name ids that are not sentences of the article (or not in
+        ``allowed``, a part's range); ``repairs`` say when a sub-quote was not found in
+        the cited sentences, which are cited whole instead."""
+        allowed = allowed or range(1, len(self.sentences) + 1)
+        evidence: list[Evidence] = []
+        problems: list[str] = []
+        found_quote = not quote.strip()
+        for sentence_id in dict.fromkeys(refs):
+            sentence = self.get(sentence_id) if sentence_id in allowed else None
+            if sentence is None:
+                problems.append(
+                    f"S{sentence_id} is not a sentence of the "
+                    f"{'article' if len(allowed) == len(self) else 'part'} "
+                    f"(S{allowed.start}-S{allowed.stop - 1})"
+                )
+                continue
+            item = self._sub_quote(sentence, quote) if quote.strip() else None
+            found_quote = found_quote or item is not None
+            evidence.append(item or self._whole(sentence))
+        repairs = []
+        if evidence and not found_quote:
+            repairs.append(
+                f"the quote {_clip(quote)!r} is not in the cited sentence(s) "
+                f"{', '.join(f'S{e.sentence}' for e in evidence)}; they are cited whole"
+            )
+        return evidence, problems, repairs
+
+    def _whole(self, sentence: Sentence) -> Evidence:
+        return Evidence(
+            quote=self.original(sentence),
+            start=sentence.start,
+            end=sentence.end,
+            sentence=sentence.id,
+        )
+
+    def _sub_quote(self, sentence: Sentence, quote: str) -> Evidence | None:
+        hit = QuoteLocator(self.original(sentence)).locate(quote)
+        if hit is None:
+            return None
+        start, end = sentence.start + hit.start, sentence.start + hit.end
+        return Evidence(quote=self.text[start:end], start=start, end=end, sentence=sentence.id)
+
+
+def _split(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, starts a paragraph) of every sentence, whitespace trimmed."""
+    cuts = [0, *(m.end() for m in SEAMS.finditer(text)), len(text)]
+    previous_end = 0
+    for a, b in itertools.pairwise(cuts):
+        start, end = _trim(text, a, b)
+        if start >= end:
+            continue
+        paragraph = previous_end == 0 or text.count("\n", previous_end, start) >= 2
+        for number, (s, e) in enumerate(_pieces(text, start, end)):
+            yield s, e, paragraph and number == 0
+        previous_end = end
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A long sentence cut at clause ends, else at the last space, else hard."""
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        window = text[start:limit]
+        clauses = [m.end() for m in _CLAUSE.finditer(window) if m.end() > MAX_SENTENCE_CHARS // 3]
+        cut = start + clauses[-1] if clauses else None
+        if cut is None:
+            space = window.rfind(" ", MAX_SENTENCE_CHARS // 3)
+            cut = start + space if space > 0 else limit
+        piece = _trim(text, start, cut)
+        if piece[0] < piece[1]:
+            yield piece
+        start, end = _trim(text, cut, end)
+    if start < end:
+        yield start, end
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
