@@ -50,7 +50,7 @@ def brief_answer(block: str) -> dict[str, Any]:
         word = (_WORD.findall(sentence) or ["the text"])[0]
         points.append(
             {
-                "claim": f"A statement about {word} is one-sided: {sentence[:60]}",
+                "claim": f"A statement about {word} is one-sided.",
                 "kind": "one_sided",
                 "asserted_by": ["the outlet"],
                 "disputed_by": [],
@@ -87,9 +87,15 @@ def merge_answer(block: str) -> dict[str, Any]:
         refs = [int(n) for n in re.findall(r"\d+", cited.group(1))] if cited else []
         return {"text": _CITED.sub("", summary)[:length].strip(), "refs": refs}
 
+    summary, length = [], 0
+    for line in summaries:  # about 400 characters in all, as a merge shrinks its parts
+        if length >= 400:
+            break
+        summary.append(statement(line, 60))
+        length += len(summary[-1]["text"])
     return {
         "language": "en",
-        "summary": [statement(s, 60) for s in summaries],
+        "summary": summary,
         "key_points": [statement(s, 80) for s in summaries[:5]],
         "contested_points": [
             {

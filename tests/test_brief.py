@@ -111,7 +111,7 @@ def test_an_unknown_sentence_id_is_reasked_then_the_point_dropped_with_a_warning
 
 def test_every_statement_carries_the_sentences_it_cites():
     brief, _ = run([ok(good_answer())])
-    assert [s.text for s in brief.summary_sentences][0].startswith("Xi said")
+    assert next(s.text for s in brief.summary_sentences).startswith("Xi said")
     assert brief.summary == " ".join(s.text for s in brief.summary_sentences)
     cited = [[e.sentence for e in s.evidence] for s in brief.summary_sentences]
     assert cited == [[14], [28, 29]]
@@ -143,7 +143,8 @@ def test_a_paraphrased_quote_is_matched_inside_its_sentence_or_the_sentence_is_c
     answer["contested_points"][0]["quote"] = "Kyiv accused Moscow of lying"
     brief, recorder = run([ok(json.dumps(answer))])
     [ev] = brief.contested_points[0].evidence
-    assert ev.quote.startswith("However, Ukraine reported") and ev.sentence == 28
+    assert ev.quote.startswith("However, Ukraine reported")
+    assert ev.sentence == 28
     assert any("they are cited whole" in w for w in brief.meta.warnings)
     assert len(recorder.requests) == 1  # no re-ask: the evidence is exact either way
 

@@ -36,9 +36,13 @@ def test_json_output_is_a_grounded_article_summary(
     patch_build_client(Recorder([ok(good_answer())]))
     assert main([str(ntv_path), "--format", "json", "--model", "m"]) == 0
     data = json.loads(capsys.readouterr().out)
-    for point in data["contested_points"]:
-        for ev in point["evidence"]:
+    statements = [*data["summary_sentences"], *data["key_points"], *data["contested_points"]]
+    assert len(statements) == 4
+    for statement in statements:
+        assert statement["evidence"]
+        for ev in statement["evidence"]:
             assert NTV[ev["start"] : ev["end"]] == ev["quote"]
+            assert ev["sentence"] in (11, 14, 28, 29)
 
 
 def test_text_output_shows_summary_points_and_quotes(ntv_path, patch_build_client, capsys):
@@ -48,7 +52,11 @@ def test_text_output_shows_summary_points_and_quotes(ntv_path, patch_build_clien
     assert out.startswith("Summary\n")
     assert "[disputed]" in out
     assert "disputed by Russian Ministry of Defense" in out
-    assert "\u201cThe Russian Ministry of Defense denied these accusations\u201d" in out
+    assert "S29 \u201cThe Russian Ministry of Defense denied these accusations\u201d" in out
+    # every statement shows the sentences it cites; the footer the share cited
+    assert 'harassment". [S14] Ukraine reported' in " ".join(out.split())
+    assert "military parade in Moscow. [S11]" in out
+    assert "100% of statements cited" in out
 
 
 def test_stdin(patch_build_client, capsys, monkeypatch):

@@ -15,7 +15,6 @@ from testkit import fakemodel
 import summarize.errors as E
 from summarize import Summarizer, asummarize, summarize
 from summarize import budget as budget_module
-from summarize.inputs import strip_datamarks
 from tests.support import ARTICLES, error, mock_client
 
 # Real text: every sample article, one after another (about 15k tokens).
@@ -102,19 +101,20 @@ def test_a_long_article_is_briefed_in_parts_and_merged():
 def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_evidence():
     fake = FakeModel()
     brief = run(fake)
-    map_quotes = [
-        q
+    map_refs = [
+        ref
         for body in fake.parts()
         for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
-        for q in (strip_datamarks(q).strip() for q in p["quotes"])
+        for ref in p["refs"]
     ]
     claims = [p.claim for p in brief.contested_points]
     assert len(claims) == len(set(claims))  # one point per claim
-    assert len(claims) < len(map_quotes)  # some claims occurred in several parts
+    assert len(claims) < len(map_refs)  # some claims occurred in several parts
     merged = [p for p in brief.contested_points if len(p.evidence) > 1]
     assert merged
-    assert sorted(e.quote.strip() for p in brief.contested_points for e in p.evidence) == sorted(
-        map_quotes
+    # every part's cited sentence is still evidence, under its global id
+    assert sorted(e.sentence for p in brief.contested_points for e in p.evidence) == sorted(
+        map_refs
     )
 
 
@@ -222,13 +222,13 @@ def test_part_briefs_that_do_not_fit_are_collapsed_in_levels(monkeypatch: pytest
     assert any("unmerged" in w for w in brief.meta.warnings)
     # Points never shrink away: with no level left, as many as fit are merged and the
     # others are kept as found, with a warning.
-    map_quotes = sorted(
-        q
+    map_refs = sorted(
+        ref
         for body in fake.parts()
         for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
-        for q in (strip_datamarks(q).strip() for q in p["quotes"])
+        for ref in p["refs"]
     )
-    assert sorted(e.quote.strip() for p in brief.contested_points for e in p.evidence) == map_quotes
+    assert sorted(e.sentence for p in brief.contested_points for e in p.evidence) == map_refs
 
     # Without levels, twenty part summaries do not fit one merge request: a typed error.
     monkeypatch.setattr(budget_module, "MAX_DEPTH", 1)

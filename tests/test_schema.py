@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from summarize.schema import ArticleSummary, DraftBrief, strict_json_schema
+from summarize.drafts import DraftBrief, strict_json_schema
+from summarize.schema import ArticleSummary
 
 
 def test_strict_schema_is_inside_openais_subset():

@@ -14,14 +14,8 @@ from typing import TYPE_CHECKING
 
 from summarize import prompts, reask
 from summarize.citing import Citations, cite_points, cite_statements, traceability
-from summarize.schema import (
-    ArticleSummary,
-    DraftBrief,
-    DraftMerge,
-    Meta,
-    ranged_schema,
-    schema_pair,
-)
+from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
+from summarize.schema import ArticleSummary, Meta
 from summarize.validation import (
     DraftProblems,
     drop_repeated_key_points,

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from summarize import prompts
 from summarize.chunking import chunk_text
+from summarize.drafts import DraftBrief, DraftMerge, schema_pair
 from summarize.errors import ContextLengthError
 from summarize.partials import Partial, point_line, render_partials
-from summarize.schema import ContestedPoint, DraftBrief, DraftMerge, schema_pair
+from summarize.schema import ContestedPoint
 from summarize.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
 
 if TYPE_CHECKING:

@@ -19,7 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from summarize.schema import ContestedPoint, DraftPoint, DraftStatement, Evidence, Statement
+from summarize.drafts import DraftPoint, DraftStatement
+from summarize.schema import ContestedPoint, Evidence, Statement
 from summarize.sentences import SentenceIndex
 
 _TOKEN = re.compile(r"\w+")

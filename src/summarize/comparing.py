@@ -24,24 +24,23 @@ from typing_extensions import Unpack
 
 from summarize import prompts, reask
 from summarize.articles import Article
+from summarize.drafts import DraftComparison, schema_pair
 from summarize.errors import ContextLengthError, InputError
 from summarize.grounding import QuoteLocator
-from summarize.inputs import check_article, strip_datamarks
+from summarize.inputs import check_article
 from summarize.schema import (
     Agreement,
     ArticleSummary,
     Comparison,
     Conflict,
-    DraftComparison,
     Framing,
     Meta,
     SourceQuote,
     SourceVersion,
     UniqueClaim,
     Usage,
-    schema_pair,
 )
-from summarize.sentences import SentenceIndex
+from summarize.sentences import SentenceIndex, strip_ids
 from summarize.validation import DraftProblems, clean_links, parse_as
 
 if TYPE_CHECKING:
@@ -257,7 +256,7 @@ class _Grounder:
 
     def ground(self, source: str, quote: str, where: str) -> SourceQuote | None:
         index = self.indexes[source]
-        hit = QuoteLocator(index.text).locate(strip_datamarks(quote))
+        hit = QuoteLocator(index.text).locate(strip_ids(quote))
         if hit is None:
             self.problems.append(
                 f"{where}: this quote is not in {source}'s report: {quote[:150]!r}"

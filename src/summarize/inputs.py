@@ -164,19 +164,3 @@ def decode_text(data: bytes, *, name: str = "input", encoding: str | None = None
     if not text.strip():
         raise InputError(f"{name}: is empty; there is nothing to summarise")
     return text
-
-
-# Datamarking: every line of the article, as the model sees it, starts with this
-# mark, so a line that pretends to be a system or user message still reads as data.
-DATAMARK = "│ "
-_DATAMARK_IN_QUOTE = re.compile(r"(?:^|(?<=\n))[ \t]*│ ?")
-
-
-def datamark(text: str) -> str:
-    """Prefix every non-blank line with ``DATAMARK`` (what the model sees)."""
-    return "\n".join(DATAMARK + line if line.strip() else line for line in text.split("\n"))
-
-
-def strip_datamarks(quote: str) -> str:
-    """Remove line marks a model copied into a quote."""
-    return _DATAMARK_IN_QUOTE.sub("", quote)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from summarize import budget, prompts, reask
 from summarize.brief import ask_brief, assemble
 from summarize.citing import Citations, cite_statements
+from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
 from summarize.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -32,14 +33,7 @@ from summarize.partials import (
     number_points,
     render_partials,
 )
-from summarize.schema import (
-    ArticleSummary,
-    ContestedPoint,
-    DraftBrief,
-    DraftMerge,
-    ranged_schema,
-    schema_pair,
-)
+from summarize.schema import ArticleSummary, ContestedPoint
 from summarize.validation import (
     DraftProblems,
     echo_problems,
@@ -84,8 +78,8 @@ async def map_reduce(run: Run) -> ArticleSummary:
                 raise outcome
             chunk = chunks[index]
             run.warnings.append(
-                f"part {index + 1} of {len(chunks)} (sentences S{chunk[0].id}-S{chunk[-1].id}, "
-                f"characters {chunk[0].start}-{chunk[-1].end}) is not covered: "
+                f"part {index + 1} of {len(chunks)} (characters {chunk[0].start}-"
+                f"{chunk[-1].end}, sentences S{chunk[0].id}-S{chunk[-1].id}) is not covered: "
                 f"{type(outcome).__name__}: {outcome}"
             )
     run.coverage = len(partials) / len(chunks)

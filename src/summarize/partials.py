@@ -16,7 +16,8 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
-from summarize.schema import ContestedPoint, DraftMerge, DraftMergedPoint, Evidence, Statement
+from summarize.drafts import DraftMerge, DraftMergedPoint
+from summarize.schema import ContestedPoint, Evidence, Statement
 from summarize.validation import DraftProblems
 
 _ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)

@@ -1,24 +1,22 @@
-"""The typed output: what the caller receives, and the draft the model is asked for.
+"""The typed output: what the caller receives.
 
-The model fills a ``DraftBrief`` (quotes as plain strings). The library grounds each
-quote in the article and returns an ``ArticleSummary`` whose ``Evidence`` carries
-character offsets computed by the library, never by the model.
+The model fills a draft (``summarize.drafts``) that cites sentence ids. The library
+resolves them and returns an ``ArticleSummary`` (or a ``Comparison``) whose
+``Evidence`` carries character offsets computed by the library, never by the model.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import re
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "3"
 
 ContestedKind = Literal["disputed", "one_sided", "opinion", "inconsistent"]
 
-_KIND_HELP = (
+
+KIND_HELP = (
     "disputed: a party named in the article denies or contradicts the claim; "
     "one_sided: asserted by one party only and not independently confirmed in the article; "
     "opinion: commentary or analysis by the outlet or a quoted expert, presented as such; "
@@ -28,11 +26,6 @@ _KIND_HELP = (
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class _Draft(BaseModel):
-    # Weak models add stray keys; ignoring them beats spending a re-ask on them.
-    model_config = ConfigDict(extra="ignore")
 
 
 class Usage(_Model):
@@ -91,7 +84,7 @@ class ContestedPoint(_Model):
     """A claim that someone disputes, that only one side asserts, or that is opinion."""
 
     claim: str = Field(description="Neutral statement of what is contested.")
-    kind: ContestedKind = Field(description=_KIND_HELP)
+    kind: ContestedKind = Field(description=KIND_HELP)
     asserted_by: list[str] = Field(default_factory=list)
     disputed_by: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
@@ -150,210 +143,7 @@ class ArticleSummary(_Model):
         return [ev for ev in self.evidence() if text[ev.start : ev.end] != ev.quote]
 
 
-# --- what the model is asked to produce -------------------------------------------
-
-
-_REFS_HELP = "1-3 ids of the article sentences this rests on: 12 for the sentence marked [S12]."
-
-
-def _as_refs(value: Any) -> Any:
-    """Ids as weak models write them: 12, "12", "S12", "[S12]", "S3, S4" -> [12, ...]."""
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    refs: list[Any] = []
-    for item in items:
-        if isinstance(item, str):
-            found = re.findall(r"\d+", item)
-            refs += [int(n) for n in found] if found else [0]
-        else:
-            refs.append(item)
-    return refs
-
-
-class DraftStatement(_Draft):
-    """A summary sentence or key point as the model writes it."""
-
-    text: str = Field(description="One sentence, neutral and attributed.")
-    refs: list[int] = Field(description=_REFS_HELP, json_schema_extra={"maxItems": 3})
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lenient(cls, data: Any) -> Any:
-        if isinstance(data, str):  # a bare sentence: no refs (a re-ask problem)
-            return {"text": data, "refs": []}
-        if isinstance(data, dict):
-            data = {**data, "refs": _as_refs(data.get("refs"))}
-        return data
-
-
-def _statements(value: Any) -> Any:
-    """A summary written as one string becomes one statement without refs."""
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    return value
-
-
-class _DraftClaim(_Draft):
-    claim: str = Field(
-        max_length=400,
-        description="Neutral, attributed statement of what is contested: who claims what, "
-        "and who denies it.",
-    )
-    kind: ContestedKind = Field(description=_KIND_HELP)
-    asserted_by: list[str] = Field(
-        max_length=5, description="Who asserts the claim, as named in the article."
-    )
-    disputed_by: list[str] = Field(
-        max_length=5,
-        description="Who denies or contradicts it, as named in the article; [] if nobody.",
-    )
-
-
-class DraftPoint(_DraftClaim):
-    """One contested point as the model writes it."""
-
-    refs: list[int] = Field(
-        description="1-3 ids of the sentences that show the claim and, if any, the dispute: "
-        "12 for [S12].",
-        json_schema_extra={"maxItems": 3},
-    )
-    quote: str = Field(
-        description="Optional: the exact words of the claim, copied from one cited "
-        'sentence; "" for none.'
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lenient(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {**data, "refs": _as_refs(data.get("refs"))}
-            data.setdefault("quote", "")
-            if data["quote"] is None:
-                data["quote"] = ""
-        return data
-
-
-class DraftBrief(_Draft):
-    """The brief as the model writes it."""
-
-    language: str = Field(
-        max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
-    )
-    summary: list[DraftStatement] = Field(
-        max_length=8,
-        description="Neutral summary in 3-6 sentences, one object each. Attribute every "
-        "claim to its source ('X said', 'Y reported', 'Z denied'); keep loaded words inside "
-        "quotation marks; mark the outlet's own commentary or analysis as such.",
-    )
-    key_points: list[DraftStatement] = Field(
-        max_length=8, description="3-7 short, attributed key facts."
-    )
-    contested_points: list[DraftPoint] = Field(
-        max_length=8, description="Contested points; [] when the article contains none."
-    )
-
-    _summary = field_validator("summary", mode="before")(_statements)
-
-
-class DraftMergedPoint(_DraftClaim):
-    """A contested point of the whole article, made from points found in its parts."""
-
-    sources: list[str] = Field(
-        max_length=64,
-        description="Ids of the part points (P1, P2, ...) that state this same claim; "
-        "every id at most once in the whole answer.",
-    )
-
-
-class DraftMerge(_Draft):
-    """One brief made from the briefs of an article's parts."""
-
-    language: str = Field(
-        max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
-    )
-    summary: list[DraftStatement] = Field(
-        max_length=10,
-        description="Neutral summary of the whole article in 4-8 sentences, built only from "
-        "the part briefs, each citing the sentence ids the briefs give. Attribute every "
-        "claim; keep loaded words inside quotation marks.",
-    )
-    key_points: list[DraftStatement] = Field(
-        max_length=10, description="3-8 short, attributed key facts of the whole article."
-    )
-    contested_points: list[DraftMergedPoint] = Field(
-        max_length=64,
-        description="The contested points, with the same claim from several parts merged "
-        "into one; [] when the parts list none.",
-    )
-
-    _summary = field_validator("summary", mode="before")(_statements)
-
-
-_ITEM_LIMITS = ("maxItems", "minItems")
-# String lengths are checked by pydantic only: llama.cpp expands maxLength into a
-# grammar rule per character, and a 2,000-character limit crashes its server.
-_LENGTH_LIMITS = ("maxLength", "minLength")
-
-
-def strict_json_schema(model: type[BaseModel], *, limits: bool = False) -> dict[str, Any]:
-    """Return the JSON schema of ``model`` inside OpenAI's strict structured-output subset.
-
-    Every property is required, every object has ``additionalProperties: false``, and
-    defaults and titles are removed. List limits (``maxItems``) are kept only with
-    ``limits=True``: grammar-constrained servers such as llama.cpp use them to stop a
-    weak model's runaway lists; strict mode does not need them.
-    """
-    schema = copy.deepcopy(model.model_json_schema())
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            node.pop("title", None)
-            node.pop("default", None)
-            for keyword in _LENGTH_LIMITS + (() if limits else _ITEM_LIMITS):
-                node.pop(keyword, None)
-            if node.get("type") == "object" and "properties" in node:
-                node["required"] = list(node["properties"])
-                node["additionalProperties"] = False
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(schema)
-    return schema
-
-
 # --- comparing sources ----------------------------------------------------------------
-
-
-@functools.cache
-def schema_pair(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The strict schema and the one with list limits; built once, never mutated."""
-    return strict_json_schema(model), strict_json_schema(model, limits=True)
-
-
-def ranged_schema(model: type[BaseModel], ids: range | int) -> dict[str, Any]:
-    """The bounded schema with every ``refs`` item limited to the sentence ids ``ids``
-    (``n``: S1-Sn), so a grammar-constrained server cannot cite a sentence that does
-    not exist. Only for such servers: the strict schema stays the same per article."""
-    ids = range(1, ids + 1) if isinstance(ids, int) else ids
-    schema = copy.deepcopy(schema_pair(model)[1])
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            refs = node.get("properties", {}).get("refs")
-            if isinstance(refs, dict):
-                refs["items"] = {"type": "integer", "minimum": ids.start, "maximum": ids.stop - 1}
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(schema)
-    return schema
 
 
 class SourceQuote(_Model):
@@ -430,76 +220,3 @@ class Comparison(_Model):
         quotes += [q for u in self.unique_claims for q in u.evidence]
         quotes += [q for f in self.framing for q in (*f.loaded_terms, *f.commentary)]
         return [q for q in quotes if texts.get(q.source, "")[q.start : q.end] != q.quote]
-
-
-class _Cites(_Draft):
-    """A draft item that cites sentence ids, read leniently (``"S3"``, ``"[S3]"``)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lenient(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("refs", "commentary"):
-                if key in data and key in cls.model_fields:
-                    data[key] = _as_refs(data[key])
-        return data
-
-
-_SOURCE_REFS = "1-3 ids of that source's sentences: 3 for its [S3]."
-
-
-class _DraftSourceQuote(_Cites):
-    source: str = Field(max_length=200, description="Source name, exactly as given.")
-    refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
-
-
-class _DraftAgreement(_Draft):
-    fact: str = Field(max_length=400)
-    quotes: list[_DraftSourceQuote] = Field(
-        max_length=6, description="The supporting sentences of each source that reports it."
-    )
-
-
-class _DraftVersion(_Cites):
-    source: str = Field(max_length=200)
-    claim: str = Field(max_length=400, description="This source's version, attributed.")
-    refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
-
-
-class _DraftConflict(_Draft):
-    topic: str = Field(max_length=300, description="What is in conflict, neutrally.")
-    versions: list[_DraftVersion] = Field(max_length=6)
-
-
-class _DraftUnique(_Cites):
-    source: str = Field(max_length=200)
-    claim: str = Field(max_length=400)
-    refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
-
-
-class _DraftFraming(_Cites):
-    source: str = Field(max_length=200)
-    voices: list[str] = Field(max_length=10, description="People or bodies it quotes.")
-    loaded_terms: list[str] = Field(
-        max_length=10, description="Judgement-laden words or phrases, copied from the source."
-    )
-    commentary: list[int] = Field(
-        max_length=5, description="Ids of that source's sentences of the outlet's own analysis."
-    )
-
-
-class DraftComparison(_Draft):
-    """The comparison as the model writes it."""
-
-    summary: str = Field(
-        max_length=3000,
-        description="Neutral joint account of the story in 3-6 sentences, saying where the "
-        "sources differ without deciding who is right.",
-    )
-    agreements: list[_DraftAgreement] = Field(max_length=10)
-    conflicts: list[_DraftConflict] = Field(
-        max_length=10, description="Facts the sources state differently (numbers, dates, who)."
-    )
-    unique_claims: list[_DraftUnique] = Field(max_length=12)
-    framing: list[_DraftFraming] = Field(max_length=6, description="One entry per source.")

@@ -31,6 +31,7 @@ from summarize.schema import Evidence
 MAX_SENTENCE_CHARS = 400
 _CLAUSE = re.compile(r"[,;:)](?=\s)|\s[\u2014\u2013-]\s")
 _FORGED_ID = re.compile(r"\[\s*([Ss])\s*(\d+)\s*\]")
+_ID_IN_QUOTE = re.compile(r"(?:^|(?<=\n))[ \t]*\[S\d+\] ?")
 _SPACES = re.compile(r"\s+")
 
 
@@ -136,6 +137,11 @@ class SentenceIndex:
             return None
         start, end = sentence.start + hit.start, sentence.start + hit.end
         return Evidence(quote=self.text[start:end], start=start, end=end, sentence=sentence.id)
+
+
+def strip_ids(quote: str) -> str:
+    """A quote without the ``[S12]`` line ids a model copied into it."""
+    return _ID_IN_QUOTE.sub("", quote)
 
 
 def _split(text: str) -> Iterator[tuple[int, int, bool]]:

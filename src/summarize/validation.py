@@ -14,13 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from summarize.schema import (
-    DraftBrief,
-    DraftMerge,
-    DraftMergedPoint,
-    DraftPoint,
-    DraftStatement,
-)
+from summarize.drafts import DraftBrief, DraftMerge, DraftMergedPoint, DraftPoint, DraftStatement
 
 _D = TypeVar("_D", DraftBrief, DraftMerge)
 _M = TypeVar("_M", bound=BaseModel)

@@ -60,7 +60,7 @@ def render_comparison(comparison: Comparison) -> str:
 
     def quotes(items: list[SourceQuote], indent: str = "    ") -> list[str]:
         return [
-            wrap(f"\u201c{q.quote}\u201d ({q.source} [{q.start}:{q.end}])", indent + "> ", indent)
+            wrap(f"\u201c{q.quote}\u201d ({_where(q)})", indent + "> ", indent)
             for q in items
         ]
 
@@ -98,3 +98,9 @@ def render_comparison(comparison: Comparison) -> str:
     out += ["", f"[{comparison.meta.model} · {usage.prompt_tokens}+{usage.completion_tokens} "
             f"tokens · {usage.requests} request(s)]"]  # fmt: skip
     return "\n".join(out)
+
+
+def _where(quote: SourceQuote) -> str:
+    """``NTV S12 [1938:2064]``: the source, the sentence cited and the offsets."""
+    sentence = f" S{quote.sentence}" if quote.sentence is not None else ""
+    return f"{quote.source}{sentence} [{quote.start}:{quote.end}]"
