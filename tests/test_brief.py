@@ -161,6 +161,28 @@ def test_a_key_point_citing_nothing_is_reasked_then_kept_and_counted():
     assert any("key point 1: kept without evidence" in w for w in brief.meta.warnings)
 
 
+def test_a_statement_citing_the_whole_article_is_reasked_then_narrowed_to_three():
+    """Recorded from Qwen2.5-Coder-1.5B in strict mode (no list limits there): a summary
+    sentence citing every id, S1 to S51. Hand-built here to pin the behaviour."""
+    everything = good_answer(
+        summary=[
+            {
+                "text": "Ukraine reported ceasefire violations, which Russia's defence "
+                "ministry denied.",
+                "refs": list(range(1, 52)),
+            }
+        ]
+    )
+    brief, recorder = run([ok(everything), ok(everything)], max_reasks=1)
+    assert "summary.0.refs: it cites 51 sentences; cite only the 1-3" in (
+        recorder.requests[1]["messages"][3]["content"]
+    )
+    cited = [e.sentence for e in brief.summary_sentences[0].evidence]
+    assert len(cited) == 3
+    assert {28, 29} <= set(cited)  # the sentences that share its words
+    assert any("cited 51 sentences; kept" in w for w in brief.meta.warnings)
+
+
 def test_a_statement_whose_cited_sentence_shares_no_word_with_it_is_flagged():
     answer = good_answer(key_points=[{"text": "Xi attended the parade.", "refs": [29]}])
     brief, _ = run([ok(answer)])

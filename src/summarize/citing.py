@@ -54,6 +54,22 @@ def content_words(text: str) -> set[str]:
     return words
 
 
+MAX_REFS = 3
+
+
+def narrowed(text: str, evidence: list[Evidence]) -> list[Evidence]:
+    """At most ``MAX_REFS`` of the cited sentences: those sharing most content words with
+    the statement (earlier first on a tie), in article order. A statement citing the
+    whole article is not traceable; this keeps what it most likely rests on."""
+    if len(evidence) <= MAX_REFS:
+        return evidence
+    own = content_words(text)
+    ranked = sorted(
+        range(len(evidence)), key=lambda i: (-len(own & content_words(evidence[i].quote)), i)
+    )
+    return [evidence[i] for i in sorted(ranked[:MAX_REFS])]
+
+
 def unsupported(text: str, evidence: Sequence[Evidence]) -> bool:
     """Whether cited evidence shares no content word with the statement citing it."""
     if not evidence:
@@ -91,6 +107,9 @@ def cite_statements(
         evidence, problems, repairs = index.evidence(item.refs, allowed=allowed)
         citations.problems += [f"{where}.{number}.refs: {p}" for p in problems]
         citations.warnings += [f"{label} {number + 1}: {r}" for r in repairs]
+        evidence = _at_most_three(
+            text, evidence, f"{where}.{number}", f"{label} {number + 1}", citations
+        )
         if not evidence:
             citations.problems.append(
                 f"{where}.{number}.refs: cite the 1-3 sentence ids [S..] it rests on"
@@ -119,6 +138,10 @@ def cite_points(
         evidence, problems, repairs = index.evidence(item.refs, item.quote, allowed)
         citations.problems += [f"contested_points.{number}.refs: {p}" for p in problems]
         citations.warnings += [f"contested point {number + 1}: {r}" for r in repairs]
+        evidence = _at_most_three(
+            item.claim, evidence, f"contested_points.{number}", f"contested point {number + 1}",
+            citations,
+        )  # fmt: skip
         if not evidence:
             citations.problems.append(
                 f"contested_points.{number}.refs: cite the 1-3 sentence ids [S..] that show "
@@ -141,6 +164,24 @@ def cite_points(
             )
         )
     return points
+
+
+def _at_most_three(
+    text: str, evidence: list[Evidence], where: str, label: str, citations: Citations
+) -> list[Evidence]:
+    """The evidence narrowed to ``MAX_REFS`` sentences; citing more is a problem."""
+    kept = narrowed(text, evidence)
+    if len(kept) < len(evidence):
+        citations.problems.append(
+            f"{where}.refs: it cites {len(evidence)} sentences; cite only the 1-{MAX_REFS} "
+            "it rests on"
+        )
+        ids = ", ".join(f"S{e.sentence}" for e in kept)
+        citations.warnings.append(
+            f"{label}: cited {len(evidence)} sentences; kept {ids}, those sharing most "
+            "words with it"
+        )
+    return kept
 
 
 def traceability(*groups: Sequence[Statement | ContestedPoint]) -> float:

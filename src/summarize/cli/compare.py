@@ -59,10 +59,7 @@ def render_comparison(comparison: Comparison) -> str:
         return textwrap.fill(text, width=width, initial_indent=first, subsequent_indent=rest)
 
     def quotes(items: list[SourceQuote], indent: str = "    ") -> list[str]:
-        return [
-            wrap(f"\u201c{q.quote}\u201d ({_where(q)})", indent + "> ", indent)
-            for q in items
-        ]
+        return [wrap(f"\u201c{q.quote}\u201d ({_where(q)})", indent + "> ", indent) for q in items]
 
     out = [
         "Sources: " + ", ".join(comparison.sources),
