@@ -174,13 +174,32 @@ def test_a_statement_citing_the_whole_article_is_reasked_then_narrowed_to_three(
         ]
     )
     brief, recorder = run([ok(everything), ok(everything)], max_reasks=1)
-    assert "summary.0.refs: it cites 51 sentences; cite only the 1-3" in (
-        recorder.requests[1]["messages"][3]["content"]
+    assert (
+        "summary.0.refs: it cites 51 sentences; cite only the 1-3"
+        in (recorder.requests[1]["messages"][3]["content"])
     )
     cited = [e.sentence for e in brief.summary_sentences[0].evidence]
     assert len(cited) == 3
     assert {28, 29} <= set(cited)  # the sentences that share its words
     assert any("cited 51 sentences; kept" in w for w in brief.meta.warnings)
+
+
+def test_a_summary_longer_than_asked_is_kept_with_a_warning_not_reasked():
+    """Qwen2.5-Coder-1.5B wrote 15-17 summary sentences where 3-6 were asked for."""
+    long = good_answer(
+        summary=[
+            {"text": f"Ukraine reported violations, claim {n}.", "refs": [28]} for n in range(12)
+        ]
+    )
+    brief, recorder = run([ok(long)])
+    assert len(recorder.requests) == 1
+    assert len(brief.summary_sentences) == 12
+    assert "the summary has 12 items, more than the 8 asked for; all are kept" in (
+        brief.meta.warnings
+    )
+    runaway = good_answer(summary=[{"text": "Again.", "refs": [28]}] * 41)
+    with pytest.raises(E.ValidationFailedError, match="at most 40 items"):
+        run([ok(runaway)], max_reasks=0)
 
 
 def test_a_statement_whose_cited_sentence_shares_no_word_with_it_is_flagged():

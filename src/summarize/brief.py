@@ -22,6 +22,7 @@ from summarize.validation import (
     echo_problems,
     marker_problems,
     normalize_language,
+    overlong_lists,
     parse_draft,
     remove_foreign_urls,
     scrub_markers,
@@ -102,7 +103,7 @@ def check_brief(
     repairs += repeated
     repairs += [f"warning: {line}" for line in echoed]
     draft, unlinked = remove_foreign_urls(draft, text)
-    repairs += unlinked
+    repairs += unlinked + overlong_lists(draft, 8)
     if not summary_text(draft):
         raise DraftProblems(
             ["summary: it only repeated the article's marker; summarise the article"]

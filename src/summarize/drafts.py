@@ -104,6 +104,12 @@ class DraftPoint(_DraftClaim):
         return data
 
 
+# A summary or list of key points longer than asked is kept (with a warning); only one
+# this long is runaway output, worth a re-ask. Grammar-constrained servers get the
+# asked-for cap as maxItems in the schema.
+RUNAWAY = 40
+
+
 class DraftBrief(_Draft):
     """The brief as the model writes it."""
 
@@ -111,13 +117,16 @@ class DraftBrief(_Draft):
         max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
     )
     summary: list[DraftStatement] = Field(
-        max_length=8,
+        max_length=RUNAWAY,
+        json_schema_extra={"maxItems": 8},
         description="Neutral summary in 3-6 sentences, one object each. Attribute every "
         "claim to its source ('X said', 'Y reported', 'Z denied'); keep loaded words inside "
         "quotation marks; mark the outlet's own commentary or analysis as such.",
     )
     key_points: list[DraftStatement] = Field(
-        max_length=8, description="3-7 short, attributed key facts."
+        max_length=RUNAWAY,
+        json_schema_extra={"maxItems": 8},
+        description="3-7 short, attributed key facts.",
     )
     contested_points: list[DraftPoint] = Field(
         max_length=8, description="Contested points; [] when the article contains none."
@@ -143,13 +152,16 @@ class DraftMerge(_Draft):
         max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
     )
     summary: list[DraftStatement] = Field(
-        max_length=10,
+        max_length=RUNAWAY,
+        json_schema_extra={"maxItems": 10},
         description="Neutral summary of the whole article in 4-8 sentences, built only from "
         "the part briefs, each citing the sentence ids the briefs give. Attribute every "
         "claim; keep loaded words inside quotation marks.",
     )
     key_points: list[DraftStatement] = Field(
-        max_length=10, description="3-8 short, attributed key facts of the whole article."
+        max_length=RUNAWAY,
+        json_schema_extra={"maxItems": 10},
+        description="3-8 short, attributed key facts of the whole article.",
     )
     contested_points: list[DraftMergedPoint] = Field(
         max_length=64,

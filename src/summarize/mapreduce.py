@@ -38,6 +38,7 @@ from summarize.validation import (
     DraftProblems,
     echo_problems,
     marker_problems,
+    overlong_lists,
     parse_as,
     remove_foreign_urls,
     scrub_markers,
@@ -254,7 +255,7 @@ def check_merge_answer(
     draft, repairs = scrub_markers(draft)
     repairs += [f"warning: {line}" for line in echoed]
     draft, unlinked = remove_foreign_urls(draft, run.article.text)
-    repairs += unlinked
+    repairs += unlinked + overlong_lists(draft, 10)
     check_merge(draft)
     points, id_problems, warnings = merge_points(draft, ids, hidden)
     citations = Citations(problems=id_problems, warnings=warnings)

@@ -253,3 +253,14 @@ def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     if not warnings:
         return draft, []
     return draft.model_copy(update={"key_points": kept}), warnings
+
+
+def overlong_lists(draft: DraftBrief | DraftMerge, cap: int) -> list[str]:
+    """Warnings for a summary or key-point list longer than asked: kept whole (a cap the
+    model may not have seen never costs an answer; only runaway lists are refused)."""
+    return [
+        f"the {name.replace('_', ' ')} has {len(items)} items, more than the {cap} asked "
+        "for; all are kept"
+        for name, items in (("summary", draft.summary), ("key_points", draft.key_points))
+        if len(items) > cap
+    ]
