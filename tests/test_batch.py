@@ -57,6 +57,8 @@ def test_results_stream_with_ids_and_a_failure_does_not_stop_the_batch(server):
         result = by_id[f"a{i}"]
         assert result.result is not None
         assert result.result.ungrounded(TEXTS[i]) == []
+        assert result.result.meta.traceability == 1.0  # every statement carries evidence
+        assert all(s.evidence for s in result.result.key_points)
         assert result.cost_usd is not None
         assert result.cost_usd > 0  # gpt-4o-mini has a price
     assert 1 < server.max_in_flight <= 3

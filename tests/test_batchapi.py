@@ -126,6 +126,8 @@ def test_batch_results_equal_the_online_results_at_half_the_price(api, tmp_path)
         assert batch is not None
         assert live is not None
         assert batch.ungrounded(text) == []
+        assert batch.meta.traceability == 1.0
+        assert batch.summary_sentences == live.summary_sentences
         assert batch.summary == live.summary
         assert batch.key_points == live.key_points
         assert batch.contested_points == live.contested_points

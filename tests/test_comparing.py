@@ -43,6 +43,7 @@ def test_comparison_shape_and_grounding_per_source():
     assert isinstance(result, Comparison)
     assert list(result.sources) == ["NTV", "Fine Line"]
     assert result.sources["NTV"].summary
+    assert result.sources["NTV"].meta.traceability == 1.0
     assert result.ungrounded(TEXTS) == []
     conflict = result.conflicts[0]
     assert {v.source for v in conflict.versions} == {"NTV", "Fine Line"}

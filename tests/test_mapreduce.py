@@ -94,6 +94,10 @@ def test_a_long_article_is_briefed_in_parts_and_merged():
     assert evidence
     assert brief.ungrounded(LONG) == []
     assert max(e.start for e in evidence) > len(LONG) // 2
+    # the merged summary and key points cite the article's global sentence ids
+    assert brief.meta.traceability == 1.0
+    assert brief.summary_sentences
+    assert all(s.evidence for s in [*brief.summary_sentences, *brief.key_points])
     assert "map.user" in meta.prompt_version
     assert "reduce.user" in meta.prompt_version
 
@@ -257,3 +261,17 @@ def test_a_10_mb_article_goes_through_in_parts():
     assert brief.meta.chunks > 10
     assert brief.meta.coverage == 1.0
     assert brief.ungrounded(big) == []
+
+
+def test_a_part_brief_longer_than_asked_shows_the_merge_only_what_was_asked():
+    """Qwen2.5-Coder-1.5B's part briefs ran to 15 sentences and 12 key points; shown
+    whole, four of them overflowed the merge request at a 3,072-token window."""
+    from summarize.partials import SHOWN_KEY_POINTS, SHOWN_SUMMARY, Partial, render_partials
+    from summarize.schema import Statement
+
+    many = [Statement(text=f"Sentence number {n}.") for n in range(20)]
+    part = Partial(first=0, last=0, start=0, end=10, summary=many, key_points=many, points=[])
+    text = render_partials([part], 1, {})
+    assert f"Sentence number {SHOWN_SUMMARY - 1}." in text
+    assert f"Sentence number {SHOWN_SUMMARY}. " not in text.split("Key points:")[0]
+    assert text.count("\n- ") == SHOWN_KEY_POINTS

@@ -162,9 +162,7 @@ def test_unmatched_request_fails_loudly_naming_the_rerecord_command() -> None:
 
 def test_long_article_recorded_in_parts_and_merged() -> None:
     """The trade-war article with a 3,072-token window: parts, then one merge."""
-    # SmolLM2's recording: Qwen's merge lists 14 key points, over the cap of 10, on
-    # every attempt (a ValidationFailedError, replayed above).
-    cassette = Cassette.load(CASSETTES / "smollm2" / "trade-war-in-parts.json")
+    cassette = cassette_named("trade-war-in-parts")
     outcome, transport = replay(cassette)
     transport.check_done()
     assert isinstance(outcome, ArticleSummary)
@@ -186,9 +184,7 @@ def test_long_article_recorded_in_parts_and_merged() -> None:
 
 
 def _page_cassette() -> Cassette:
-    # SmolLM2's recording: Qwen's answer to this page lists 10 key points, over the
-    # schema's cap of 8, on every attempt (a ValidationFailedError, replayed above).
-    return Cassette.load(CASSETTES / "smollm2" / "emirates-boeing-page.json")
+    return cassette_named("emirates-boeing-page")
 
 
 def test_saved_page_and_its_url_replay_the_same_recording(article_site: str) -> None:

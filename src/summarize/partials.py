@@ -20,6 +20,10 @@ from summarize.drafts import DraftMerge, DraftMergedPoint
 from summarize.schema import ContestedPoint, Evidence, Statement
 from summarize.validation import DraftProblems
 
+# A part brief longer than asked (kept whole in the part) shows the merge this much,
+# so that a model's long lists cannot crowd the merge request out of its window.
+SHOWN_SUMMARY = 6
+SHOWN_KEY_POINTS = 8
 _ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
 
 
@@ -73,11 +77,11 @@ def render_partials(
     by_point = {id(point): name for name, point in ids.items()}
     blocks = []
     for partial in partials:
-        summary = " ".join(s.cited() for s in partial.summary)
+        summary = " ".join(s.cited() for s in partial.summary[:SHOWN_SUMMARY])
         lines = [f"[{partial.label(parts)}]", f"Summary: {summary}"]
         if partial.key_points:
             lines.append("Key points:")
-            lines += [f"- {kp.cited()}" for kp in partial.key_points]
+            lines += [f"- {kp.cited()}" for kp in partial.key_points[:SHOWN_KEY_POINTS]]
         names = [by_point[id(p)] for p in partial.points]
         listed = [n for n in names if shown is None or n in shown]
         if listed:
