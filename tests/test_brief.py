@@ -97,8 +97,10 @@ def test_fenced_json_from_weak_models_is_accepted():
 def test_an_unknown_sentence_id_is_reasked_then_the_point_dropped_with_a_warning():
     invented = json.loads(good_answer())
     invented["contested_points"][0]["refs"] = [999]
+    invented["contested_points"][0]["quote"] = "Putin promised to withdraw all troops"
+    invented["contested_points"][0]["claim"] = "Moscow promised a withdrawal."
     with_real = json.loads(good_answer())
-    with_real["contested_points"].append({**invented["contested_points"][0], "claim": "invented"})
+    with_real["contested_points"].append(invented["contested_points"][0])
     brief, recorder = run([ok(json.dumps(invented)), ok(json.dumps(with_real))], max_reasks=1)
     reask = recorder.requests[1]["messages"][3]["content"]
     assert "S999 is not a sentence of the article (S1-S51)" in reask
@@ -149,16 +151,35 @@ def test_a_paraphrased_quote_is_matched_inside_its_sentence_or_the_sentence_is_c
     assert len(recorder.requests) == 1  # no re-ask: the evidence is exact either way
 
 
-def test_a_key_point_citing_nothing_is_reasked_then_kept_and_counted():
-    uncited = good_answer(key_points=["Xi was the main guest at the parade."])
-    brief, recorder = run([ok(uncited), ok(uncited)], max_reasks=1)
-    assert (
-        "key_points.0.refs: cite the 1-3 sentence ids"
-        in (recorder.requests[1]["messages"][3]["content"])
+def test_a_key_point_citing_nothing_is_reasked_then_re_cited_by_its_words_or_counted():
+    uncited = good_answer(
+        key_points=[
+            "Xi was the main guest at the military parade on Red Square.",  # S11's words
+            "Observers expect warmer weather next spring.",  # no sentence says this
+        ]
     )
-    assert brief.key_points[0].evidence == []
-    assert brief.meta.traceability == 3 / 4  # 2 summary sentences, 1 point cited; 1 not
-    assert any("key point 1: kept without evidence" in w for w in brief.meta.warnings)
+    brief, recorder = run([ok(uncited), ok(uncited)], max_reasks=1)
+    reask = recorder.requests[1]["messages"][3]["content"]
+    assert "key_points.0.refs: cite the 1-3 sentence ids" in reask
+    assert "key_points.1.refs: cite the 1-3 sentence ids" in reask
+    copied, invented = brief.key_points
+    assert [e.sentence for e in copied.evidence] == [11]
+    assert invented.evidence == []
+    assert brief.meta.traceability == 4 / 5  # 2 summary sentences, 2 key points, 1 point
+    assert any(w.startswith("key point 1: re-cited S11, which holds") for w in brief.meta.warnings)
+    assert any("key point 2: kept without evidence" in w for w in brief.meta.warnings)
+
+
+def test_a_statement_citing_a_sentence_that_does_not_say_it_is_re_cited_when_one_does():
+    misplaced = good_answer(
+        key_points=[
+            {"text": "Xi was the main guest at a military parade on Red Square.", "refs": [29]}
+        ]
+    )
+    brief, recorder = run([ok(misplaced)])
+    assert len(recorder.requests) == 1  # not a re-ask: the library repairs it
+    assert [e.sentence for e in brief.key_points[0].evidence] == [11]
+    assert any("re-cited S11" in w and "S29 does not say it" in w for w in brief.meta.warnings)
 
 
 def test_a_statement_citing_the_whole_article_is_reasked_then_narrowed_to_three():

@@ -55,6 +55,9 @@ def content_words(text: str) -> set[str]:
 
 
 MAX_REFS = 3
+# A statement re-cited by its words shares at least this many content words, and most
+# of its own, with the sentence.
+MIN_SHARED = 3
 
 
 def narrowed(text: str, evidence: list[Evidence]) -> list[Evidence]:
@@ -110,16 +113,24 @@ def cite_statements(
         evidence = _at_most_three(
             text, evidence, f"{where}.{number}", f"{label} {number + 1}", citations
         )
+        name = f"{label} {number + 1}"
         if not evidence:
             citations.problems.append(
                 f"{where}.{number}.refs: cite the 1-3 sentence ids [S..] it rests on"
             )
-            citations.warnings.append(
-                f"{label} {number + 1}: kept without evidence, it cites no sentence of the "
-                f"article: {_clip(text)!r}"
-            )
+            evidence = _recited(text, index, allowed, name, "it cites no sentence", citations)
+            if not evidence:
+                citations.warnings.append(
+                    f"{name}: kept without evidence, it cites no sentence of the "
+                    f"article: {_clip(text)!r}"
+                )
         elif check_support and unsupported(text, evidence):
-            citations.warnings.append(_unsupported(label, number, evidence, text))
+            cited = ", ".join(f"S{e.sentence}" for e in evidence)
+            found = _recited(text, index, allowed, name, f"{cited} does not say it", citations)
+            if found:
+                evidence = found
+            else:
+                citations.warnings.append(_unsupported(label, number, evidence, text))
         statements.append(Statement(text=text, evidence=evidence))
     return statements
 
@@ -147,6 +158,10 @@ def cite_points(
                 f"contested_points.{number}.refs: cite the 1-3 sentence ids [S..] that show "
                 "the claim"
             )
+            words = f"{item.claim} {item.quote}"
+            name = f"contested point {number + 1}"
+            evidence = _recited(words, index, allowed, name, "it cites no sentence", citations)
+        if not evidence:
             citations.warnings.append(
                 f"contested point {number + 1}: dropped, it cites no sentence of the "
                 f"article: {_clip(item.claim)!r}"
@@ -182,6 +197,35 @@ def _at_most_three(
             "words with it"
         )
     return kept
+
+
+def _recited(
+    text: str,
+    index: SentenceIndex,
+    allowed: range | None,
+    name: str,
+    why: str,
+    citations: Citations,
+) -> list[Evidence]:
+    """The sentence a statement's own words come from, when the model's citation fails
+    and one sentence clearly holds them: most of the statement's content words, and at
+    least ``MIN_SHARED``. A repair, said in a warning; [] when no sentence is clear."""
+    own = content_words(text)
+    if len(own) < MIN_SHARED:
+        return []
+    candidates = index.sentences if allowed is None else [
+        s for s in index.sentences if s.id in allowed
+    ]  # fmt: skip
+    scored = [(len(own & content_words(index.original(s))), s) for s in candidates]
+    best, sentence = max(scored, key=lambda pair: pair[0], default=(0, None))
+    if sentence is None or best < max(MIN_SHARED, len(own) / 2):
+        return []
+    evidence, _, _ = index.evidence([sentence.id])
+    citations.warnings.append(
+        f"{name}: re-cited S{sentence.id}, which holds {best} of its {len(own)} content "
+        f"words ({why}): {_clip(text)!r}"
+    )
+    return evidence
 
 
 def traceability(*groups: Sequence[Statement | ContestedPoint]) -> float:
