@@ -14,7 +14,8 @@ for the traceability figure.
 Per run it prints, and writes to ``bench/results/citations.json``:
 
 - traceable statements: summary sentences, key points and contested points that carry
-  evidence, over all of them (before: the summary is split into sentences to count);
+  evidence, over all of them (before: the summary is split into sentences to count), and
+  the share of them the library re-cited by their own words;
 - completion tokens per brief, and the ratio after / before;
 - quotes lost to grounding: quotes dropped or re-asked for not being found;
 - re-asks per article.
@@ -81,6 +82,7 @@ with Summarizer(**options) as summarizer:
                 quotes_lost=sum("quote not found" in w for w in warnings),
                 quote_reasks=sum("re-asked" in w and "quote is not in" in w for w in warnings),
                 unsupported=sum("cited but unsupported" in w for w in warnings),
+                recited=sum(": re-cited S" in w for w in warnings),
             )
         row["seconds"] = round(time.monotonic() - started, 1)
         print(json.dumps(row), flush=True)
@@ -112,6 +114,11 @@ def summary_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "articles": len(rows),
         "lost_to_errors": len(rows) - len(done),
         "traceable_statements": round(sum(r["cited"] for r in done) / max(statements, 1), 3),
+        # of which the library re-cited by the statement's own words (the model's
+        # citation failed): the rest the model cited right
+        "recited_by_the_library": round(
+            sum(r.get("recited", 0) for r in done) / max(statements, 1), 3
+        ),
         "statements": statements,
         "completion_tokens_median": statistics.median(r["completion_tokens"] for r in rows),
         "completion_tokens_total": sum(r["completion_tokens"] for r in rows),

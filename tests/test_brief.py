@@ -205,6 +205,18 @@ def test_a_statement_citing_the_whole_article_is_reasked_then_narrowed_to_three(
     assert any("cited 51 sentences; kept" in w for w in brief.meta.warnings)
 
 
+def test_cited_sentences_sharing_no_word_with_the_statement_are_dropped_from_it():
+    """Qwen2.5-Coder-1.5B cited [S1, S2, S3] for its first sentence; S1 is 'Skip to
+    content'."""
+    answer = json.loads(good_answer())
+    answer["summary"][0]["refs"] = [1, 14, 3]
+    brief, _ = run([ok(json.dumps(answer))])
+    assert [e.sentence for e in brief.summary_sentences[0].evidence] == [14]
+    assert "summary sentence 1: dropped S1, S3 from its citations: no word in common" in (
+        brief.meta.warnings
+    )
+
+
 def test_a_summary_longer_than_asked_is_kept_with_a_warning_not_reasked():
     """Qwen2.5-Coder-1.5B wrote 15-17 summary sentences where 3-6 were asked for."""
     long = good_answer(

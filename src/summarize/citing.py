@@ -114,6 +114,8 @@ def cite_statements(
             text, evidence, f"{where}.{number}", f"{label} {number + 1}", citations
         )
         name = f"{label} {number + 1}"
+        if check_support:
+            evidence = _pruned(text, evidence, name, citations)
         if not evidence:
             citations.problems.append(
                 f"{where}.{number}.refs: cite the 1-3 sentence ids [S..] it rests on"
@@ -196,6 +198,18 @@ def _at_most_three(
             f"{label}: cited {len(evidence)} sentences; kept {ids}, those sharing most "
             "words with it"
         )
+    return kept
+
+
+def _pruned(text: str, evidence: list[Evidence], name: str, citations: Citations) -> list[Evidence]:
+    """The cited sentences that share a content word with the statement, when some do
+    and some do not (``[S1, S2, S3]`` written out of habit); all of them otherwise."""
+    own = content_words(text)
+    kept = [e for e in evidence if own & content_words(e.quote)]
+    if not kept or len(kept) == len(evidence):
+        return evidence
+    dropped = ", ".join(f"S{e.sentence}" for e in evidence if e not in kept)
+    citations.warnings.append(f"{name}: dropped {dropped} from its citations: no word in common")
     return kept
 
 
