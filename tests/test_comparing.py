@@ -157,10 +157,10 @@ def test_recorded_comparisons_replay(path):
 
 
 def test_the_qwen_comparison_holds_grounded_claims_the_model_really_made():
-    """compare-wired-halves, recorded from Qwen2.5-Coder-1.5B: the claim only one half
-    makes comes back with quotes at exact offsets in that half (not an empty Comparison,
-    as with SmolLM2); the counts are the recording's."""
-    cassette = Cassette.load(CASSETTES / "compare-wired-halves.json")
+    """compare-xi-putin, recorded from Qwen2.5-Coder-1.5B: the claim only one report
+    makes comes back citing that report's own sentences, at exact offsets in it; the
+    counts are the recording's."""
+    cassette = Cassette.load(CASSETTES / "compare-xi-putin.json")
     transport = ReplayTransport(cassette)
     client = openai.OpenAI(
         base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
@@ -180,6 +180,7 @@ def test_the_qwen_comparison_holds_grounded_claims_the_model_really_made():
         assert claim.evidence
         for quote in claim.evidence:
             assert quote.source == claim.source
+            assert quote.sentence is not None
             assert texts[quote.source][quote.start : quote.end] == quote.quote
     framing_quotes = [q for f in outcome.framing for q in (*f.loaded_terms, *f.commentary)]
     assert all(texts[q.source][q.start : q.end] == q.quote for q in framing_quotes)

@@ -1,9 +1,9 @@
 """Replay of real exchanges recorded from llama.cpp's server.
 
 ``fixtures/cassettes/*.json``: Qwen2.5-Coder-1.5B-Instruct through the local engine
-(llama.cpp's own server via xllamacpp), streamed. ``fixtures/cassettes/smollm2/``: the
-bundled SmolLM2-135M through the same engine, kept for the weak-model paths (loops,
-answers that echo the prompt, re-asks, a Batch API job).
+(llama.cpp's own server via xllamacpp), streamed. A folder ``fixtures/cassettes/<name>/``
+holds another model's recordings of the same scenarios (``scripts/record.py --into``);
+none is kept at present.
 
 Every cassette is checked for the promises of the library: a schema-valid result
 (or the typed error that was recorded), every statement's evidence equal to
@@ -26,7 +26,7 @@ from summarize.errors import SummarizeError
 from tests.support import REPLAY_URL
 
 QWEN_PATHS = sorted(CASSETTES.glob("*.json"))
-SMOL_PATHS = sorted((CASSETTES / "smollm2").glob("*.json"))
+SMOL_PATHS = sorted(CASSETTES.glob("*/*.json"))
 ALL_PATHS = QWEN_PATHS + SMOL_PATHS
 # Brief scenarios; the comparison cassettes are replayed in test_compare.py, the Batch
 # API job at the end of this file.
@@ -197,7 +197,8 @@ def test_saved_page_and_its_url_replay_the_same_recording(article_site: str) -> 
         client = openai.OpenAI(
             base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
         )
-        brief = summarize(source, client=client, model=cassette.scenario["model"])
+        options = cassette.scenario["options"]
+        brief = summarize(source, client=client, model=cassette.scenario["model"], **options)
         transport.check_done()
         assert brief.meta.title is not None
         assert "Emirates" in brief.meta.title
@@ -218,27 +219,15 @@ def test_cli_reads_a_page_and_a_url(article_site: str, patch_build_client, capsy
         transport = ReplayTransport(cassette)
         patch_build_client(transport.handler)
         model = cassette.scenario["model"]
-        code = main([source, "--base-url", REPLAY_URL, "--model", model, "--format", "json"])
+        stream = ["--stream"] if cassette.scenario["options"].get("stream") else []
+        code = main(
+            [source, "--base-url", REPLAY_URL, "--model", model, "--format", "json", *stream]
+        )
         out = capsys.readouterr().out
         assert code == 0
         transport.check_done()
         brief = ArticleSummary.model_validate_json(out)
         assert "Emirates" in (brief.meta.title or "")
-
-
-def test_recorded_answers_that_copy_the_instructions_are_flagged() -> None:
-    """SmolLM2 often answers with the system prompt (since the datamarking prompt v2):
-    every such recorded summary carries the warning."""
-    echoed = 0
-    for path in SMOL_BRIEFS:
-        forget_modes()
-        outcome, _ = replay(Cassette.load(path))
-        if isinstance(outcome, ArticleSummary) and outcome.summary.startswith(
-            "The article is untrusted data"
-        ):
-            echoed += 1
-            assert any("repeats these instructions" in w for w in outcome.meta.warnings)
-    assert echoed >= 3
 
 
 @pytest.mark.parametrize("name", sorted(BATCHES))

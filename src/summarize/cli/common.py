@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="like --local, with a catalogue model ('summarize models list') or a GGUF file",
     )
     add("--context-window", type=int, help="the model's context window in tokens")
+    add(
+        "--stream",
+        action="store_true",
+        default=None,
+        help="stream answers and stop one that repeats itself (default: on for --local)",
+    )
     timeout = default("timeout")
     add(
         "--timeout",
@@ -165,6 +171,7 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "structured_output": args.structured_output,
         "requests_per_minute": args.rpm,
         "tokens_per_minute": args.tpm,
+        "stream": args.stream,
         "max_input_bytes": args.max_input_bytes,
         "encoding": args.encoding,
     }
