@@ -15,7 +15,8 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
     # briefed concurrently, then merged.
     "trade-war-in-parts": (
         "articles/702d1da63b8e.txt",
-        {"context_window": 3072, "max_output_tokens": 1024, "allow_partial": True},
+        # (parts and their re-asks queue on one server: slow on 2 cores)
+        {"context_window": 3072, "max_output_tokens": 1024, "allow_partial": True, "timeout": 1800},
     ),
     # A saved web page: the text the model sees is extracted from the HTML.
     "emirates-boeing-page": ("articles/374ac9a59a85.html", {}),
