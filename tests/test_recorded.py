@@ -12,7 +12,9 @@ Every cassette is checked for the promises of the library: a schema-valid result
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import httpx2
 import openai
@@ -21,6 +23,7 @@ from testkit.cassette import CASSETTES, Cassette, ReplayTransport, response_cont
 from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS
 
 from summarize import ArticleSummary, summarize
+from summarize.cli import brief as cli_brief
 from summarize.client import forget_modes
 from summarize.errors import SummarizeError
 from tests.support import REPLAY_URL
@@ -148,6 +151,20 @@ def test_the_qwen_recordings_cite_nearly_every_statement() -> None:
             cited += sum(bool(item.evidence) for item in items)
     assert statements >= 20
     assert cited / statements >= 0.95
+
+
+def test_the_readme_example_is_the_cli_output_of_its_recording(monkeypatch) -> None:
+    """The README shows a real brief: what ``render_text`` prints for the recording it
+    names, at the width it was pasted at. Re-recording the cassette means re-pasting."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "fixtures/cassettes/xi-putin-ntv.json" in readme
+    block = readme.split("```text\n", 1)[1].split("```", 1)[0].rstrip("\n")
+    outcome, _ = replay(cassette_named("xi-putin-ntv"))
+    assert isinstance(outcome, ArticleSummary)
+    monkeypatch.setattr(
+        cli_brief.shutil, "get_terminal_size", lambda *_: os.terminal_size((92, 24))
+    )
+    assert cli_brief.render_text(outcome) == block
 
 
 def test_unmatched_request_fails_loudly_naming_the_rerecord_command() -> None:
