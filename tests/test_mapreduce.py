@@ -275,3 +275,39 @@ def test_a_part_brief_longer_than_asked_shows_the_merge_only_what_was_asked():
     assert f"Sentence number {SHOWN_SUMMARY - 1}." in text
     assert f"Sentence number {SHOWN_SUMMARY}. " not in text.split("Key points:")[0]
     assert text.count("\n- ") == SHOWN_KEY_POINTS
+
+
+def test_long_part_briefs_in_a_tight_window_are_merged_from_fewer_lines_not_lost(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Recorded with Qwen2.5-Coder-1.5B through the Batch API (3,072-token window):
+    four part briefs of 6 summary sentences and 8 key points each needed 2,252 tokens
+    where the merge had 818, no two fitted one collapse, and the article was lost to a
+    ContextLengthError. The merge is now shown fewer lines of each part instead."""
+
+    def long_part(body: dict[str, Any]) -> dict[str, Any]:
+        answer = fakemodel.completion(body)
+        if fakemodel.is_merge(body):
+            return answer
+        sentences = fakemodel.sentences_of(fakemodel.block_of(body), 1)
+        brief = {
+            "language": "en",
+            "summary": [{"text": t[:160], "refs": [n]} for n, t in sentences[:6]],
+            "key_points": [{"text": t[:120], "refs": [n]} for n, t in sentences[:8]],
+            "contested_points": [],
+        }
+        answer["choices"][0]["message"]["content"] = json.dumps(brief)
+        return answer
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=long_part(json.loads(request.content)))
+
+    monkeypatch.setattr(budget_module, "MAX_DEPTH", 1)  # no level to collapse into
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))[:3])
+    brief = summarize(text, client=mock_client(handler), model="m", context_window=3072,
+                      max_output_tokens=1024)  # fmt: skip
+    assert brief.meta.chunks > 2
+    (note,) = [w for w in brief.meta.warnings if w.startswith("the merge was shown the first")]
+    assert "key point(s) of each part: the context window of 3072 leaves" in note
+    assert brief.summary_sentences
+    assert brief.ungrounded(text) == []

@@ -118,7 +118,10 @@ def test_replay_matches_the_recorded_outcome(path) -> None:
         for i in cassette.interactions
         if i["response"]["status"] == 200
     )
-    assert usage.prompt_tokens == recorded_tokens
+    if usage.loops_cut == 0:
+        assert usage.prompt_tokens == recorded_tokens
+    else:  # a stream stopped at a loop never reads the server's usage: estimated (tiktoken)
+        assert usage.prompt_tokens == pytest.approx(recorded_tokens, rel=0.02)
     assert outcome.meta.prompt_version.startswith("brief.system@")
     assert outcome.summary
     assert outcome.language != ""
@@ -311,8 +314,11 @@ def test_the_local_engine_takes_strict_json_schema_and_streams(path) -> None:
     else:
         assert outcome.usage is not None
         usage = outcome.usage
-    completion = sum(
+    each = [
         response_content_and_usage(i["response"]["body"])[1]["completion_tokens"]
         for i in cassette.interactions
-    )
-    assert usage.completion_tokens == completion
+    ]
+    if usage.loops_cut == 0:
+        assert usage.completion_tokens == sum(each)
+    else:  # an answer stopped at its loop counts what was read of it, not what was sent
+        assert sum(each) - max(each) <= usage.completion_tokens < sum(each)

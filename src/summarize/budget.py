@@ -11,7 +11,7 @@ from summarize import prompts
 from summarize.chunking import chunk_text
 from summarize.drafts import DraftBrief, DraftMerge, schema_pair
 from summarize.errors import ContextLengthError
-from summarize.partials import Partial, point_line, render_partials
+from summarize.partials import LIMITS, Partial, point_line, render_partials
 from summarize.schema import ContestedPoint
 from summarize.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
 
@@ -102,11 +102,28 @@ def parts_of(run: Run) -> list[list[Sentence]]:
         size = max(MIN_CHUNK_TOKENS, size - (shown - budget) - size // 50)
 
 
-def points_that_fit(
+def what_fits(
     run: Run, partials: list[Partial], ids: dict[str, ContestedPoint], budget: int
+) -> tuple[frozenset[str], tuple[int, int]] | None:
+    """What the merge can be shown: the ids of the points that fit beside the part
+    briefs, and how many summary sentences and key points of each part (the most of
+    ``LIMITS`` that fit); None if not even one sentence of each part fits."""
+    for limit in LIMITS:
+        shown = points_that_fit(run, partials, ids, budget, limit)
+        if shown is not None:
+            return shown, limit
+    return None
+
+
+def points_that_fit(
+    run: Run,
+    partials: list[Partial],
+    ids: dict[str, ContestedPoint],
+    budget: int,
+    limit: tuple[int, int] = LIMITS[0],
 ) -> frozenset[str] | None:
     """Ids of the points that fit beside the summaries, in order; None if nothing fits."""
-    room = budget - run.count(render_partials(partials, run.chunks, ids, set()))
+    room = budget - run.count(render_partials(partials, run.chunks, ids, set(), limit))
     if room < 0:
         return None
     shown: set[str] = set()

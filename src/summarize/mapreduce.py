@@ -26,6 +26,7 @@ from summarize.errors import (
 )
 from summarize.model import Deferred
 from summarize.partials import (
+    LIMITS,
     Partial,
     check_merge,
     group_partials,
@@ -181,16 +182,23 @@ async def reduce(run: Run, partials: list[Partial]) -> ArticleSummary:
                 continue
             # No level left (or no group to merge): list as many points as fit;
             # the rest are kept unmerged, with a warning.
-            shown = budget.points_that_fit(run, partials, ids, room)
-            if shown is None:
+            fits = budget.what_fits(run, partials, ids, room)
+            if fits is None:
                 raise ContextLengthError(
                     f"the briefs of {run.chunks} parts need {run.count(text)} tokens "
                     f"after {run.depth - 1} merge level(s), more than the {room} the "
                     f"context window of {run.window} leaves: pass a larger "
                     "context_window= if the model has one"
                 )
+            shown, limit = fits
+            if limit != LIMITS[0]:
+                run.warnings.append(
+                    f"the merge was shown the first {limit[0]} summary sentence(s) and "
+                    f"{limit[1]} key point(s) of each part: the context window of "
+                    f"{run.window} leaves {room} tokens for the part briefs"
+                )
             hidden = frozenset(ids) - shown
-            text = render_partials(partials, run.chunks, ids, shown)
+            text = render_partials(partials, run.chunks, ids, shown, limit)
         best = await merge(run, partials, ids, text, hidden)
         return assemble(run, best, TEMPLATES, fallback_language=partials[0].language or "")
 

@@ -24,6 +24,11 @@ from summarize.validation import DraftProblems
 # so that a model's long lists cannot crowd the merge request out of its window.
 SHOWN_SUMMARY = 6
 SHOWN_KEY_POINTS = 8
+# (summary sentences, key points) of each part the merge is shown: the first that fits
+# the window. A tight window shows fewer rather than losing the article.
+LIMITS: tuple[tuple[int, int], ...] = (
+    (SHOWN_SUMMARY, SHOWN_KEY_POINTS), (4, 5), (3, 3), (2, 2), (1, 1), (1, 0),
+)  # fmt: skip
 _ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
 
 
@@ -69,19 +74,20 @@ def render_partials(
     parts: int,
     ids: dict[str, ContestedPoint],
     shown: Set[str] | None = None,
+    limit: tuple[int, int] = LIMITS[0],
 ) -> str:
     """The part briefs as compact text for the reduce prompt (no quotes: ids carry them).
 
-    Only the points named in ``shown`` are listed, when it is given.
-    """
+    Only the points named in ``shown`` are listed, when it is given; of each part, the
+    first ``limit`` summary sentences and key points."""
     by_point = {id(point): name for name, point in ids.items()}
     blocks = []
     for partial in partials:
-        summary = " ".join(s.cited() for s in partial.summary[:SHOWN_SUMMARY])
+        summary = " ".join(s.cited() for s in partial.summary[: limit[0]])
         lines = [f"[{partial.label(parts)}]", f"Summary: {summary}"]
-        if partial.key_points:
+        if partial.key_points and limit[1]:
             lines.append("Key points:")
-            lines += [f"- {kp.cited()}" for kp in partial.key_points[:SHOWN_KEY_POINTS]]
+            lines += [f"- {kp.cited()}" for kp in partial.key_points[: limit[1]]]
         names = [by_point[id(p)] for p in partial.points]
         listed = [n for n in names if shown is None or n in shown]
         if listed:
