@@ -575,3 +575,14 @@ def test_a_summary_that_repeats_the_instructions_is_flagged():
     ]
     clean = summarize(NTV, client=mock_client(Recorder([ok(good_answer())])), model="m")
     assert not any("repeats these instructions" in w for w in clean.meta.warnings)
+
+
+def test_parties_named_twice_are_listed_once():
+    """Qwen2.5-Coder-1.5B's merge of trade-war-in-parts listed 'Xi, Ukraine, Russia,
+    China, American negotiators' twice over as disputing one point."""
+    point = json.loads(good_answer())["contested_points"][0]
+    point["disputed_by"] = ["Russia", "China", " russia ", "", "China", "Russian  MoD"]
+    answer = good_answer(contested_points=[point])
+    brief = summarize(NTV, client=mock_client(Recorder([ok(answer)])), model="m")
+    assert brief.contested_points[0].disputed_by == ["Russia", "China", "Russian MoD"]
+    assert brief.contested_points[0].asserted_by == ["Ukraine"]

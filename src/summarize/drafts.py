@@ -79,6 +79,20 @@ class _DraftClaim(_Draft):
         description="Who denies or contradicts it, as named in the article; [] if nobody.",
     )
 
+    @field_validator("asserted_by", "disputed_by", mode="before")
+    @classmethod
+    def _distinct(cls, names: Any) -> Any:
+        """Without blanks and repeats (small models list a party twice over)."""
+        if not isinstance(names, list):
+            return names
+        seen: dict[str, Any] = {}
+        for name in names:
+            tidy = " ".join(name.split()) if isinstance(name, str) else name
+            key = tidy.casefold() if isinstance(tidy, str) else repr(tidy)
+            if tidy != "" and key not in seen:
+                seen[key] = tidy
+        return list(seen.values())
+
 
 class DraftPoint(_DraftClaim):
     """One contested point as the model writes it."""
