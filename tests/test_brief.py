@@ -182,9 +182,11 @@ def test_a_statement_citing_a_sentence_that_does_not_say_it_is_re_cited_when_one
     assert any("re-cited S11" in w and "S29 does not say it" in w for w in brief.meta.warnings)
 
 
-def test_a_statement_citing_the_whole_article_is_reasked_then_narrowed_to_three():
+def test_a_statement_citing_the_whole_article_is_narrowed_to_three_without_a_reask():
     """Recorded from Qwen2.5-Coder-1.5B in strict mode (no list limits there): a summary
-    sentence citing every id, S1 to S51. Hand-built here to pin the behaviour."""
+    sentence citing every id, S1 to S51, and re-asked for it twice, at a whole answer
+    each time. The library picks the three sharing most words instead, and says so.
+    Hand-built here to pin the behaviour."""
     everything = good_answer(
         summary=[
             {
@@ -194,11 +196,8 @@ def test_a_statement_citing_the_whole_article_is_reasked_then_narrowed_to_three(
             }
         ]
     )
-    brief, recorder = run([ok(everything), ok(everything)], max_reasks=1)
-    assert (
-        "summary.0.refs: it cites 51 sentences; cite only the 1-3"
-        in (recorder.requests[1]["messages"][3]["content"])
-    )
+    brief, recorder = run([ok(everything), ok(good_answer())], max_reasks=1)
+    assert len(recorder.requests) == 1  # no re-ask
     cited = [e.sentence for e in brief.summary_sentences[0].evidence]
     assert len(cited) == 3
     assert {28, 29} <= set(cited)  # the sentences that share its words
