@@ -184,3 +184,29 @@ def test_the_qwen_comparison_holds_grounded_claims_the_model_really_made():
             assert texts[quote.source][quote.start : quote.end] == quote.quote
     framing_quotes = [q for f in outcome.framing for q in (*f.loaded_terms, *f.commentary)]
     assert all(texts[q.source][q.start : q.end] == q.quote for q in framing_quotes)
+
+
+def test_a_comparison_that_loops_inside_its_conflicts_keeps_what_came_before():
+    """Recorded with Qwen2.5-Coder-1.5B (compare-xi-putin): the answer repeated its
+    conflicts until it was stopped, so it never reached unique_claims or framing; all
+    three attempts failed as OutputTruncatedError. What came before the loop is a
+    usable comparison. The stream is hand-built here, shaped like llama.cpp's."""
+    from tests.test_streaming import CountingStream, _pieces, _stream_response
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        answer = fakemodel.completion(body)["choices"][0]["message"]["content"]
+        if not fakemodel.is_compare(body):
+            return _stream_response(CountingStream(_pieces(answer)))
+        data = json.loads(answer)
+        head = json.dumps({k: data[k] for k in ("summary", "agreements", "conflicts")})
+        conflict = json.dumps(data["conflicts"][0])
+        looping = head[: -len("]}")] + "".join(f", {conflict}" for _ in range(200))
+        return _stream_response(CountingStream(_pieces(looping, 20)))
+
+    result = compare(PAIR, client=mock_client(handler), model="m", stream=True, max_reasks=0)
+    assert isinstance(result, Comparison)
+    assert result.conflicts
+    assert result.unique_claims == []
+    assert any("never reached unique_claims or framing" in w for w in result.meta.warnings)
+    assert result.ungrounded(TEXTS) == []

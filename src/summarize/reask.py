@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from summarize.schema import ContestedPoint, Statement, Usage
 
 T = TypeVar("T")
+# The lists an answer may not have reached when it looped: read as empty, and said so.
+BRIEF_LISTS = ("key_points", "contested_points")
+COMPARISON_LISTS = ("agreements", "conflicts", "unique_claims", "framing")
 
 
 @dataclass
@@ -161,7 +164,8 @@ def salvage(reply: Reply, check: Check[T]) -> Candidate[T]:
     answer, with the loop as a problem (re-asked; kept only if nothing better comes).
 
     The longest closing that passes the check wins; a shorter one drops an unfinished
-    last item. A brief's lists the loop never reached are read as empty, and said so."""
+    last item. A brief's (or a comparison's) lists the loop never reached are read as
+    empty, and said so."""
     loop = (
         f"the answer started repeating itself and was stopped after {len(reply.text)} "
         "characters: write each point once, then close the JSON object"
@@ -169,7 +173,8 @@ def salvage(reply: Reply, check: Check[T]) -> Candidate[T]:
     first_problems: list[str] = []
     for closed in json_closings(reply.text[: loop_start(reply.text)]):
         data = json.loads(closed)
-        missing = [k for k in ("key_points", "contested_points") if k not in data]
+        lists = COMPARISON_LISTS if any(k in data for k in COMPARISON_LISTS) else BRIEF_LISTS
+        missing = [k for k in lists if k not in data]
         tries: list[tuple[dict[str, Any], list[str]]] = [(data, [])]
         if missing and "summary" in data:
             tries.append(({**data, **{key: [] for key in missing}}, missing))
