@@ -281,7 +281,7 @@ class _Grounder:
                     f"{agreement.fact[:80]!r}"
                 )
                 continue
-            sources = [e.source for e in evidence]
+            sources = list(dict.fromkeys(e.source for e in evidence))  # each source once
             kept.append(Agreement(fact=agreement.fact, sources=sources, evidence=evidence))
         return kept
 
