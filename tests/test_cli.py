@@ -49,7 +49,7 @@ def test_text_output_shows_summary_points_and_quotes(ntv_path, patch_build_clien
     patch_build_client(Recorder([ok(good_answer())]))
     assert main([str(ntv_path), "--base-url", "http://127.0.0.1:9/v1"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Summary\n")
+    assert out.startswith("xi-putin-ntv\n\nSummary\n")  # the file's stem names it
     assert "[disputed]" in out
     assert "disputed by Russian Ministry of Defense" in out
     assert "S29 \u201cThe Russian Ministry of Defense denied these accusations\u201d" in out

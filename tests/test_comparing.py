@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx2
@@ -103,22 +104,49 @@ def test_compare_needs_two_articles_and_names_a_bad_one():
         compare([("a", NTV), ("b", "   ")], client=mock_client(fake()), model="m")
 
 
-def test_cli_compare(tmp_path, patch_build_client, capsys):
+def test_cli_compare_names_sources_by_their_short_names(tmp_path, patch_build_client, capsys):
     a, b = tmp_path / "ntv.txt", tmp_path / "fine.txt"
     a.write_text(NTV, encoding="utf-8")
     b.write_text(FINE, encoding="utf-8")
     patch_build_client(fake())
     assert cli_main(["compare", str(a), str(b), "--base-url", REPLAY_URL, "--model", "m"]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("Sources: ntv, fine\n")
     assert "Conflicts" in out
-    assert "ntv.txt" in out
+    assert str(tmp_path) not in out  # no path anywhere: "(ntv S4 [320:427])"
+    assert re.search(r"\((ntv|fine) S\d+ \[\d+:\d+\]\)", out)
     code = cli_main(
         ["compare", str(a), str(b), "--base-url", REPLAY_URL, "--model", "m", "--format=json"]
     )
     assert code == 0
     parsed = Comparison.model_validate_json(capsys.readouterr().out)
-    assert parsed.ungrounded({str(a): NTV, str(b): FINE}) == []
+    assert list(parsed.sources) == ["ntv", "fine"]
+    assert parsed.sources["ntv"].meta.source == "ntv"
+    assert parsed.ungrounded({"ntv": NTV, "fine": FINE}) == []
     assert cli_main(["compare", str(a)]) == 2
+
+
+def test_cli_compare_names_given_and_repeated_stems(tmp_path, patch_build_client, capsys):
+    (tmp_path / "x").mkdir()
+    a, b = tmp_path / "story.txt", tmp_path / "x" / "story.txt"
+    a.write_text(NTV, encoding="utf-8")
+    b.write_text(FINE, encoding="utf-8")
+    patch_build_client(fake())
+    base = ["--base-url", REPLAY_URL, "--model", "m", "--format=json"]
+    assert cli_main(["compare", str(a), str(b), *base]) == 0
+    assert list(Comparison.model_validate_json(capsys.readouterr().out).sources) == [
+        "story",
+        "story (2)",
+    ]
+    assert cli_main(["compare", str(a), str(b), *base, "--name", f"NTV={a}"]) == 0
+    assert list(Comparison.model_validate_json(capsys.readouterr().out).sources) == [
+        "NTV",
+        "story",
+    ]
+    assert cli_main(["compare", str(a), str(b), *base, "--name", "NTV"]) == 2
+    assert "write it as NAME=SOURCE" in capsys.readouterr().err
+    assert cli_main(["compare", str(a), str(b), *base, "--name", "NTV=elsewhere.txt"]) == 2
+    assert "is not one of the sources given" in capsys.readouterr().err
 
 
 # --- recorded ------------------------------------------------------------------------

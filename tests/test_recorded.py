@@ -27,6 +27,7 @@ from summarize.cli import brief as cli_brief
 from summarize.client import forget_modes
 from summarize.errors import SummarizeError
 from tests.support import REPLAY_URL
+from tests.support.replaying import cassette_named, replay
 
 QWEN_PATHS = sorted(CASSETTES.glob("*.json"))
 SMOL_PATHS = sorted(CASSETTES.glob("*/*.json"))
@@ -40,31 +41,6 @@ SMOL_BRIEFS = [p for p in CASSETTE_PATHS if p in SMOL_PATHS]
 
 def _id(path) -> str:
     return f"{path.parent.name}/{path.stem}" if path in SMOL_PATHS else path.stem
-
-
-def cassette_named(name: str) -> Cassette:
-    """The Qwen recording of a scenario, else the SmolLM2 one."""
-    path = CASSETTES / f"{name}.json"
-    return Cassette.load(path if path.exists() else CASSETTES / "smollm2" / f"{name}.json")
-
-
-def replay(cassette: Cassette) -> tuple[ArticleSummary | SummarizeError, ReplayTransport]:
-    transport = ReplayTransport(cassette)
-    client = openai.OpenAI(
-        base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
-    )
-    try:
-        outcome: ArticleSummary | SummarizeError = summarize(
-            cassette.source(),
-            client=client,
-            model=cassette.scenario["model"],
-            **cassette.scenario["options"],
-        )
-    except SummarizeError as exc:
-        outcome = exc
-    finally:
-        client.close()
-    return outcome, transport
 
 
 def test_every_scenario_is_recorded() -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "ContestedPoint",
     "Evidence",
     "Meta",
+    "ProgressEvent",
     "RateLimiter",
     "SummarizeError",
     "Summarizer",
@@ -43,6 +44,7 @@ _WHERE = {
     "ContestedPoint": "summarize.schema",
     "Evidence": "summarize.schema",
     "Meta": "summarize.schema",
+    "ProgressEvent": "summarize.progress",
     "RateLimiter": "summarize.ratelimit",
     "SummarizeError": "summarize.errors",
     "Summarizer": "summarize.pipeline",
@@ -65,6 +67,7 @@ if _typing.TYPE_CHECKING:
     from summarize.comparing import acompare, compare
     from summarize.errors import SummarizeError
     from summarize.pipeline import Summarizer, asummarize, summarize
+    from summarize.progress import ProgressEvent
     from summarize.ratelimit import RateLimiter
     from summarize.schema import (
         ArticleSummary,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from summarize.articles import Article
 from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
+from summarize.names import short_name
 from summarize.options import DEFAULT_CONCURRENCY
 from summarize.schema import ArticleSummary, Usage
 
@@ -227,9 +228,11 @@ class _Article:
         try:
             article = await asyncio.to_thread(self.summarizer.read, source)
             key = cache_key(article.text, settings)
+            name = short_name(source, article) or ident
             if self.store is not None and (hit := self.store.get(key)) is not None:
+                hit.meta.source = name  # the same text may come from another file
                 return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)
-            brief = await self.summarizer.asummarize(article)
+            brief = await self.summarizer.asummarize(article, name=name)
         except SummarizeError as exc:
             return BatchResult.failed(
                 ident, exc, price_of(model, exc.usage or Usage(), self.prices)

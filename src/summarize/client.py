@@ -33,6 +33,7 @@ from summarize.errors import (
 )
 from summarize.httperrors import PLACEHOLDER_KEY, body_message, redact, status_error
 from summarize.model import Message, Mode, Reply
+from summarize.progress import Reporter
 from summarize.ratelimit import RateLimiter
 from summarize.repetition import RepetitionGuard
 from summarize.retrying import Deadline, TransientFailure, retry_transient
@@ -60,8 +61,9 @@ def forget_modes() -> None:
 class _Streamed:
     """What a streamed answer has brought so far."""
 
-    def __init__(self, guard: RepetitionGuard) -> None:
+    def __init__(self, guard: RepetitionGuard, progress: Reporter) -> None:
         self.guard = guard
+        self.progress = progress
         self.finish_reason: str | None = None
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
@@ -86,9 +88,11 @@ class _Streamed:
             if delta is None:
                 continue
             self.refusal += getattr(delta, "refusal", None) or ""
-            if delta.content and self.guard.feed(delta.content):
-                self.finish_reason = "loop"
-                return True
+            if delta.content:
+                self.progress.received()
+                if self.guard.feed(delta.content):
+                    self.finish_reason = "loop"
+                    return True
         return False
 
     def count(self, usage: Usage, estimate: Callable[[str], tuple[int, int]]) -> None:
@@ -159,8 +163,10 @@ class ModelClient:
         stream: bool = False,
         check_endpoint: Callable[[], None] | None = None,
         extra_params: dict[str, Any] | None = None,
+        progress: Reporter | None = None,
     ) -> None:
         self._client = client
+        self.progress = progress or Reporter()
         self.stream = stream
         self._check_endpoint = check_endpoint
         self._extra_params = dict(extra_params or {})
@@ -305,6 +311,7 @@ class ModelClient:
 
         timeout = deadline.check()
         usage.requests += 1
+        self.progress.requested()
         client = self._client
         if self.stream:
             return await self._post_streaming(params, mode, timeout, usage)
@@ -373,7 +380,7 @@ class ModelClient:
         import httpx2
         import openai
 
-        collected = _Streamed(RepetitionGuard())
+        collected = _Streamed(RepetitionGuard(), self.progress)
         headers: list[Any] = []
         try:
             await self._read_stream(params, timeout, collected, headers)
@@ -440,6 +447,7 @@ class ModelClient:
         if completion.usage is not None:
             usage.prompt_tokens += completion.usage.prompt_tokens or 0
             usage.completion_tokens += completion.usage.completion_tokens or 0
+            self.progress.received(completion.usage.completion_tokens or 0)
         if not completion.choices:
             error = getattr(completion, "error", None)  # a 200 carrying {"error": ...}
             detail = f": {redact(str(error), self._secret)[:300]}" if error else ""

@@ -15,7 +15,6 @@ decide who is right.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from summarize.drafts import DraftComparison, schema_pair
 from summarize.errors import ContextLengthError, InputError
 from summarize.grounding import QuoteLocator
 from summarize.inputs import check_article
+from summarize.names import short_name, unique
 from summarize.schema import (
     Agreement,
     ArticleSummary,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from summarize.model import Reply
     from summarize.options import SummarizeOptions
     from summarize.pipeline import Summarizer
+    from summarize.progress import Reporter
     from summarize.run import Run
 
 _TEMPLATES = ("compare.system", "compare.user", "schema_hint", "reask")
@@ -73,43 +74,50 @@ async def acompare(articles: Sequence[Any], **options: Unpack[SummarizeOptions])
         return await acompare_with(summarizer, articles)
 
 
-def _named(articles: Sequence[Any]) -> list[tuple[str, Any]]:
-    """(name, source) pairs, with unique names."""
+def _given(articles: Sequence[Any]) -> list[tuple[str | None, Any]]:
+    """(name given or None, source) pairs, checked."""
     if isinstance(articles, str | bytes) or len(articles) < 2:
         raise InputError("compare needs two or more articles, as a list")
-    named: list[tuple[str, Any]] = []
+    given: list[tuple[str | None, Any]] = []
     for number, item in enumerate(articles, start=1):
         if isinstance(item, tuple):
             if len(item) != 2 or not isinstance(item[0], str):
                 raise InputError(f"article {number}: a pair must be (source_name, text)")
-            name, source = item[0].strip(), item[1]
-        elif isinstance(item, Article) and (item.title or item.url):
-            name, source = (item.url or item.title or ""), item
-        elif isinstance(item, os.PathLike):
-            name, source = os.fspath(item), item
+            if not item[0].strip():
+                raise InputError(f"article {number}: the source name is empty")
+            given.append((item[0].strip(), item[1]))
         else:
-            name, source = f"source {number}", item
-        if not name:
-            raise InputError(f"article {number}: the source name is empty")
-        if name in (n for n, _ in named):
-            name = f"{name} ({number})"
-        named.append((name, source))
-    return named
+            given.append((None, item))
+    return given
 
 
 async def acompare_with(summarizer: Summarizer, articles: Sequence[Any]) -> Comparison:
-    """Compare ``articles`` with the settings (and client) of ``summarizer``."""
-    named = _named(articles)
-    loaded = await asyncio.gather(*(asyncio.to_thread(summarizer.read, src) for _, src in named))
-    texts = {name: article.text for (name, _), article in zip(named, loaded, strict=True)}
+    """Compare ``articles`` with the settings (and client) of ``summarizer``.
+
+    Sources are named as given in ``(name, text)`` pairs, else by their short names
+    (``summarize.names``), repeats suffixed."""
+    given = _given(articles)
+    progress = summarizer.reporter()
+    progress.stage("reading", f"{len(given)} sources")
+    loaded = await asyncio.gather(*(asyncio.to_thread(summarizer.read, src) for _, src in given))
+    names = unique(
+        [
+            name or short_name(source, article) or f"source {number}"
+            for number, ((name, source), article) in enumerate(zip(given, loaded, strict=True), 1)
+        ]
+    )
+    texts = {name: article.text for name, article in zip(names, loaded, strict=True)}
     for name, text in texts.items():
         try:
             check_article(text)
         except InputError as exc:
             raise InputError(f"{name}: {exc}") from exc
-    briefs = await asyncio.gather(*(summarizer.asummarize(a) for a in loaded))
+    briefs = await asyncio.gather(
+        *(summarizer.asummarize(a, name=n) for n, a in zip(names, loaded, strict=True))
+    )
     sources = dict(zip(texts, briefs, strict=True))
-    return await _compare(summarizer, loaded, texts, sources)
+    progress.named(" vs ".join(texts))
+    return await _compare(summarizer, loaded, texts, sources, progress)
 
 
 def _report_full(name: str, index: SentenceIndex) -> str:
@@ -134,8 +142,9 @@ async def _compare(
     articles: list[Article],
     texts: dict[str, str],
     sources: dict[str, ArticleSummary],
+    progress: Reporter,
 ) -> Comparison:
-    run = summarizer.new_run(articles[0], "".join(texts.values()))
+    run = summarizer.new_run(articles[0], "".join(texts.values()), progress=progress)
     indexes = {name: SentenceIndex(text) for name, text in texts.items()}
     build = _prompt(run, indexes, sources)
 
@@ -150,11 +159,16 @@ async def _compare(
         result, problems, warnings = _ground(draft, indexes, "".join(texts.values()))
         return reask.Candidate(draft, [], reply.mode, problems, warnings, extra=result)
 
-    best = await reask.ask(run, build, check, schema_pair(DraftComparison), run.reduce_usage)
+    best = await reask.ask(
+        run, build, check, schema_pair(DraftComparison), run.reduce_usage, stage="comparing"
+    )
     grounded: dict[str, Any] = best.extra
     usage = Usage()
     for brief in sources.values():
         usage = usage + brief.meta.usage
+    progress.done(usage + run.total_usage())
+    if progress.failure:
+        run.warnings.append(progress.failure)
     return Comparison(
         **grounded,
         sources=sources,

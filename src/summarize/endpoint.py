@@ -13,6 +13,7 @@ import concurrent.futures
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from summarize import budget
 from summarize.client import build_client, resolve_endpoint
@@ -84,6 +85,16 @@ class Endpoint:
         if self.local is not None:
             return f"<local llama.cpp: {self.local.model_path}>"
         return self._base_url or ("<client>" if self._given is not None else "<default>")
+
+    def label(self) -> str:
+        """The endpoint as a status line says it: ``local llama.cpp``, a host."""
+        if self.local is not None:
+            return "local llama.cpp"
+        url = self._base_url
+        if url is None and self._given is not None:
+            url = str(self._given.base_url)
+        host = urlsplit(url).netloc if url else ""
+        return host or "api.openai.com"
 
     def client_for(self, asynchronous: bool) -> tuple[Client, str]:
         """An SDK client (``asynchronous`` or blocking) and the key it sends."""

@@ -69,6 +69,7 @@ async def map_reduce(run: Run) -> ArticleSummary:
     """The article does not fit: brief its parts concurrently, then merge them."""
     chunks = budget.parts_of(run)
     run.chunks = len(chunks)
+    run.progress.stage("briefing", f"{len(chunks)} parts", parts=len(chunks), parts_done=0)
     outcomes = await _brief_parts(run, chunks)
     deferred = [o for o in outcomes.values() if isinstance(o, Deferred)]
     if deferred:  # every part's request goes into the same batch
@@ -98,7 +99,9 @@ async def _brief_parts(run: Run, chunks: list[list[Sentence]]) -> dict[int, Outc
     async def brief_part(index: int, chunk: list[Sentence]) -> Outcome:
         async with semaphore:
             try:
-                return await part(run, index, chunk)
+                outcome = await part(run, index, chunk)
+                run.progress.part_done()
+                return outcome
             except Deferred as deferred:
                 return deferred
             except SummarizeError as exc:
@@ -243,7 +246,10 @@ async def merge(
         return check_merge_answer(run, reply, text, ids, hidden)
 
     schemas = (schema_pair(DraftMerge)[0], ranged_schema(DraftMerge, len(run.sentences)))
-    return await reask.ask(run, build, check, schemas, run.reduce_usage)
+    what = f"{len(partials)} part briefs, level {run.depth}"
+    return await reask.ask(
+        run, build, check, schemas, run.reduce_usage, stage="merging", label=f"{what}: "
+    )
 
 
 def check_merge_answer(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
@@ -23,6 +24,7 @@ from summarize.model import Mode
 if TYPE_CHECKING:
     import openai
 
+    from summarize.progress import ProgressEvent
     from summarize.ratelimit import RateLimiter
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -156,6 +158,13 @@ class Options(BaseModel):
         "UTF-8",
         batch=True,
     )
+    on_progress: Any = _option(
+        None,
+        "called with a `summarize.ProgressEvent` at each stage (reading, briefing part k "
+        "of n, checking, re-asking and why, merging, done) and as answer tokens stream; "
+        "it must be quick and thread-safe",
+        "none",
+    )
 
     @classmethod
     def of(cls, **options: Any) -> Options:
@@ -243,6 +252,13 @@ class Options(BaseModel):
             raise ValueError(f"local_model must be a name or a path, not {value!r}")
         return value
 
+    @field_validator("on_progress", mode="before")
+    @classmethod
+    def _callback(cls, value: Any) -> Any:
+        if value is not None and not callable(value):
+            raise ValueError(f"on_progress must be a function of one ProgressEvent, not {value!r}")
+        return value
+
     @field_validator("rate_limiter", mode="before")
     @classmethod
     def _limiter(cls, value: Any) -> Any:
@@ -317,6 +333,7 @@ class SummarizeOptions(TypedDict, total=False):
     rate_limiter: RateLimiter | None
     max_input_bytes: int
     encoding: str | None
+    on_progress: Callable[[ProgressEvent], None] | None
 
 
 def markdown_table() -> str:

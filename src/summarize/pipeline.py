@@ -23,7 +23,9 @@ from summarize.client import ModelClient
 from summarize.endpoint import Client, Endpoint
 from summarize.errors import ConfigurationError, SummarizeError
 from summarize.inputs import check_article
+from summarize.names import short_name
 from summarize.options import DEFAULT_MODEL, Options, SummarizeOptions, docstring
+from summarize.progress import Reporter, reading
 from summarize.ratelimit import RateLimiter
 from summarize.retrying import Deadline
 from summarize.run import Run
@@ -166,15 +168,32 @@ class Summarizer:
             source, max_input_bytes=options.max_input_bytes, encoding=options.encoding
         )
 
-    def __call__(self, source: Source) -> ArticleSummary:
-        """Summarise one article (blocking): text, an ``Article``, a path, HTML or a URL."""
+    def reporter(self, source: Source | None = None) -> Reporter:
+        """The progress events of one article's run (silent without ``on_progress``)."""
+        return Reporter(
+            self.options.on_progress,
+            model=self.model,
+            endpoint=self.endpoint.label(),
+            source=None if source is None else short_name(source),
+        )
+
+    def __call__(self, source: Source, *, name: str | None = None) -> ArticleSummary:
+        """Summarise one article (blocking): text, an ``Article``, a path, HTML or a URL.
+
+        ``name``: the source's short name in ``meta.source`` and the progress events
+        (default: a file's stem, a URL's site and title, an ``Article``'s title)."""
+        progress = self.reporter(source)
+        progress.stage("reading", reading(source))
         article = self.read(source)
         cleaned = check_article(article.text)
         client, key = self.endpoint.client_for(asynchronous=False)
-        return run_sync(self._route(self.new_run(article, cleaned, client, key)))
+        run = self.new_run(article, cleaned, client, key, progress=progress)
+        return run_sync(self._route(run, name or short_name(source, article)))
 
-    async def asummarize(self, source: Source) -> ArticleSummary:
-        """Summarise one article (async); the same sources as calling the instance."""
+    async def asummarize(self, source: Source, *, name: str | None = None) -> ArticleSummary:
+        """Summarise one article (async); the same arguments as calling the instance."""
+        progress = self.reporter(source)
+        progress.stage("reading", reading(source))
         if isinstance(source, str) and not looks_like_source(source):
             article = self.read(source)
         else:  # a file or a download: blocking I/O off the event loop
@@ -182,18 +201,28 @@ class Summarizer:
         cleaned = check_article(article.text)
         await self.endpoint.astart()  # a blocking wait for the local engine's start-up
         client, key = self.endpoint.client_for(asynchronous=True)
-        return await self._route(self.new_run(article, cleaned, client, key))
+        run = self.new_run(article, cleaned, client, key, progress=progress)
+        return await self._route(run, name or short_name(source, article))
 
-    async def _route(self, run: Run) -> ArticleSummary:
+    async def _route(self, run: Run, name: str | None) -> ArticleSummary:
         """One call when the article fits, else its parts and a merge."""
+        progress = run.progress
+        progress.named(name)
         try:
             if budget.fits_one_call(run):
-                return await brief.single(run)
-            return await mapreduce.map_reduce(run)
+                progress.stage("briefing", "the whole article in one request")
+                result = await brief.single(run)
+            else:
+                result = await mapreduce.map_reduce(run)
         except SummarizeError as exc:
             exc.usage = run.total_usage()
             exc.attempts = exc.usage.attempts
             raise
+        result.meta.source = name
+        progress.done(result.meta.usage)
+        if progress.failure:
+            result.meta.warnings.append(progress.failure)
+        return result
 
     def new_run(
         self,
@@ -201,10 +230,13 @@ class Summarizer:
         cleaned: str,
         client: Client | None = None,
         secret: str | None = None,
+        *,
+        progress: Reporter | None = None,
     ) -> Run:
         """The shared state of one article's (or one comparison's) requests."""
         if client is None:
             client, secret = self.endpoint.client_for(asynchronous=True)
+        progress = progress or self.reporter()
         window, output_tokens = self.limits()
         encoding = encoding_for_model(self.model)
         options = self.options
@@ -222,6 +254,7 @@ class Summarizer:
             stream=self.stream,
             check_endpoint=self.endpoint.check,
             extra_params=self._sampling,
+            progress=progress,
         )
         completer: Completer = self._wrap(model_client) if self._wrap else model_client
         marker = self._boundary(article) if self._boundary else prompts.new_boundary(cleaned)
@@ -239,6 +272,7 @@ class Summarizer:
             concurrency=options.concurrency,
             allow_partial=options.allow_partial,
             templates=(self.templates[0], self.templates[1]),
+            progress=progress,
         )
 
 

@@ -23,6 +23,7 @@ from summarize.repetition import json_closings, loop_start
 from summarize.validation import DraftProblems
 
 if TYPE_CHECKING:
+    from summarize.progress import Stage
     from summarize.run import Run
     from summarize.schema import ContestedPoint, Statement, Usage
 
@@ -77,12 +78,15 @@ async def ask(
     *,
     warnings: list[str] | None = None,
     label: str = "",
+    stage: Stage = "briefing",
 ) -> Candidate[T]:
     """One request and its re-asks: the best usable answer, or a typed error.
 
     ``build(with_hint)`` gives the messages (the schema spelled out when the mode does
-    not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``)."""
+    not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``); ``stage`` is
+    what the progress events call the request."""
     warnings = run.warnings if warnings is None else warnings
+    progress, what = run.progress, label.removesuffix(": ")
     tally: _Tally[T] = _Tally()
     followup: list[Message] = []
 
@@ -91,11 +95,14 @@ async def ask(
 
     try:
         for number in range(1, run.max_reasks + 2):
+            if number == 1:
+                progress.stage(stage, what)
             reply = await run.client.complete(
                 messages_for, *schemas, deadline=run.deadline, usage=usage, warnings=warnings
             )
             usage.attempts += 1
             tally.last = reply
+            progress.stage("checking", what)
             problems = _problems_of(reply, check, tally)
             if problems is None:
                 break
@@ -106,6 +113,7 @@ async def ask(
                 f"attempt {number} re-asked: {len(problems.problems)} "
                 f"problem(s), first: {problems.problems[0]}"
             )
+            progress.stage("re-asking", label + problems.problems[0])
             followup[:] = _followup(run, build, reply, problems.problems)
     except SummarizeError as exc:
         _annotate(exc, tally.last, label)

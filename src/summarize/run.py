@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from summarize.progress import Reporter
 from summarize.schema import Usage
 from summarize.sentences import SentenceIndex
 from summarize.tokens import count_messages, count_tokens
@@ -47,6 +48,7 @@ class Run:
     chunks: int = 1
     depth: int = 0
     coverage: float = 1.0
+    progress: Reporter = field(default_factory=Reporter)  # events for on_progress=
 
     @functools.cached_property
     def sentences(self) -> SentenceIndex:

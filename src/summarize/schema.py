@@ -121,6 +121,11 @@ class Meta(_Model):
     )
     title: str | None = Field(None, description="The article's title, when read from a page.")
     url: str | None = Field(None, description="Where the article was read from, if a URL.")
+    source: str | None = Field(
+        None,
+        description="The source's short name: a file's stem, a URL's site and title, an "
+        "Article's title (None for plain text).",
+    )
 
 
 class ArticleSummary(_Model):

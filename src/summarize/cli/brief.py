@@ -7,7 +7,16 @@ import shutil
 import textwrap
 from typing import TYPE_CHECKING
 
-from summarize.cli.common import EXIT_OK, guarded, read_source, say_local_model, summarizer_options
+from summarize.cli.common import (
+    EXIT_OK,
+    NOTES_SHOWN,
+    guarded,
+    read_source,
+    say_local_model,
+    source_names,
+    summarizer_options,
+)
+from summarize.cli.status import StatusLine
 
 if TYPE_CHECKING:
     from summarize.schema import ArticleSummary
@@ -20,17 +29,32 @@ def run_brief(args: argparse.Namespace) -> int:
         from summarize.pipeline import Summarizer
 
         article = read_source(args.source, args)
-        with Summarizer(**summarizer_options(args)) as summarizer:
+        (name,) = source_names([args.source], [article], args)
+        with StatusLine(quiet=args.quiet) as status, Summarizer(
+            **summarizer_options(args), on_progress=status
+        ) as summarizer:  # fmt: skip
             say_local_model(summarizer.local_model_choice)
-            brief = summarizer(article)
-        print(brief.model_dump_json(indent=2) if args.format == "json" else render_text(brief))
+            brief = summarizer(article, name=name)
+        print(render(brief, args.format, verbose=args.verbose))
         return EXIT_OK
 
     return guarded(action)
 
 
-def render_text(brief: ArticleSummary) -> str:
-    """The brief as readable text."""
+def render(brief: ArticleSummary, form: str, *, verbose: bool = False) -> str:
+    """The brief in the ``--format`` asked for."""
+    if form == "json":
+        return brief.model_dump_json(indent=2)
+    notes = None if verbose else NOTES_SHOWN
+    if form == "markdown":
+        from summarize.markdown import brief_markdown
+
+        return brief_markdown(brief, notes=notes).rstrip("\n")
+    return render_text(brief, notes=notes)
+
+
+def render_text(brief: ArticleSummary, *, notes: int | None = NOTES_SHOWN) -> str:
+    """The brief as readable text (the first ``notes`` notes; None: all)."""
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
 
     def wrap(text: str, indent: str = "  ", first: str | None = None) -> str:
@@ -42,8 +66,10 @@ def render_text(brief: ArticleSummary) -> str:
         )
 
     out = []
-    if brief.meta.title or brief.meta.url:
-        out += [line for line in (brief.meta.title, brief.meta.url) if line] + [""]
+    meta = brief.meta
+    if meta.title or meta.url or meta.source:
+        heading = meta.title or meta.source
+        out += [line for line in (heading, meta.url) if line] + [""]
     summary = " ".join(s.cited() for s in brief.summary_sentences) or brief.summary
     out += ["Summary", wrap(summary), ""]
     if brief.key_points:
@@ -65,10 +91,12 @@ def render_text(brief: ArticleSummary) -> str:
             line = f"{where}\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]"
             out.append(wrap(line, "       ", "     > "))
     out.append("")
-    meta = brief.meta
     if meta.warnings:
         out.append(f"Notes ({len(meta.warnings)})")
-        out += [wrap(w, "    ", "  - ") for w in meta.warnings]
+        shown = meta.warnings if notes is None else meta.warnings[:notes]
+        out += [wrap(w, "    ", "  - ") for w in shown]
+        if len(shown) < len(meta.warnings):
+            out.append(f"  ... and {len(meta.warnings) - len(shown)} more (--verbose lists them)")
         out.append("")
     parts = ""
     if meta.chunks > 1:

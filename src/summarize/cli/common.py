@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from summarize.articles import Article
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+NOTES_SHOWN = 3  # notes (warnings) listed without --verbose
 
 
 def fail(message: str, code: int) -> int:
@@ -65,9 +66,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--format",
-        choices=["text", "json"],
+        choices=["text", "json", "markdown"],
         default="text",
-        help="readable brief (default) or the ArticleSummary as JSON",
+        help="readable brief (default), the ArticleSummary as JSON, or Markdown to paste "
+        "(citations as a numbered list with offsets)",
+    )
+    add(
+        "--name",
+        action="append",
+        default=[],
+        metavar="NAME=SOURCE",
+        help="call SOURCE (a path or URL given here) NAME in the output (default: a file's "
+        "stem, a URL's site and title); repeatable",
+    )
+    add(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no live status line on the terminal (piped output never has one)",
+    )
+    add(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list every note (warning) in full; by default the first 3 and a count",
     )
     add("--model", help="model name (default: $SUMMARIZE_MODEL or gpt-4o-mini)")
     add("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
@@ -192,6 +214,37 @@ def read_source(source: str, args: argparse.Namespace) -> Article:
     if source.lower().startswith(("http://", "https://")):
         return read_article(source, timeout=min(args.timeout, 60.0))
     return read_article(Path(source), max_input_bytes=cap, encoding=encoding)
+
+
+def source_names(
+    sources: list[str], articles: list[Article], args: argparse.Namespace
+) -> list[str]:
+    """The short names of command-line sources: ``--name NAME=SOURCE`` where given,
+    else a file's stem or a URL's site and title; repeats suffixed."""
+    from pathlib import Path
+
+    from summarize.errors import InputError
+    from summarize.names import short_name, unique
+
+    given: dict[str, str] = {}
+    for item in args.name:
+        name, sep, source = item.partition("=")
+        if not sep or not name.strip() or not source:
+            raise InputError(f"--name {item!r}: write it as NAME=SOURCE, e.g. --name NTV=ntv.txt")
+        if source not in sources:
+            raise InputError(f"--name {item!r}: {source!r} is not one of the sources given")
+        given[source] = name.strip()
+    names = []
+    for number, (source, article) in enumerate(zip(sources, articles, strict=True), start=1):
+        if source in given:
+            name = given[source]
+        elif source == "-":
+            name = short_name(article) or "stdin"
+        else:
+            url = source.lower().startswith(("http://", "https://"))
+            name = short_name(source if url else Path(source), article) or f"source {number}"
+        names.append(name)
+    return unique(names)
 
 
 def say_local_model(choice: Any) -> None:

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING
 from summarize.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
+    NOTES_SHOWN,
     build_parser,
     fail,
     guarded,
     read_source,
+    source_names,
     summarizer_options,
 )
+from summarize.cli.status import StatusLine
 
 if TYPE_CHECKING:
     from summarize.schema import Comparison, SourceQuote
@@ -38,21 +41,30 @@ def compare_command(argv: list[str]) -> int:
     def action() -> int:
         from summarize.comparing import compare
 
-        articles = [(name, read_source(name, args)) for name in args.source]
-        comparison = compare(
-            [(name, article.text) for name, article in articles], **summarizer_options(args)
-        )
+        articles = [read_source(source, args) for source in args.source]
+        names = source_names(args.source, articles, args)
+        with StatusLine(quiet=args.quiet) as status:
+            comparison = compare(
+                list(zip(names, articles, strict=True)),
+                **summarizer_options(args),
+                on_progress=status,
+            )
+        notes = None if args.verbose else NOTES_SHOWN
         if args.format == "json":
             print(comparison.model_dump_json(indent=2))
+        elif args.format == "markdown":
+            from summarize.markdown import comparison_markdown
+
+            print(comparison_markdown(comparison, notes=notes).rstrip("\n"))
         else:
-            print(render_comparison(comparison))
+            print(render_comparison(comparison, notes=notes))
         return EXIT_OK
 
     return guarded(action)
 
 
-def render_comparison(comparison: Comparison) -> str:
-    """A comparison as readable text."""
+def render_comparison(comparison: Comparison, *, notes: int | None = NOTES_SHOWN) -> str:
+    """A comparison as readable text (the first ``notes`` notes; None: all)."""
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
 
     def wrap(text: str, first: str = "  ", rest: str = "    ") -> str:
@@ -88,9 +100,13 @@ def render_comparison(comparison: Comparison) -> str:
             voices = ", ".join(framing.voices) or "none named"
             out.append(wrap(f"- {framing.source}: quotes {voices}"))
             out += quotes([*framing.loaded_terms, *framing.commentary])
-    if comparison.meta.warnings:
-        out += ["", f"Notes ({len(comparison.meta.warnings)})"]
-        out += [wrap(w, "  - ", "    ") for w in comparison.meta.warnings]
+    warnings = comparison.meta.warnings
+    if warnings:
+        out += ["", f"Notes ({len(warnings)})"]
+        shown = warnings if notes is None else warnings[:notes]
+        out += [wrap(w, "  - ", "    ") for w in shown]
+        if len(shown) < len(warnings):
+            out.append(f"  ... and {len(warnings) - len(shown)} more (--verbose lists them)")
     usage = comparison.meta.usage
     out += ["", f"[{comparison.meta.model} · {usage.prompt_tokens}+{usage.completion_tokens} "
             f"tokens · {usage.requests} request(s)]"]  # fmt: skip
