@@ -20,6 +20,7 @@ import httpx2
 import openai
 import pytest
 from testkit.cassette import CASSETTES, Cassette, ReplayTransport, response_content_and_usage
+from testkit.replaying import cassette_named, replay
 from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS
 
 from summarize import ArticleSummary, summarize
@@ -27,7 +28,6 @@ from summarize.cli import brief as cli_brief
 from summarize.client import forget_modes
 from summarize.errors import SummarizeError
 from tests.support import REPLAY_URL
-from tests.support.replaying import cassette_named, replay
 
 QWEN_PATHS = sorted(CASSETTES.glob("*.json"))
 SMOL_PATHS = sorted(CASSETTES.glob("*/*.json"))

@@ -25,50 +25,9 @@ from summarize.repetition import (
     loop_start,
 )
 from tests.support import ARTICLES, NTV, Recorder, good_answer, mock_client
+from tests.support.streams import CountingStream, chunk, pieces, sse_event, stream_response
 
 SAMPLES = sorted(ARTICLES.glob("*.txt"))
-
-
-def _event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload).encode() + b"\n\n"
-
-
-def _chunk(content: str | None = None, finish: str | None = None) -> dict[str, Any]:
-    delta = {"content": content} if content is not None else {}
-    return {
-        "id": "chatcmpl-stream",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": "test-model",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-
-
-class CountingStream(httpx2.SyncByteStream):
-    """An SSE body that counts how much of it the client read."""
-
-    def __init__(self, pieces: Iterator[str], *, finish: str = "stop") -> None:
-        self.pieces = pieces
-        self.finish = finish
-        self.sent = 0
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        for piece in self.pieces:
-            self.sent += 1
-            yield _event(_chunk(piece))
-        yield _event(_chunk(finish=self.finish))
-        usage = {"prompt_tokens": 900, "completion_tokens": self.sent, "total_tokens": 0}
-        yield _event({**_chunk(), "choices": [], "usage": usage})
-        yield b"data: [DONE]\n\n"
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def _pieces(text: str, size: int = 7) -> Iterator[str]:
-    for i in range(0, len(text), size):
-        yield text[i : i + size]
 
 
 def _looping_brief(limit: int = 100_000) -> Iterator[str]:
@@ -79,15 +38,11 @@ def _looping_brief(limit: int = 100_000) -> Iterator[str]:
         '}], "key_points": [{"text": "Xi was the main guest at the military parade.", '
         '"refs": [11]}, '
     )
-    yield from _pieces(head)
+    yield from pieces(head)
     for _ in range(limit):
-        yield from _pieces(
+        yield from pieces(
             '{"text": "Ukraine reported violations of the ceasefire.", "refs": [28]}, '
         )
-
-
-def _stream_response(stream: CountingStream) -> httpx2.Response:
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
 
 
 def _summarize_streamed(handler: Any, **options: Any) -> Any:
@@ -103,7 +58,7 @@ def test_every_sample_article_reads_as_no_loop():
     for path in SAMPLES:
         guard = RepetitionGuard()
         text = path.read_text(encoding="utf-8")
-        for piece in _pieces(text, 5):
+        for piece in pieces(text, 5):
             guard.feed(piece)
         assert not guard.looping, path.name
     assert not is_looping(good_answer())
@@ -153,7 +108,7 @@ def test_a_looping_stream_is_stopped_early_and_salvaged():
         assert body["stream_options"] == {"include_usage": True}
         stream = CountingStream(_looping_brief())
         streams.append(stream)
-        return _stream_response(stream)
+        return stream_response(stream)
 
     brief = _summarize_streamed(handler, max_reasks=1)
     assert len(streams) == 2  # the first answer and one re-ask, both loops
@@ -170,13 +125,13 @@ def test_a_looping_stream_is_stopped_early_and_salvaged():
 
 
 def test_a_loop_then_a_good_answer_takes_the_good_one():
-    answers = iter([CountingStream(_looping_brief()), CountingStream(_pieces(good_answer()))])
+    answers = iter([CountingStream(_looping_brief()), CountingStream(pieces(good_answer()))])
     roles: list[list[str]] = []
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         roles.append([m["role"] for m in body["messages"]])
-        return _stream_response(next(answers))
+        return stream_response(next(answers))
 
     brief = _summarize_streamed(handler)
     # the looping answer is not sent back (the model would carry it on): only the re-ask
@@ -189,7 +144,7 @@ def test_a_loop_then_a_good_answer_takes_the_good_one():
 
 def test_a_loop_with_nothing_to_keep_is_a_typed_error():
     def handler(request: httpx2.Request) -> httpx2.Response:
-        return _stream_response(CountingStream(iter(["{"] + [" "] * 100_000)))
+        return stream_response(CountingStream(iter(["{"] + [" "] * 100_000)))
 
     with pytest.raises(OutputTruncatedError, match="repeating itself") as info:
         _summarize_streamed(handler, max_reasks=1)
@@ -199,17 +154,17 @@ def test_a_loop_with_nothing_to_keep_is_a_typed_error():
 
 def test_a_streamed_answer_counts_the_servers_usage():
     def handler(request: httpx2.Request) -> httpx2.Response:
-        return _stream_response(CountingStream(_pieces(good_answer())))
+        return stream_response(CountingStream(pieces(good_answer())))
 
     brief = _summarize_streamed(handler)
     assert brief.meta.usage.prompt_tokens == 900
-    assert brief.meta.usage.completion_tokens == len(list(_pieces(good_answer())))
+    assert brief.meta.usage.completion_tokens == len(list(pieces(good_answer())))
     assert brief.meta.usage.loops_cut == 0
 
 
 def test_a_streamed_refusal_is_a_refusal_error():
     def handler(request: httpx2.Request) -> httpx2.Response:
-        body = _event({**_chunk(), "choices": [{"index": 0, "delta": {"refusal": "I can't."},
+        body = sse_event({**chunk(), "choices": [{"index": 0, "delta": {"refusal": "I can't."},
                                                  "finish_reason": "stop"}]})  # fmt: skip
         return httpx2.Response(200, headers={"content-type": "text/event-stream"},
                                content=body + b"data: [DONE]\n\n")  # fmt: skip
@@ -224,7 +179,7 @@ def test_a_streamed_answer_teaches_the_rate_limiter_the_servers_limits():
     limiter = RateLimiter()
 
     def handler(request: httpx2.Request) -> httpx2.Response:
-        response = _stream_response(CountingStream(_pieces(good_answer())))
+        response = stream_response(CountingStream(pieces(good_answer())))
         response.headers["x-ratelimit-limit-requests"] = "600"
         return response
 

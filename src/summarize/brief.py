@@ -52,7 +52,7 @@ async def single(run: Run) -> ArticleSummary:
         )
         return prompts.messages(system, user)
 
-    best = await ask_brief(run, build, system=system)
+    best = await ask_brief(run, build, system=system, detail="the whole article in one request")
     return assemble(run, best, COMPACT_TEMPLATES if system == "compact.system" else TEMPLATES)
 
 
@@ -64,6 +64,7 @@ async def ask_brief(
     warnings: list[str] | None = None,
     label: str = "",
     system: str = "brief.system",
+    detail: str | None = None,
 ) -> reask.Candidate[DraftBrief]:
     """``reask.ask`` for a brief of ``sentences`` (default: the whole article)."""
     shown = sentences or run.sentences.sentences
@@ -76,6 +77,7 @@ async def ask_brief(
         run.map_usage,
         warnings=warnings,
         label=label,
+        detail=detail,
     )
 
 

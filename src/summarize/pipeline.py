@@ -183,7 +183,8 @@ class Summarizer:
         ``name``: the source's short name in ``meta.source`` and the progress events
         (default: a file's stem, a URL's site and title, an ``Article``'s title)."""
         progress = self.reporter(source)
-        progress.stage("reading", reading(source))
+        if not isinstance(source, Article):
+            progress.stage("reading", reading(source))
         article = self.read(source)
         cleaned = check_article(article.text)
         client, key = self.endpoint.client_for(asynchronous=False)
@@ -193,7 +194,8 @@ class Summarizer:
     async def asummarize(self, source: Source, *, name: str | None = None) -> ArticleSummary:
         """Summarise one article (async); the same arguments as calling the instance."""
         progress = self.reporter(source)
-        progress.stage("reading", reading(source))
+        if not isinstance(source, Article):
+            progress.stage("reading", reading(source))
         if isinstance(source, str) and not looks_like_source(source):
             article = self.read(source)
         else:  # a file or a download: blocking I/O off the event loop
@@ -210,7 +212,6 @@ class Summarizer:
         progress.named(name)
         try:
             if budget.fits_one_call(run):
-                progress.stage("briefing", "the whole article in one request")
                 result = await brief.single(run)
             else:
                 result = await mapreduce.map_reduce(run)

@@ -47,6 +47,7 @@ STAGES: tuple[Stage, ...] = (
 )
 # Seconds between two events that only say more tokens arrived.
 TOKEN_INTERVAL = 0.25
+DETAIL_CHARS = 60  # a status line cuts a longer detail (the event keeps all of it)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ class ProgressEvent:
         if self.parts and self.stage in ("briefing", "checking", "re-asking"):
             what += f" ({self.parts_done} of {self.parts} parts done)"
         if self.detail:
-            what += f": {self.detail}"
+            detail = self.detail
+            if len(detail) > DETAIL_CHARS:
+                detail = detail[: DETAIL_CHARS - 1].rstrip() + "…"
+            what += f": {detail}"
         named = f"{self.source} · " if self.source else ""
         return (
             f"{named}{what} · {self.elapsed:.1f} s · {self.tokens:,} tokens · "

@@ -79,12 +79,13 @@ async def ask(
     warnings: list[str] | None = None,
     label: str = "",
     stage: Stage = "briefing",
+    detail: str | None = None,
 ) -> Candidate[T]:
     """One request and its re-asks: the best usable answer, or a typed error.
 
     ``build(with_hint)`` gives the messages (the schema spelled out when the mode does
-    not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``); ``stage`` is
-    what the progress events call the request."""
+    not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``); ``stage`` and
+    ``detail`` (default: the label) are what the progress events say of the request."""
     warnings = run.warnings if warnings is None else warnings
     progress, what = run.progress, label.removesuffix(": ")
     tally: _Tally[T] = _Tally()
@@ -96,7 +97,7 @@ async def ask(
     try:
         for number in range(1, run.max_reasks + 2):
             if number == 1:
-                progress.stage(stage, what)
+                progress.stage(stage, what if detail is None else detail)
             reply = await run.client.complete(
                 messages_for, *schemas, deadline=run.deadline, usage=usage, warnings=warnings
             )

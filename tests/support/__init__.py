@@ -11,10 +11,10 @@ from typing import Any
 import httpx2
 import openai
 from testkit.cassette import FIXTURES
+from testkit.replaying import REPLAY_URL
 
 ARTICLES = FIXTURES / "articles"
 NTV = (ARTICLES / "xi-putin-ntv.txt").read_text(encoding="utf-8")
-REPLAY_URL = "http://replay.invalid/v1"
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import shutil
 import textwrap
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from summarize.cli.common import (
     EXIT_OK,
     NOTES_SHOWN,
+    given_names,
     guarded,
     read_source,
     say_local_model,
-    source_names,
     summarizer_options,
 )
 from summarize.cli.status import StatusLine
@@ -26,15 +27,22 @@ def run_brief(args: argparse.Namespace) -> int:
     """Brief the one article ``args.source`` names; print it."""
 
     def action() -> int:
+        from summarize.names import short_name
         from summarize.pipeline import Summarizer
 
-        article = read_source(args.source, args)
-        (name,) = source_names([args.source], [article], args)
+        source = args.source
+        name = given_names([source], args).get(source)
+        if source == "-":  # read here: stdin is read once, with --max-input-bytes
+            target: Any = read_source(source, args)
+            name = name or short_name(target) or "stdin"
+        else:  # read by the Summarizer, so the status line shows it
+            url = source.lower().startswith(("http://", "https://"))
+            target = source if url else Path(source)
         with StatusLine(quiet=args.quiet) as status, Summarizer(
             **summarizer_options(args), on_progress=status
         ) as summarizer:  # fmt: skip
             say_local_model(summarizer.local_model_choice)
-            brief = summarizer(article, name=name)
+            brief = summarizer(target, name=name)
         print(render(brief, args.format, verbose=args.verbose))
         return EXIT_OK
 

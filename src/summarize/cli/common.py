@@ -223,17 +223,9 @@ def source_names(
     else a file's stem or a URL's site and title; repeats suffixed."""
     from pathlib import Path
 
-    from summarize.errors import InputError
     from summarize.names import short_name, unique
 
-    given: dict[str, str] = {}
-    for item in args.name:
-        name, sep, source = item.partition("=")
-        if not sep or not name.strip() or not source:
-            raise InputError(f"--name {item!r}: write it as NAME=SOURCE, e.g. --name NTV=ntv.txt")
-        if source not in sources:
-            raise InputError(f"--name {item!r}: {source!r} is not one of the sources given")
-        given[source] = name.strip()
+    given = given_names(sources, args)
     names = []
     for number, (source, article) in enumerate(zip(sources, articles, strict=True), start=1):
         if source in given:
@@ -245,6 +237,21 @@ def source_names(
             name = short_name(source if url else Path(source), article) or f"source {number}"
         names.append(name)
     return unique(names)
+
+
+def given_names(sources: list[str], args: argparse.Namespace) -> dict[str, str]:
+    """``--name NAME=SOURCE``: source -> name; a malformed one is an ``InputError``."""
+    from summarize.errors import InputError
+
+    given: dict[str, str] = {}
+    for item in args.name:
+        name, sep, source = item.partition("=")
+        if not sep or not name.strip() or not source:
+            raise InputError(f"--name {item!r}: write it as NAME=SOURCE, e.g. --name NTV=ntv.txt")
+        if source not in sources:
+            raise InputError(f"--name {item!r}: {source!r} is not one of the sources given")
+        given[source] = name.strip()
+    return given
 
 
 def say_local_model(choice: Any) -> None:

@@ -6,11 +6,12 @@ from typing import Any
 
 import httpx2
 import openai
+
+from summarize import ArticleSummary, Comparison, Summarizer, compare, summarize
+from summarize.errors import SummarizeError
 from testkit.cassette import CASSETTES, Cassette, ReplayTransport
 
-from summarize import ArticleSummary, Comparison, compare, summarize
-from summarize.errors import SummarizeError
-from tests.support import REPLAY_URL
+REPLAY_URL = "http://replay.invalid/v1"  # never reached: the transport answers
 
 
 def cassette_named(name: str) -> Cassette:
@@ -26,19 +27,20 @@ def _client(transport: ReplayTransport) -> openai.OpenAI:
 
 
 def replay(
-    cassette: Cassette, **extra: Any
+    cassette: Cassette, *, name: str | None = None, **extra: Any
 ) -> tuple[ArticleSummary | SummarizeError, ReplayTransport]:
-    """``summarize()`` of the cassette's scenario, answered from the recording."""
+    """``summarize()`` of the cassette's scenario, answered from the recording
+    (``name``: the source's short name, as the CLI gives it)."""
     transport = ReplayTransport(cassette)
     client = _client(transport)
+    options = {"model": cassette.scenario["model"], **cassette.scenario["options"], **extra}
     try:
-        outcome: ArticleSummary | SummarizeError = summarize(
-            cassette.source(),
-            client=client,
-            model=cassette.scenario["model"],
-            **cassette.scenario["options"],
-            **extra,
-        )
+        outcome: ArticleSummary | SummarizeError
+        if name is None:
+            outcome = summarize(cassette.source(), client=client, **options)
+        else:
+            with Summarizer(client=client, **options) as summarizer:
+                outcome = summarizer(cassette.source(), name=name)
     except SummarizeError as exc:
         outcome = exc
     finally:

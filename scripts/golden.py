@@ -1,0 +1,32 @@
+"""Write the golden Markdown files in fixtures/golden/ from the recorded cassettes.
+
+    python scripts/golden.py
+
+Each file is what ``summarize ... --format markdown`` prints for a recorded run
+(replayed offline from fixtures/cassettes/; testkit/golden.py says which), so a change
+to the Markdown output shows up as a diff to review. Re-run after re-recording a
+cassette or changing ``summarize.markdown``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from testkit.golden import GOLDEN, GOLDEN_DIR, rendered  # noqa: E402
+
+
+def main() -> int:
+    GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
+    for name in GOLDEN:
+        path = GOLDEN_DIR / f"{name}.md"
+        path.write_text(rendered(name), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
