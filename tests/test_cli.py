@@ -109,3 +109,24 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--format", "xml", "a.txt"])
     assert info.value.code == 2
+
+
+def test_notes_show_a_count_and_the_first_three_unless_verbose():
+    from testkit.replaying import cassette_named, replay
+
+    from summarize.cli.brief import render
+
+    brief, _ = replay(cassette_named("xi-putin-ntv"))
+    assert not isinstance(brief, Exception)
+    warnings = brief.meta.warnings
+    assert len(warnings) > 3
+    short = render(brief, "text")
+    assert f"Notes ({len(warnings)})" in short
+    assert f"... and {len(warnings) - 3} more (--verbose lists them)" in short
+    assert warnings[2][:40] in " ".join(short.split())
+    assert warnings[3][:40] not in " ".join(short.split())
+    full = " ".join(render(brief, "text", verbose=True).split())
+    assert all(" ".join(w.split())[:40] in full for w in warnings)
+    assert "more (--verbose" not in full
+    markdown = render(brief, "markdown", verbose=True)
+    assert markdown.count("\n- ") >= len(warnings)

@@ -99,3 +99,11 @@ def test_the_cli_prints_markdown(ntv_path, patch_build_client, capsys):
     assert "### Contested points\n\n1. **disputed**: Ukraine says Russia broke" in out
     assert "asserted by Ukraine; disputed by Russian Ministry of Defense" in out
     assert re.search(r"^\[\^1\]: S14 \\\[\d+:\d+\\\]: \u201c", out, re.M)
+
+
+def test_the_readme_markdown_excerpt_is_taken_from_the_golden_file():
+    readme = (GOLDEN_DIR.parent.parent / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("```markdown\n", 1)[1].split("```", 1)[0].splitlines()
+    golden = iter((GOLDEN_DIR / "brief-xi-putin-ntv.md").read_text(encoding="utf-8").splitlines())
+    for line in excerpt:  # the excerpt's lines appear in the golden file, in order
+        assert any(line == g for g in golden), line

@@ -141,7 +141,7 @@ def test_the_readme_example_is_the_cli_output_of_its_recording(monkeypatch) -> N
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert "fixtures/cassettes/xi-putin-ntv.json" in readme
     block = readme.split("```text\n", 1)[1].split("```", 1)[0].rstrip("\n")
-    outcome, _ = replay(cassette_named("xi-putin-ntv"))
+    outcome, _ = replay(cassette_named("xi-putin-ntv"), name="xi-putin-ntv")  # as the CLI
     assert isinstance(outcome, ArticleSummary)
     monkeypatch.setattr(
         cli_brief.shutil, "get_terminal_size", lambda *_: os.terminal_size((92, 24))
