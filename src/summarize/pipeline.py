@@ -187,6 +187,7 @@ class Summarizer:
             progress.stage("reading", reading(source))
         article = self.read(source)
         cleaned = check_article(article.text)
+        self._say_start(progress)
         client, key = self.endpoint.client_for(asynchronous=False)
         run = self.new_run(article, cleaned, client, key, progress=progress)
         return run_sync(self._route(run, name or short_name(source, article)))
@@ -201,10 +202,16 @@ class Summarizer:
         else:  # a file or a download: blocking I/O off the event loop
             article = await asyncio.to_thread(self.read, source)
         cleaned = check_article(article.text)
+        self._say_start(progress)
         await self.endpoint.astart()  # a blocking wait for the local engine's start-up
         client, key = self.endpoint.client_for(asynchronous=True)
         run = self.new_run(article, cleaned, client, key, progress=progress)
         return await self._route(run, name or short_name(source, article))
+
+    def _say_start(self, progress: Reporter) -> None:
+        local = self.endpoint.local
+        if local is not None and not local.running:
+            progress.stage("starting", f"the local model {local.model_path.name}")
 
     async def _route(self, run: Run, name: str | None) -> ArticleSummary:
         """One call when the article fits, else its parts and a merge."""

@@ -4,6 +4,7 @@ A ``Reporter`` is made per article (or comparison) and carried by its ``Run``. T
 stages call it as they go; it hands a ``ProgressEvent`` to the callback:
 
 - ``reading``: the source is being read (a file, a page to extract, a URL to fetch);
+- ``starting``: the local engine is loading its model (the first article only);
 - ``briefing``: a request for the whole article, or for its parts (``parts`` and
   ``parts_done`` say how far the parts are);
 - ``checking``: an answer came back and is being checked;
@@ -35,9 +36,12 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from summarize.schema import Usage
 
-Stage = Literal["reading", "briefing", "checking", "re-asking", "merging", "comparing", "done"]
+Stage = Literal[
+    "reading", "starting", "briefing", "checking", "re-asking", "merging", "comparing", "done"
+]
 STAGES: tuple[Stage, ...] = (
     "reading",
+    "starting",
     "briefing",
     "checking",
     "re-asking",
