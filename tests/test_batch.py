@@ -80,6 +80,21 @@ def test_a_rerun_is_served_from_the_cache_with_zero_requests(server):
     assert b"sk-" not in cache_file.read_bytes()
 
 
+def test_results_carry_short_source_names_even_from_the_cache(server, tmp_path):
+    first, second = tmp_path / "ntv.txt", tmp_path / "same-story.txt"
+    first.write_text(TEXTS[0], encoding="utf-8")
+    second.write_text(TEXTS[0], encoding="utf-8")  # the same text: one cache entry
+    results = {r.id: r for r in many(server, [first, ("mine", TEXTS[1])], concurrency=1)}
+    assert results[str(first)].result is not None
+    assert results[str(first)].result.meta.source == "ntv"
+    assert results["mine"].result is not None
+    assert results["mine"].result.meta.source == "mine"  # an id of one's own names it
+    (hit,) = many(server, [second])
+    assert hit.cached
+    assert hit.result is not None
+    assert hit.result.meta.source == "same-story"  # not the name it was cached under
+
+
 def test_max_cost_stops_starting_new_articles(server):
     items = [(f"a{i}", TEXTS[i % len(TEXTS)]) for i in range(10)]
     expensive = {"gpt-4o-mini": (10_000.0, 10_000.0)}  # dollars per million tokens
