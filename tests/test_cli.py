@@ -116,7 +116,7 @@ def test_notes_show_a_count_and_the_first_three_unless_verbose():
 
     from summarize.cli.brief import render
 
-    brief, _ = replay(cassette_named("xi-putin-ntv"))
+    brief, _ = replay(cassette_named("trade-war-in-parts"))
     assert not isinstance(brief, Exception)
     warnings = brief.meta.warnings
     assert len(warnings) > 3

@@ -236,18 +236,18 @@ def test_a_comparison_that_loops_inside_its_conflicts_keeps_what_came_before():
     conflicts until it was stopped, so it never reached unique_claims or framing; all
     three attempts failed as OutputTruncatedError. What came before the loop is a
     usable comparison. The stream is hand-built here, shaped like llama.cpp's."""
-    from tests.test_streaming import CountingStream, _pieces, _stream_response
+    from tests.support.streams import CountingStream, pieces, stream_response
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         answer = fakemodel.completion(body)["choices"][0]["message"]["content"]
         if not fakemodel.is_compare(body):
-            return _stream_response(CountingStream(_pieces(answer)))
+            return stream_response(CountingStream(pieces(answer)))
         data = json.loads(answer)
         head = json.dumps({k: data[k] for k in ("summary", "agreements", "conflicts")})
         conflict = json.dumps(data["conflicts"][0])
         looping = head[: -len("]}")] + "".join(f", {conflict}" for _ in range(200))
-        return _stream_response(CountingStream(_pieces(looping, 20)))
+        return stream_response(CountingStream(pieces(looping, 20)))
 
     result = compare(PAIR, client=mock_client(handler), model="m", stream=True, max_reasks=0)
     assert isinstance(result, Comparison)
