@@ -78,12 +78,3 @@ def unique(names: Sequence[str]) -> list[str]:
         taken.add(candidate)
         out.append(candidate)
     return out
-
-
-def named(sources: Sequence[Any], articles: Sequence[Article]) -> list[str]:
-    """Unique short names for ``sources`` read as ``articles``; unnamed ones numbered."""
-    names = [
-        short_name(source, article) or f"source {number}"
-        for number, (source, article) in enumerate(zip(sources, articles, strict=True), 1)
-    ]
-    return unique(names)

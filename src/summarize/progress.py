@@ -39,16 +39,6 @@ if TYPE_CHECKING:
 Stage = Literal[
     "reading", "starting", "briefing", "checking", "re-asking", "merging", "comparing", "done"
 ]
-STAGES: tuple[Stage, ...] = (
-    "reading",
-    "starting",
-    "briefing",
-    "checking",
-    "re-asking",
-    "merging",
-    "comparing",
-    "done",
-)
 # Seconds between two events that only say more tokens arrived.
 TOKEN_INTERVAL = 0.25
 DETAIL_CHARS = 60  # a status line cuts a longer detail (the event keeps all of it)
