@@ -90,6 +90,19 @@ class ContestedPoint(_Model):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class Check(_Model):
+    """One deterministic check of the brief (``summarize.checks``)."""
+
+    name: str = Field(
+        description="quoted_terms, loaded_words, commentary, disputes or attribution."
+    )
+    passed: bool
+    details: list[str] = Field(default_factory=list, description="What was flagged, and the fix.")
+    sentences: list[int] = Field(
+        default_factory=list, description="The article's sentence ids the details concern."
+    )
+
+
 class Meta(_Model):
     """How the brief was made."""
 
@@ -118,6 +131,14 @@ class Meta(_Model):
         le=1,
         description="Share of the summary sentences, key points and contested points that "
         "carry evidence.",
+    )
+    checks: list[Check] = Field(
+        default_factory=list,
+        description="The deterministic checks of neutrality and completeness, and what "
+        "they flagged.",
+    )
+    opinion: bool = Field(
+        False, description="The article is wholly opinion (an opinion page or section)."
     )
     title: str | None = Field(None, description="The article's title, when read from a page.")
     url: str | None = Field(None, description="Where the article was read from, if a URL.")

@@ -1,0 +1,308 @@
+"""Deterministic checks of a brief against its article: neutral and complete.
+
+Each check is a small pure function of the article's numbered sentences
+(``summarize.sentences.SentenceIndex``) and the brief's statements with the ids they
+cite; it costs no model call and returns a ``Check`` (name, passed, details, sentence
+ids). The cues come from one data file per language in ``summarize/lexicons/``
+(English, German, French, Spanish, Russian, Chinese, Korean; an article in another
+language is checked with all of them). A cue ending in ``*`` matches any ending, and ``…``
+up to six words (German separable verbs: ``wies … zurück``); cues
+match whole words, except in Chinese and Korean, where they match as substrings.
+
+- ``quoted_terms``: a word the article puts in quotation marks as someone's
+  characterisation ("harassment", "no-limits partnership") used in the brief's own
+  voice, with no quotation marks and no attribution.
+- ``loaded_words``: a judgement word of the lexicon ("regime", "slammed", "historic")
+  in the brief's own voice.
+- ``commentary``: a statement citing the outlet's commentary (a sentence under a label
+  such as ``Insights:`` or ``Kommentar:``, and the rest of its paragraph; every sentence
+  of an article that is wholly opinion) that does not say it is the outlet's view.
+- ``disputes``: a sentence reporting a denial ("denied", "bestritt", "否认") that no
+  contested point cites. Before the model answers, such sentences (and accusations) are
+  named to it as hints; an article without these cues gets none.
+- ``attribution``: a statement resting only on sentences of attributed speech ("X
+  said ...") that names no speaker and uses no reporting verb.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from summarize.schema import Check
+
+if TYPE_CHECKING:
+    from summarize.schema import ContestedPoint, Evidence, Statement
+    from summarize.sentences import SentenceIndex
+
+LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ko")
+# "…", “…”, «…», „…“ / „…”, ‘…’, '…' (not an apostrophe), 「…」, 『…』
+_QUOTED = re.compile(r'"([^"\n]{1,60})"|“([^”\n]{1,60})”|«([^»\n]{1,60})»|„([^“”\n]{1,60})[“”]'
+                     r"|‘([^’\n]{1,60})’|(?<!\w)'([^'\n]{1,60})'(?!\w)"
+                     r"|「([^」\n]{1,60})」|『([^』\n]{1,60})』")  # fmt: skip
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[•·▪\-–*])(?:\s|$)")
+MAX_TERM_WORDS = 4  # a longer quotation is speech, not a characterisation
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The cues of one language (or of all of them)."""
+
+    loaded: tuple[str, ...]
+    denial: tuple[str, ...]
+    denial_weak: tuple[str, ...]  # count only beside a reporting cue ("false", "not true")
+    allegation: tuple[str, ...]
+    commentary_labels: tuple[str, ...]
+    outlet_voice: tuple[str, ...]  # the outlet's own evaluation: "we believe", "нам кажется"
+    reporting: tuple[str, ...]
+    outlet: tuple[str, ...]
+
+
+@functools.cache
+def lexicon(language: str | None) -> Lexicon:
+    """The cues for a BCP-47 tag: its language's file, else all files together."""
+    base = (language or "").split("-")[0].lower()
+    names = (base,) if base in LANGUAGES else LANGUAGES
+    fields: dict[str, list[str]] = {}
+    for name in names:
+        data = json.loads(
+            resources.files("summarize").joinpath(f"lexicons/{name}.json").read_text("utf-8")
+        )
+        for key in Lexicon.__dataclass_fields__:
+            fields.setdefault(key, []).extend(data[key])
+    return Lexicon(**{key: tuple(dict.fromkeys(values)) for key, values in fields.items()})
+
+
+def _pattern(cue: str) -> re.Pattern[str]:
+    prefix = cue.endswith("*")
+    parts = [re.escape(part.strip()).replace(r"\ ", r"\s+") for part in cue.rstrip("*").split("…")]
+    body = r"(?:\W+\w+){0,6}?\W+".join(parts)  # "wies … zurück": up to six words between
+    if re.search(r"[\u3400-\u9fff\uac00-\ud7af]", cue):  # Chinese, Korean: no word boundaries
+        return re.compile(body)
+    tail = r"\w*" if prefix else ""
+    return re.compile(rf"(?<!\w){body}{tail}(?!\w)", re.IGNORECASE)
+
+
+@functools.cache
+def _compiled(cues: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((cue, _pattern(cue)) for cue in cues)
+
+
+def found(cues: tuple[str, ...], text: str) -> list[str]:
+    """The words of ``text`` that match ``cues``, as written there."""
+    return [m.group(0) for _, pattern in _compiled(cues) if (m := pattern.search(text))]
+
+
+def unquoted(text: str) -> str:
+    """``text`` with its quotations blanked out: what it says in its own voice."""
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
+
+
+# --- what the article holds ---------------------------------------------------------
+
+
+def quoted_terms(index: SentenceIndex) -> dict[str, int]:
+    """Short quotations of the article (1-4 words): term (lower case) -> the first
+    sentence holding it. A single capitalised word is taken for a name and skipped."""
+    terms: dict[str, int] = {}
+    for sentence in index.sentences:
+        for match in _QUOTED.finditer(index.original(sentence)):
+            term = next(g for g in match.groups() if g is not None).strip(" ,.;:!?")
+            words = term.split()
+            if not words or len(words) > MAX_TERM_WORDS or len(term) < 3:
+                continue
+            if len(words) == 1 and term[0].isupper() and not term.isupper():
+                continue
+            terms.setdefault(term.casefold(), sentence.id)
+    return terms
+
+
+def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = False) -> set[int]:
+    """Ids of the outlet's commentary: a sentence opening with a label (``Insights:``,
+    ``Kommentar:``) and the rest of its section (its paragraph, and the numbered or
+    bulleted items after it); a sentence in the outlet's own voice ("we believe",
+    "нам кажется"); every sentence if ``opinion``."""
+    if opinion:
+        return {s.id for s in index.sentences}
+    labels = "|".join(re.escape(label) for label in lex.commentary_labels)
+    opening = re.compile(rf"^\s*(?:{labels})\s*[:：|—–-]", re.IGNORECASE)
+    ids: set[int] = set()
+    inside = False
+    for sentence in index.sentences:
+        text = index.original(sentence)
+        if sentence.paragraph and not _LIST_ITEM.match(text):
+            inside = False
+        if opening.match(text):
+            inside = True
+        if inside or found(lex.outlet_voice, text):
+            ids.add(sentence.id)
+    return ids
+
+
+def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
+    """Sentences reporting a dispute: id -> ``"denial"`` or ``"accusation"``. A weak
+    cue ("false") counts only beside a reporting one ("said")."""
+    out: dict[int, str] = {}
+    for sentence in index.sentences:
+        text = index.original(sentence)
+        reported = bool(found(lex.reporting, text))
+        if found(lex.denial, text) or (reported and found(lex.denial_weak, text)):
+            out[sentence.id] = "denial"
+        elif found(lex.allegation, text):
+            out[sentence.id] = "accusation"
+    return out
+
+
+def hints(index: SentenceIndex, language: str | None) -> str:
+    """What the model is told before it answers: the sentences that report a denial or
+    an accusation ("" for an article with none, so that none is invented)."""
+    disputes = dispute_sentences(index, lexicon(language))
+    lines = []
+    for kind in ("denial", "accusation"):
+        ids = [f"S{n}" for n, k in disputes.items() if k == kind]
+        if ids:
+            verb = "reports" if len(ids) == 1 else "report"
+            article = "an" if kind[0] in "aeiou" else "a"
+            lines.append(
+                f"{_join(ids)} {verb} {f'{article} {kind}' if len(ids) == 1 else kind + 's'}"
+            )
+    if not lines:
+        return ""
+    return (
+        "Hints from the article's wording (check them; list a contested point only where "
+        "the article shows one): " + "; ".join(lines) + "."
+    )
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- the checks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Said:
+    """One statement of the brief: where it is, its text, the sentence ids it cites."""
+
+    where: str  # "summary sentence 2", "key point 1", "contested point 3"
+    text: str
+    cites: tuple[int, ...]
+
+
+def statements_of(summary: Sequence[Statement], key_points: Sequence[Statement]) -> list[Said]:
+    """The brief's own statements (contested points are attributed by their shape)."""
+    out = [
+        Said(f"summary sentence {n}", s.text, _ids(s.evidence))
+        for n, s in enumerate(summary, start=1)
+    ]
+    out += [Said(f"key point {n}", s.text, _ids(s.evidence)) for n, s in enumerate(key_points, 1)]
+    return out
+
+
+def _ids(evidence: Iterable[Evidence]) -> tuple[int, ...]:
+    return tuple(e.sentence for e in evidence if e.sentence is not None)
+
+
+def check_quoted_terms(said: Sequence[Said], terms: dict[str, int], lex: Lexicon) -> Check:
+    details: list[str] = []
+    sentences: list[int] = []
+    for statement in said:
+        own = unquoted(statement.text)
+        if found(lex.reporting, own):
+            continue  # attributed: "what Xi called harassment"
+        for term, sentence_id in terms.items():
+            if _pattern(term).search(own):
+                details.append(
+                    f"{statement.where} uses {term!r} in its own voice; the article quotes it "
+                    f"(S{sentence_id}): keep it in quotation marks or say whose word it is"
+                )
+                sentences.append(sentence_id)
+    return Check(name="quoted_terms", passed=not details, details=details, sentences=sentences)
+
+
+def check_loaded_words(said: Sequence[Said], lex: Lexicon) -> Check:
+    details: list[str] = []
+    sentences: list[int] = []
+    for statement in said:
+        words = found(lex.loaded, unquoted(statement.text))
+        if words:
+            details.append(
+                f"{statement.where} says {', '.join(repr(w) for w in words)} in its own voice: "
+                "use a neutral word, or quote and attribute it"
+            )
+            sentences += statement.cites
+    return Check(name="loaded_words", passed=not details, details=details, sentences=sentences)
+
+
+def check_commentary(said: Sequence[Said], commentary: set[int], lex: Lexicon) -> Check:
+    details: list[str] = []
+    sentences: list[int] = []
+    for statement in said:
+        cited = [n for n in statement.cites if n in commentary]
+        if not cited or len(cited) < len(statement.cites):
+            continue  # it rests on reporting too
+        if found(lex.outlet, statement.text):
+            continue
+        ids = ", ".join(f"S{n}" for n in cited)
+        details.append(
+            f"{statement.where} states the outlet's commentary ({ids}) as fact: say it is "
+            "the outlet's view (\"the outlet's commentary says ...\")"
+        )
+        sentences += cited
+    return Check(name="commentary", passed=not details, details=details, sentences=sentences)
+
+
+def check_disputes(points: Sequence[ContestedPoint], disputes: dict[int, str]) -> Check:
+    cited = {e.sentence for p in points for e in p.evidence if e.sentence is not None}
+    missing = [n for n, kind in disputes.items() if kind == "denial" and n not in cited]
+    details = [
+        f"S{n} reports a denial that no contested point cites: list the dispute (who "
+        "asserts, who denies) or say why it is none"
+        for n in missing
+    ]
+    return Check(name="disputes", passed=not details, details=details, sentences=missing)
+
+
+def check_attribution(said: Sequence[Said], index: SentenceIndex, lex: Lexicon) -> Check:
+    details: list[str] = []
+    sentences: list[int] = []
+    for statement in said:
+        texts = [index.original(s) for n in statement.cites if (s := index.get(n))]
+        if not texts or not all(found(lex.reporting, t) for t in texts):
+            continue
+        if found(lex.reporting, statement.text) or found(lex.outlet, statement.text):
+            continue
+        details.append(
+            f"{statement.where} repeats what the article attributes to someone "
+            f"({', '.join(f'S{n}' for n in statement.cites)}) without saying who: name the "
+            'speaker ("X said ...")'
+        )
+        sentences += statement.cites
+    return Check(name="attribution", passed=not details, details=details, sentences=sentences)
+
+
+def run_checks(
+    index: SentenceIndex,
+    language: str | None,
+    summary: Sequence[Statement],
+    key_points: Sequence[Statement],
+    points: Sequence[ContestedPoint],
+    *,
+    opinion: bool = False,
+) -> list[Check]:
+    """Every check of one brief, in a fixed order."""
+    lex = lexicon(language)
+    said = statements_of(summary, key_points)
+    return [
+        check_quoted_terms(said, quoted_terms(index), lex),
+        check_loaded_words(said, lex),
+        check_commentary(said, commentary_sentences(index, lex, opinion=opinion), lex),
+        check_disputes(points, dispute_sentences(index, lex)),
+        check_attribution(said, index, lex),
+    ]
