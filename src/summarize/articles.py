@@ -77,6 +77,9 @@ class Article(BaseModel):
     published: str | None = Field(None, description="Publication date, ISO 8601, if found.")
     url: str | None = None
     language: str | None = Field(None, description="Detected BCP-47 language tag, if any.")
+    section: str | None = Field(
+        None, description='The page\'s section or genre metadata ("Opinion"), if any.'
+    )
     source_type: SourceType = "text"
 
 
@@ -266,6 +269,7 @@ def extract_html(html: str, *, url: str | None = None, source_type: SourceType =
         url=url or ((meta.url or None) if meta else None),
         language=detect_language(text) or _html_lang(tree),
         source_type=source_type,
+        section=", ".join(meta.categories) if meta and meta.categories else None,
     )
 
 

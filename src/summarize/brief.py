@@ -10,9 +10,9 @@ and repeated key points, resolve every statement's cited sentence ids into evide
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from summarize import prompts, reask
+from summarize import checks, prompts, reask
 from summarize.citing import Citations, cite_points, cite_statements, traceability
 from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
 from summarize.schema import ArticleSummary, Meta
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from summarize.run import Run
     from summarize.sentences import Sentence
 
+# Checks whose flags are re-asked once (the others are warnings only).
+SOFT = frozenset(checks.CHECKS)
 # Templates whose versions a one-call brief reports (the demo model's are compact).
 TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask")
 COMPACT_TEMPLATES = ("compact.system", "compact.user", "reask")
@@ -47,6 +49,7 @@ async def single(run: Run) -> ArticleSummary:
         user = prompts.load(template).render(
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
+            hints=checks.hints(run.sentences, run.article.language, opinion=run.opinion),
             boundary=run.boundary,
             article=run.sentences.render(),
         )
@@ -121,7 +124,7 @@ def check_brief(
     points = cite_points(
         draft.contested_points, index, citations, allowed=allowed, check_support=support
     )
-    return reask.Candidate(
+    candidate = reask.Candidate(
         draft,
         points,
         reply.mode,
@@ -130,6 +133,30 @@ def check_brief(
         summary=summary,
         key_points=key_points,
     )
+    if allowed is None:  # a part is checked as part of the whole, after the merge
+        with_checks(run, candidate)
+    return candidate
+
+
+def with_checks(run: Run, candidate: reask.Candidate[Any], *, soft: frozenset[str] = SOFT) -> None:
+    """Run ``summarize.checks`` on a whole-article answer: the results go to
+    ``candidate.checks``; what the flagged ones named in ``soft`` ask to fix, to
+    ``candidate.soft`` (re-asked once)."""
+    language = run.article.language or run.language
+    candidate.checks = checks.run_checks(
+        run.sentences,
+        language,
+        candidate.summary,
+        candidate.key_points,
+        candidate.points,
+        opinion=run.opinion,
+    )
+    candidate.soft = [
+        f"{check.name}: {detail}"
+        for check in candidate.checks
+        if check.name in soft
+        for detail in check.details
+    ]
 
 
 def assemble(
@@ -143,6 +170,7 @@ def assemble(
     versions it reports, and the language to fall back on if the answer gives none."""
     language = best.value.language or fallback_language
     warnings = [*run.warnings, *best.repairs]
+    warnings += [f"check {c.name}: {d}" for c in best.checks for d in c.details]
     detected = run.article.language and normalize_language(run.article.language)
     tag = detected or normalize_language(language)
     if tag is None:
@@ -165,6 +193,8 @@ def assemble(
             depth=run.depth,
             coverage=run.coverage,
             traceability=traceability(best.summary, best.key_points, best.points),
+            checks=best.checks,
+            opinion=run.opinion,
             title=run.article.title,
             url=run.article.url,
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from summarize import prompts
+from summarize import checks, prompts
 from summarize.chunking import chunk_text
 from summarize.drafts import DraftBrief, DraftMerge, schema_pair
 from summarize.errors import ContextLengthError
@@ -62,6 +62,8 @@ def prompt_overhead(run: Run, template: str) -> int:
         "partials": "",
         "part": "999",
         "parts": "999",
+        # the whole article's hints: as long as any part's
+        "hints": checks.hints(run.sentences, run.article.language, opinion=run.opinion),
     }
     user = prompts.load(template).render(**values)
     return run.count_messages(prompts.messages(system, user)) + BOUNDARY_MARGIN

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from summarize.schema import Check
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from summarize.sentences import SentenceIndex
 
 LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ko")
+CHECKS = ("quoted_terms", "loaded_words", "commentary", "disputes", "attribution")
 # "…", “…”, «…», „…“ / „…”, ‘…’, '…' (not an apostrophe), 「…」, 『…』
 _QUOTED = re.compile(r'"([^"\n]{1,60})"|“([^”\n]{1,60})”|«([^»\n]{1,60})»|„([^“”\n]{1,60})[“”]'
                      r"|‘([^’\n]{1,60})’|(?<!\w)'([^'\n]{1,60})'(?!\w)"
@@ -158,11 +160,22 @@ def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     return out
 
 
-def hints(index: SentenceIndex, language: str | None) -> str:
-    """What the model is told before it answers: the sentences that report a denial or
-    an accusation ("" for an article with none, so that none is invented)."""
-    disputes = dispute_sentences(index, lexicon(language))
-    lines = []
+def hints(
+    index: SentenceIndex,
+    language: str | None,
+    *,
+    within: range | None = None,
+    opinion: bool = False,
+) -> str:
+    """What the model is told before it answers: the sentences (of the part ``within``)
+    that report a denial or an accusation, and whether the article is wholly opinion;
+    "" for an article with none of these, so that no dispute is invented."""
+    disputes = {
+        n: kind
+        for n, kind in dispute_sentences(index, lexicon(language)).items()
+        if within is None or n in within
+    }
+    lines = ["the article is an opinion piece: say so, and attribute its views"] if opinion else []
     for kind in ("denial", "accusation"):
         ids = [f"S{n}" for n, k in disputes.items() if k == kind]
         if ids:
@@ -177,6 +190,22 @@ def hints(index: SentenceIndex, language: str | None) -> str:
         "Hints from the article's wording (check them; list a contested point only where "
         "the article shows one): " + "; ".join(lines) + "."
     )
+
+
+_OPINION_PATH = re.compile(
+    r"/(?:opinions?|commentary|editorials?|kommentare?|meinung|columns?|tribunes?|"
+    r"opinion-[\w-]+|chroniques?|opini[oó]n|mnenie|kolumnisty?)(?:/|$)",
+    re.IGNORECASE,
+)
+
+
+def is_opinion(url: str | None, section: str | None = None) -> bool:
+    """Whether a page is wholly opinion: its URL path (``/opinion/``, ``/meinung/``) or
+    its section metadata says so."""
+    genres = r"opinion|editorial|column|comment|kommentar|meinung|ideas|tribune|op-ed"
+    if section and re.search(genres, section, re.IGNORECASE):
+        return True
+    return bool(url and _OPINION_PATH.search(urlsplit(url).path))
 
 
 def _join(items: Sequence[str]) -> str:

@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from summarize import budget, prompts, reask
-from summarize.brief import ask_brief, assemble
+from summarize import budget, checks, prompts, reask
+from summarize.brief import SOFT, ask_brief, assemble, with_checks
 from summarize.citing import Citations, cite_statements
 from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
 from summarize.errors import (
@@ -63,6 +63,7 @@ FATAL = (
     ContextLengthError,
 )
 Outcome = Partial | SummarizeError | Deferred
+MERGE_SOFT = SOFT - {"disputes"}
 
 
 async def map_reduce(run: Run) -> ArticleSummary:
@@ -138,6 +139,12 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
             parts=str(parts),
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
+            hints=checks.hints(
+                run.sentences,
+                run.article.language,
+                within=range(sentences[0].id, sentences[-1].id + 1),
+                opinion=run.opinion,
+            ),
             boundary=run.boundary,
             article=run.sentences.render(sentences),
         )
@@ -280,7 +287,7 @@ def check_merge_answer(
     key_points = cite_statements(
         draft.key_points, "key_points", index, citations, check_support=check_support
     )
-    return reask.Candidate(
+    candidate = reask.Candidate(
         draft,
         points,
         reply.mode,
@@ -289,6 +296,9 @@ def check_merge_answer(
         summary=summary,
         key_points=key_points,
     )
+    # the merge sees part briefs, not the article: a missed dispute is a warning here
+    with_checks(run, candidate, soft=MERGE_SOFT)
+    return candidate
 
 
 async def gather_deferring(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:

@@ -25,6 +25,7 @@ from summarize.validation import DraftProblems
 if TYPE_CHECKING:
     from summarize.progress import Stage
     from summarize.run import Run
+    from summarize.schema import Check as CheckResult
     from summarize.schema import ContestedPoint, Statement, Usage
 
 T = TypeVar("T")
@@ -45,11 +46,16 @@ class Candidate(Generic[T]):
     extra: Any = None  # what the caller's check derived (a comparison's grounding)
     summary: list[Statement] = field(default_factory=list)  # with evidence
     key_points: list[Statement] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)  # summarize.checks, on the answer
+    # what the flagged checks ask to fix: re-asked after the first answer only, then
+    # kept as warnings (a check can be wrong; it must not cost the article)
+    soft: list[str] = field(default_factory=list)
 
     @property
-    def rank(self) -> tuple[int, int]:
-        """Lower is better: fewest problems, then most grounded points."""
-        return (len(self.problems), -len(self.points))
+    def rank(self) -> tuple[int, int, int]:
+        """Lower is better: fewest problems, then fewest flagged checks, then most
+        grounded points."""
+        return (len(self.problems), len(self.soft), -len(self.points))
 
 
 Check = Callable[[Reply], Candidate[T]]
@@ -104,7 +110,7 @@ async def ask(
             usage.attempts += 1
             tally.last = reply
             progress.stage("checking", what)
-            problems = _problems_of(reply, check, tally)
+            problems = _problems_of(reply, check, tally, first=number == 1)
             if problems is None:
                 break
             tally.problems = problems
@@ -124,14 +130,18 @@ async def ask(
     raise _failure(run, tally, usage, label) from tally.problems
 
 
-def _problems_of(reply: Reply, check: Check[T], tally: _Tally[T]) -> DraftProblems | None:
-    """Check one reply; its problems (None: usable as it is)."""
+def _problems_of(
+    reply: Reply, check: Check[T], tally: _Tally[T], *, first: bool
+) -> DraftProblems | None:
+    """Check one reply; its problems (None: usable as it is). The flagged checks count
+    on the ``first`` answer only."""
     try:
         candidate = salvage(reply, check) if reply.finish_reason == "loop" else check(reply)
     except DraftProblems as exc:
         return exc
     tally.keep(candidate)
-    return DraftProblems(candidate.problems) if candidate.problems else None
+    problems = candidate.problems + (candidate.soft if first else [])
+    return DraftProblems(problems) if problems else None
 
 
 def _followup(run: Run, build: Build, reply: Reply, problems: list[str]) -> list[Message]:

@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from summarize.checks import is_opinion
 from summarize.progress import Reporter
 from summarize.schema import Usage
 from summarize.sentences import SentenceIndex
@@ -54,6 +55,11 @@ class Run:
     def sentences(self) -> SentenceIndex:
         """The article's numbered sentences, built once."""
         return SentenceIndex(self.article.text)
+
+    @functools.cached_property
+    def opinion(self) -> bool:
+        """Whether the article is wholly opinion (its URL or section says so)."""
+        return is_opinion(self.article.url, self.article.section)
 
     @property
     def checks_support(self) -> bool:
