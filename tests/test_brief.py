@@ -15,7 +15,7 @@ import pytest
 
 from summarize import Summarizer, asummarize, summarize
 from summarize import errors as E
-from tests.support import NTV, Recorder, error, good_answer, mock_client, ok
+from tests.support import ARTICLES, NTV, Recorder, error, good_answer, mock_client, ok
 
 
 def run(responses, **options):
@@ -131,20 +131,21 @@ def test_every_statement_carries_the_sentences_it_cites():
 
 def test_a_paraphrased_quote_is_matched_inside_its_sentence_or_the_sentence_is_cited():
     answer = json.loads(good_answer())
-    # Typographic drift and a dropped word, as models produce: still found in S28.
-    answer["contested_points"][0]["refs"] = [28]
+    # Typographic drift and a dropped word, as models produce: still found in S28 (the
+    # point also cites S29, the denial, which the disputes check looks for).
+    answer["contested_points"][0]["refs"] = [28, 29]
     answer["contested_points"][0]["quote"] = (
         "Ukraine reported immediate violation of the ceasefire after a few hours"
     )
     brief, _ = run([ok(json.dumps(answer))])
-    [ev] = brief.contested_points[0].evidence
+    ev = brief.contested_points[0].evidence[0]
     assert NTV[ev.start : ev.end] == ev.quote
     assert ev.quote.startswith("Ukraine reported immediate violations of the ceasefire")
     assert ev.sentence == 28
-    # A quote the sentence does not hold: the sentence is the evidence, and it is said.
+    # A quote the sentences do not hold: the sentences are the evidence, and it is said.
     answer["contested_points"][0]["quote"] = "Kyiv accused Moscow of lying"
     brief, recorder = run([ok(json.dumps(answer))])
-    [ev] = brief.contested_points[0].evidence
+    ev = brief.contested_points[0].evidence[0]
     assert ev.quote.startswith("However, Ukraine reported")
     assert ev.sentence == 28
     assert any("they are cited whole" in w for w in brief.meta.warnings)
@@ -244,10 +245,24 @@ def test_a_statement_whose_cited_sentence_shares_no_word_with_it_is_flagged():
     assert not any("summary sentence" in w for w in brief.meta.warnings)
 
 
-def test_uncontested_answer_keeps_empty_list():
-    brief, _ = run([ok(good_answer(contested_points=[]))])
+def test_an_uncontested_article_keeps_its_empty_list_and_passes_every_check():
+    """The Emirates order (fixtures/gold: uncontested): no dispute cue, so no hint and
+    nothing to re-ask. (NTV, by contrast, reports a denial: an empty list is flagged.)"""
+    emirates = (ARTICLES / "374ac9a59a85.txt").read_text(encoding="utf-8")
+    answer = good_answer(
+        summary=[{"text": "Emirates finalized a deal to buy 30 Boeing 787-9 jets.", "refs": [1]}],
+        key_points=[{"text": "The order is valued at $8.8 billion at list prices.", "refs": [5]}],
+        contested_points=[],
+    )
+    recorder = Recorder([ok(answer)])
+    brief = summarize(emirates, client=mock_client(recorder), model="test-model")
     assert brief.contested_points == []
     assert brief.meta.warnings == []
+    assert len(recorder.requests) == 1
+    assert "Hints from the article" not in recorder.requests[0]["messages"][1]["content"]
+    assert [c.name for c in brief.meta.checks if not c.passed] == []
+    ntv, _ = run([ok(good_answer(contested_points=[]))], max_reasks=0)
+    assert [c.name for c in ntv.meta.checks if not c.passed] == ["disputes"]
 
 
 def test_marker_echo_is_reasked_and_scrubbed(monkeypatch):

@@ -62,6 +62,7 @@ class Lexicon:
     commentary_labels: tuple[str, ...]
     outlet_voice: tuple[str, ...]  # the outlet's own evaluation: "we believe", "нам кажется"
     reporting: tuple[str, ...]
+    claiming: tuple[str, ...]  # the reporting cues that mark a claim ("said", not "announced")
     outlet: tuple[str, ...]
 
 
@@ -303,7 +304,7 @@ def check_attribution(said: Sequence[Said], index: SentenceIndex, lex: Lexicon) 
     sentences: list[int] = []
     for statement in said:
         texts = [index.original(s) for n in statement.cites if (s := index.get(n))]
-        if not texts or not all(found(lex.reporting, t) for t in texts):
+        if not texts or not all(found(lex.claiming, t) for t in texts):
             continue
         if found(lex.reporting, statement.text) or found(lex.outlet, statement.text):
             continue
