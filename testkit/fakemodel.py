@@ -21,6 +21,8 @@ _LINE = re.compile(r"^\[S(\d+)\] (.*)$", re.MULTILINE)
 _CITED = re.compile(r"\[((?:S\d+(?:, )?)+)\]")
 _POINT = re.compile(r"^- (P\d+) \((\w+)\): (.*?)(?: Asserted by: (.*?)\.)?(?: Disputed by: .*)?$")
 _WORD = re.compile(r"\b[A-Z][a-z]{4,}\b")
+# "S28 and S29 report denials" in the prompt's hints (summarize.checks.hints)
+_DENIALS = re.compile(r"((?:S\d+(?:, | and )?)+) reports? (?:a )?denials?")
 
 
 def block_of(body: dict[str, Any]) -> str:
@@ -29,6 +31,25 @@ def block_of(body: dict[str, Any]) -> str:
     match = _BLOCK.search(user)
     assert match, "no BEGIN/END block in the prompt"
     return match.group(2)
+
+
+def denial_points(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A disputed point for the denials the prompt's hints name, as a model that reads
+    them does (three sentences a point)."""
+    user = next(m for m in body["messages"] if m["role"] == "user")["content"]
+    match = _DENIALS.search(user)
+    ids = [int(n) for n in re.findall(r"S(\d+)", match.group(1))] if match else []
+    return [
+        {
+            "claim": "A party in the article denies what another reports.",
+            "kind": "disputed",
+            "asserted_by": ["one party"],
+            "disputed_by": ["another party"],
+            "refs": ids[i : i + 3],
+            "quote": "",
+        }
+        for i in range(0, len(ids), 3)
+    ]
 
 
 def is_merge(body: dict[str, Any]) -> bool:
@@ -171,6 +192,7 @@ def completion(body: dict[str, Any]) -> dict[str, Any]:
         answer = merge_answer(block)
     else:
         answer = brief_answer(block)
+        answer["contested_points"] += denial_points(body)
     content = json.dumps(answer, ensure_ascii=False)
     prompt_tokens, completion_tokens = usage_of(body, content)
     return {
