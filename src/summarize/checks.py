@@ -111,7 +111,8 @@ def unquoted(text: str) -> str:
 
 def quoted_terms(index: SentenceIndex) -> dict[str, int]:
     """Short quotations of the article (1-4 words): term (lower case) -> the first
-    sentence holding it. A single capitalised word is taken for a name and skipped."""
+    sentence holding it. A single capitalised word is taken for a name and skipped, and
+    a term the article also uses unquoted is not a quotation only."""
     terms: dict[str, int] = {}
     for sentence in index.sentences:
         for match in _QUOTED.finditer(index.original(sentence)):
@@ -122,7 +123,9 @@ def quoted_terms(index: SentenceIndex) -> dict[str, int]:
             if len(words) == 1 and term[0].isupper() and not term.isupper():
                 continue
             terms.setdefault(term.casefold(), sentence.id)
-    return terms
+    # a word the article also uses in its own voice is its word too, not only a quote
+    own = unquoted(index.text)
+    return {term: n for term, n in terms.items() if not _pattern(term).search(own)}
 
 
 def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = False) -> set[int]:
