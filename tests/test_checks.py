@@ -146,10 +146,11 @@ def test_denials_in_korean_are_found_and_flagged_until_cited():
 def test_quoted_terms_in_korean():
     index = SentenceIndex(KOREAN)
     terms = quoted_terms(index)
-    assert "데이트 폭력" in terms  # ‘데이트 폭력’ (S19)
+    assert "가택침입" in terms  # ‘가택침입’ (S24, S38), never in the column's own voice
+    assert "데이트 폭력" not in terms  # quoted in S19, but the column also says it (S12)
     lex = lexicon("ko")
-    own = statements_of([cited(index, "류화영은 데이트 폭력을 겪었다.", 19)], [])
-    quoted = statements_of([cited(index, "류화영은 이를 ‘데이트 폭력’이라고 했다.", 19)], [])
+    own = statements_of([cited(index, "엘제이는 가택침입을 했다.", 24)], [])
+    quoted = statements_of([cited(index, "류화영은 이를 ‘가택침입’이라고 했다.", 24)], [])
     assert not check_quoted_terms(own, terms, lex).passed
     assert check_quoted_terms(quoted, terms, lex).passed
 

@@ -47,6 +47,9 @@ CHECKS = ("quoted_terms", "loaded_words", "commentary", "disputes", "attribution
 _QUOTED = re.compile(r'"([^"\n]{1,60})"|“([^”\n]{1,60})”|«([^»\n]{1,60})»|„([^“”\n]{1,60})[“”]'
                      r"|‘([^’\n]{1,60})’|(?<!\w)'([^'\n]{1,60})'(?!\w)"
                      r"|「([^」\n]{1,60})」|『([^』\n]{1,60})』")  # fmt: skip
+# any quotation up to a paragraph long, for what the article says in its own voice
+_LONG_QUOTES = re.compile(r'"[^"\n]{1,600}"|“[^”\n]{1,600}”|«[^»\n]{1,600}»|„[^“”\n]{1,600}[“”]'
+                          r"|‘[^’\n]{1,600}’|「[^」\n]{1,600}」|『[^』\n]{1,600}』")  # fmt: skip
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[•·▪\-–*])(?:\s|$)")
 MAX_TERM_WORDS = 4  # a longer quotation is speech, not a characterisation
 
@@ -124,7 +127,7 @@ def quoted_terms(index: SentenceIndex) -> dict[str, int]:
                 continue
             terms.setdefault(term.casefold(), sentence.id)
     # a word the article also uses in its own voice is its word too, not only a quote
-    own = unquoted(index.text)
+    own = _LONG_QUOTES.sub(lambda m: " " * len(m.group(0)), index.text)
     return {term: n for term, n in terms.items() if not _pattern(term).search(own)}
 
 
