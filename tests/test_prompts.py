@@ -11,7 +11,7 @@ def test_prompts_load_with_versions_and_hash():
     assert len(template.sha) == 8
     tag = prompts.version_of("brief.system", "brief.user")
     assert tag.startswith("brief.system@3+")
-    assert ",brief.user@2+" in tag
+    assert ",brief.user@3+" in tag
     assert "untrusted data" in template.body
 
 

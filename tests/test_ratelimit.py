@@ -26,8 +26,9 @@ def server() -> Iterator[F.FakeServer]:
 
 def run(server: F.FakeServer, count: int, limiter: RateLimiter, **options):  # type: ignore[no-untyped-def]
     items = [(f"a{i}", TEXTS[i % len(TEXTS)]) for i in range(count)]
+    # one answer per article: these tests count requests to check the pacing
     options = {"base_url": server.url, "api_key": "k", "model": "gpt-4o-mini",
-               "cache": False, "rate_limiter": limiter, **options}  # fmt: skip
+               "cache": False, "rate_limiter": limiter, "max_reasks": 0, **options}  # fmt: skip
     results = list(summarize_many(items, **options))
     assert len(results) == count
     assert all(r.result is not None for r in results), [r.error for r in results]
@@ -191,7 +192,9 @@ def test_the_blocking_api_is_paced_too(server, monkeypatch):
 
     starts = started(monkeypatch)
     limiter = RateLimiter(requests_per_minute=30, window=1.0)  # bursts of 3, then 30/s
-    with Summarizer(base_url=server.url, api_key="k", model="m", rate_limiter=limiter) as s:
+    with Summarizer(
+        base_url=server.url, api_key="k", model="m", rate_limiter=limiter, max_reasks=0
+    ) as s:
         for text in TEXTS[:6]:
             s(text)
     assert len(starts) == 6
