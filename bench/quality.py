@@ -92,11 +92,15 @@ def run_checkout(
     command = [sys.executable, "-c", WORKER, json.dumps(options), json.dumps(pair),
                *map(str, articles)]  # fmt: skip
     rows = []
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process:
+    saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"  # row by row, as they come
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process, \
+            saved.open("w", encoding="utf-8") as keep:  # fmt: skip
         assert process.stdout is not None
         for line in process.stdout:
             row = json.loads(line)
             rows.append(row)
+            keep.write(line)
+            keep.flush()
             shown = {k: v for k, v in row.items() if k not in ("brief", "comparison")}
             print(json.dumps({"run": label, **shown}), flush=True)
     if process.returncode:
@@ -289,15 +293,26 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--fake", action="store_true")
     parser.add_argument("--after-only", action="store_true", help="skip the baseline run")
+    parser.add_argument("--before-only", action="store_true", help="only the baseline run")
+    parser.add_argument(
+        "--score", action="store_true", help="score the saved rows of earlier runs, run nothing"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "quality.json"))
     args = parser.parse_args()
     articles = sorted((FIXTURES / "articles").glob("*.txt"))[: args.limit]
     runs: dict[str, list[dict[str, Any]]] = {}
-    with endpoint(args) as options:
-        if not (args.fake or args.after_only):
-            with baseline_checkout(args.baseline) as src:
-                runs["before"] = run_checkout(src, options, articles, "before")
-        runs["after"] = run_checkout(ROOT / "src", options, articles, "after")
+    if args.score:
+        for label in ("before", "after"):
+            saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
+            if saved.exists():
+                runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
+    else:
+        with endpoint(args) as options:
+            if not (args.fake or args.after_only):
+                with baseline_checkout(args.baseline) as src:
+                    runs["before"] = run_checkout(src, options, articles, "before")
+            if not args.before_only:
+                runs["after"] = run_checkout(ROOT / "src", options, articles, "after")
     results = {label: summary_of(rows) for label, rows in runs.items()}
     model = (
         "fake"
