@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from summarize.checks import (
+    Voiced,
     check_attribution,
     check_commentary,
+    check_comparison,
     check_disputes,
     check_loaded_words,
     check_quoted_terms,
@@ -206,3 +208,37 @@ def test_run_checks_reports_every_check_in_order():
     assert not by_name["loaded_words"].passed
     assert not by_name["disputes"].passed  # S29 is cited by no contested point
     assert by_name["commentary"].passed
+
+
+FINE_LINE = (ARTICLES / "xi-putin-fine-line.txt").read_text(encoding="utf-8")
+PAIR = {"NTV": NTV_INDEX, "Fine Line": SentenceIndex(FINE_LINE)}
+
+
+def test_a_comparison_s_own_voice_is_checked_against_every_source():
+    said = [
+        Voiced("summary", "Xi and Putin praised their unbreakable ties amid harassment.", {}),
+        Voiced(
+            "agreement 1",
+            "The partnership is a significant geopolitical axis.",
+            {"NTV": (39,), "Fine Line": ()},
+        ),
+        Voiced("agreement 2", "Xi visited Moscow.", {"NTV": (1,), "Fine Line": (1,)}),
+        Voiced("conflict 1 topic", "How many times Xi has visited Russia.", {"NTV": (1,)}),
+    ]
+    quoted, loaded, commentary = check_comparison(said, PAIR, "en")
+    assert not quoted.passed
+    assert quoted.details == [
+        "summary uses 'harassment' in its own voice; the article quotes it (NTV S8): "
+        "keep it in quotation marks or say whose word it is",
+        "summary uses 'unbreakable' in its own voice; the article quotes it (Fine Line S6): "
+        "keep it in quotation marks or say whose word it is",
+    ]
+    assert commentary.details == [
+        "agreement 1 states the outlets' commentary (NTV S39) as fact: say whose view it is"
+    ]
+    attributed = [
+        Voiced("summary", 'Xi spoke of "harassment"; Fine Line says "unbreakable".', {}),
+        Voiced("agreement 1", "NTV's commentary says the partnership is an axis.", {"NTV": (39,)}),
+    ]
+    assert all(c.passed for c in check_comparison(attributed, PAIR, "en"))
+    assert loaded.name == "loaded_words"

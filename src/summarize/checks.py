@@ -127,8 +127,13 @@ def quoted_terms(index: SentenceIndex) -> dict[str, int]:
                 continue
             terms.setdefault(term.casefold(), sentence.id)
     # a word the article also uses in its own voice is its word too, not only a quote
-    own = _LONG_QUOTES.sub(lambda m: " " * len(m.group(0)), index.text)
+    own = own_voice(index.text)
     return {term: n for term, n in terms.items() if not _pattern(term).search(own)}
+
+
+def own_voice(text: str) -> str:
+    """``text`` with every quotation (up to a paragraph long) blanked out."""
+    return _LONG_QUOTES.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = False) -> set[int]:
@@ -248,18 +253,30 @@ def _ids(evidence: Iterable[Evidence]) -> tuple[int, ...]:
 def check_quoted_terms(said: Sequence[Said], terms: dict[str, int], lex: Lexicon) -> Check:
     details: list[str] = []
     sentences: list[int] = []
+    for statement, term in _own_terms(said, terms, lex):
+        details.append(_quoted_detail(statement.where, term, f"S{terms[term]}"))
+        sentences.append(terms[term])
+    return Check(name="quoted_terms", passed=not details, details=details, sentences=sentences)
+
+
+def _own_terms(
+    said: Sequence[Said], terms: Iterable[str], lex: Lexicon
+) -> Iterable[tuple[Said, str]]:
+    """Each (statement, term) where a quoted term is used in the statement's own voice."""
     for statement in said:
         own = unquoted(statement.text)
         if found(lex.reporting, own):
             continue  # attributed: "what Xi called harassment"
-        for term, sentence_id in terms.items():
+        for term in terms:
             if _pattern(term).search(own):
-                details.append(
-                    f"{statement.where} uses {term!r} in its own voice; the article quotes it "
-                    f"(S{sentence_id}): keep it in quotation marks or say whose word it is"
-                )
-                sentences.append(sentence_id)
-    return Check(name="quoted_terms", passed=not details, details=details, sentences=sentences)
+                yield statement, term
+
+
+def _quoted_detail(where: str, term: str, sentence: str) -> str:
+    return (
+        f"{where} uses {term!r} in its own voice; the article quotes it ({sentence}): keep "
+        "it in quotation marks or say whose word it is"
+    )
 
 
 def check_loaded_words(said: Sequence[Said], lex: Lexicon) -> Check:
@@ -342,3 +359,62 @@ def run_checks(
         check_disputes(points, dispute_sentences(index, lex)),
         check_attribution(said, index, lex),
     ]
+
+
+# --- a comparison -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voiced:
+    """One statement of a comparison in its own voice (not credited to one source):
+    where it is, its text, and the sentence ids it cites in each source."""
+
+    where: str  # "summary", "agreement 2", "conflict 1 topic"
+    text: str
+    cites: dict[str, tuple[int, ...]]
+
+
+def check_comparison(
+    said: Sequence[Voiced], indexes: dict[str, SentenceIndex], language: str | None
+) -> list[Check]:
+    """The checks of a comparison's own voice (its summary, agreements and conflict
+    topics; a source's version and its unique claims are credited to it by their
+    shape): quoted terms of any source, loaded words, and an agreement resting only on
+    the sources' commentary. Details name the source of each sentence id."""
+    lex = lexicon(language)
+    terms = {
+        term: f"{name} S{n}" for name, index in indexes.items()
+        for term, n in quoted_terms(index).items()
+    }  # fmt: skip
+    # a term one source quotes and another uses in its own voice is that source's word
+    owns = [own_voice(index.text) for index in indexes.values()]
+    terms = {t: at for t, at in terms.items() if not any(_pattern(t).search(o) for o in owns)}
+    flat = [Said(s.where, s.text, ()) for s in said]
+    hits = [_quoted_detail(st.where, t, terms[t]) for st, t in _own_terms(flat, terms, lex)]
+    quoted = Check(name="quoted_terms", passed=not hits, details=hits)
+    commentary = {name: commentary_sentences(index, lex) for name, index in indexes.items()}
+    details: list[str] = []
+    for statement in said:
+        cited = [(name, n) for name, ids in statement.cites.items() for n in ids]
+        if not cited or not all(n in commentary[name] for name, n in cited):
+            continue
+        if found(lex.outlet, statement.text) or found(lex.reporting, statement.text):
+            continue
+        ids = ", ".join(f"{name} S{n}" for name, n in cited)
+        details.append(
+            f"{statement.where} states the outlets' commentary ({ids}) as fact: say whose "
+            "view it is"
+        )
+    return [
+        quoted,
+        check_loaded_words(flat, lex),
+        Check(name="commentary", passed=not details, details=details),
+    ]
+
+
+def verdict(results: Sequence[Check]) -> str:
+    """One line for a reader: ``quoted terms passed · commentary flagged (2) · ...``."""
+    return " · ".join(
+        f"{c.name.replace('_', ' ')} " + ("passed" if c.passed else f"flagged ({len(c.details)})")
+        for c in results
+    )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from summarize import prompts, reask
+from summarize import checks, prompts, reask
 from summarize.articles import Article
 from summarize.drafts import DraftComparison, schema_pair
 from summarize.errors import ContextLengthError, InputError
@@ -146,6 +146,9 @@ async def _compare(
 ) -> Comparison:
     run = summarizer.new_run(articles[0], "".join(texts.values()), progress=progress)
     indexes = {name: SentenceIndex(text) for name, text in texts.items()}
+    # the cues of the sources' language; of every language if they differ
+    languages = {a.language for a in articles}
+    language = languages.pop() if len(languages) == 1 else None
     build = _prompt(run, indexes, sources)
 
     def check(reply: Reply) -> reask.Candidate[DraftComparison]:
@@ -157,7 +160,10 @@ async def _compare(
         if not draft.summary.strip():
             raise DraftProblems(["summary: it is empty; write the joint account"])
         result, problems, warnings = _ground(draft, indexes, "".join(texts.values()))
-        return reask.Candidate(draft, [], reply.mode, problems, warnings, extra=result)
+        candidate = reask.Candidate(draft, [], reply.mode, problems, warnings, extra=result)
+        candidate.checks = checks.check_comparison(_voiced(result), indexes, language)
+        candidate.soft = [f"{c.name}: {d}" for c in candidate.checks for d in c.details]
+        return candidate
 
     best = await reask.ask(
         run, build, check, schema_pair(DraftComparison), run.reduce_usage, stage="comparing"
@@ -177,9 +183,38 @@ async def _compare(
             prompt_version=prompts.version_of(*_TEMPLATES),
             structured_output=best.mode.value,
             usage=usage + run.total_usage(),
-            warnings=[*run.warnings, *best.repairs],
+            warnings=[
+                *run.warnings,
+                *best.repairs,
+                *(f"check {c.name}: {d}" for c in best.checks for d in c.details),
+            ],
+            checks=best.checks,
         ),
     )
+
+
+def _voiced(grounded: dict[str, Any]) -> list[checks.Voiced]:
+    """What a comparison says in its own voice, with the ids it cites in each source."""
+
+    def cites(evidence: Sequence[SourceQuote]) -> dict[str, tuple[int, ...]]:
+        out: dict[str, list[int]] = {}
+        for e in evidence:
+            if e.sentence is not None:
+                out.setdefault(e.source, []).append(e.sentence)
+        return {name: tuple(ids) for name, ids in out.items()}
+
+    said = [checks.Voiced("summary", grounded["summary"], {})]
+    said += [
+        checks.Voiced(f"agreement {n}", a.fact, cites(a.evidence))
+        for n, a in enumerate(grounded["agreements"], start=1)
+    ]
+    said += [
+        checks.Voiced(
+            f"conflict {n} topic", c.topic, cites([e for v in c.versions for e in v.evidence])
+        )
+        for n, c in enumerate(grounded["conflicts"], start=1)
+    ]
+    return said
 
 
 def _prompt(

@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from summarize.checks import verdict
+
 if TYPE_CHECKING:
     from summarize.schema import (
         ArticleSummary,
@@ -90,6 +92,7 @@ def brief_markdown(brief: ArticleSummary, *, notes: int | None = 3) -> str:
         out.append("None found.")
     for number, point in enumerate(brief.contested_points, start=1):
         out += _contested(number, point)
+    out += _checks(meta)
     out += _notes(meta, notes)
     out += cite.section()
     return "\n".join(out) + "\n"
@@ -122,6 +125,12 @@ def _contested(number: int, point: ContestedPoint) -> list[str]:
         where = f"S{ev.sentence} " if ev.sentence is not None else ""
         lines.append(f"   - \u201c{escape(ev.quote)}\u201d ({where}\\[{ev.start}:{ev.end}\\])")
     return lines
+
+
+def _checks(meta: Meta) -> list[str]:
+    lines = ["", "> **Opinion**: the page is an opinion piece; its views are the author's."]
+    lines = lines if meta.opinion else []
+    return lines + (["", f"**Checks**: {verdict(meta.checks)}"] if meta.checks else [])
 
 
 def _notes(meta: Meta, limit: int | None) -> list[str]:
@@ -181,6 +190,7 @@ def comparison_markdown(comparison: Comparison, *, notes: int | None = 3) -> str
             if framing.commentary:
                 line += f"; commentary{cite.of_quotes(framing.commentary)}"
             out.append(line)
+    out += _checks(comparison.meta)
     out += _notes(comparison.meta, notes)
     usage = comparison.meta.usage
     out += [

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from summarize.checks import verdict
 from summarize.cli.common import (
     EXIT_OK,
     NOTES_SHOWN,
@@ -99,6 +100,10 @@ def render_text(brief: ArticleSummary, *, notes: int | None = NOTES_SHOWN) -> st
             line = f"{where}\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]"
             out.append(wrap(line, "       ", "     > "))
     out.append("")
+    if meta.opinion:
+        out += ["Opinion: the page is an opinion piece; its views are the author's", ""]
+    if meta.checks:
+        out += [wrap("Checks: " + verdict(meta.checks), "    ", ""), ""]
     if meta.warnings:
         out.append(f"Notes ({len(meta.warnings)})")
         shown = meta.warnings if notes is None else meta.warnings[:notes]

@@ -6,6 +6,7 @@ import shutil
 import textwrap
 from typing import TYPE_CHECKING
 
+from summarize.checks import verdict
 from summarize.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -100,6 +101,8 @@ def render_comparison(comparison: Comparison, *, notes: int | None = NOTES_SHOWN
             voices = ", ".join(framing.voices) or "none named"
             out.append(wrap(f"- {framing.source}: quotes {voices}"))
             out += quotes([*framing.loaded_terms, *framing.commentary])
+    if comparison.meta.checks:
+        out += ["", wrap("Checks: " + verdict(comparison.meta.checks), "", "    ")]
     warnings = comparison.meta.warnings
     if warnings:
         out += ["", f"Notes ({len(warnings)})"]
