@@ -52,6 +52,39 @@ def denial_points(body: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+_NAMED = re.compile(r"Their wording suggests disputes: (.*?)\.\n")
+
+
+def is_disputes(body: dict[str, Any]) -> bool:
+    """The follow-up on disputes a brief left out (summarize.disputes)."""
+    user = next(m for m in body["messages"] if m["role"] == "user")["content"]
+    return bool(_NAMED.search(user))
+
+
+def disputes_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """What a small model answers the follow-up with: a point for each named sentence,
+    its claim copied from the sentence, and one more point citing a neighbour that was
+    shown for context but not named (the library drops it)."""
+    user = next(m for m in body["messages"] if m["role"] == "user")["content"]
+    named = [int(n) for n in re.findall(r"S(\d+)", _NAMED.search(user).group(1))]  # type: ignore[union-attr]
+    lines = dict(sentences_of(block_of(body), shortest=0))
+    points = [
+        {
+            "claim": lines.get(n, "A party disputes this.")[:300],
+            "kind": "disputed",
+            "asserted_by": ["a party in the article"],
+            "disputed_by": [],
+            "refs": [n],
+            "quote": "",
+        }
+        for n in named
+    ]
+    context = [n for n in lines if n not in named]
+    if context:
+        points.append({**points[0], "claim": lines[context[0]][:300], "refs": [context[0]]})
+    return {"contested_points": points}
+
+
 def is_merge(body: dict[str, Any]) -> bool:
     return str(body["messages"][0]["content"]).startswith("You merge")
 
@@ -188,6 +221,8 @@ def completion(body: dict[str, Any]) -> dict[str, Any]:
     block = block_of(body)
     if is_compare(body):
         answer = compare_answer(block)
+    elif is_disputes(body):
+        answer = disputes_answer(body)
     elif is_merge(body):
         answer = merge_answer(block)
     else:

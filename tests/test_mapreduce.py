@@ -60,7 +60,12 @@ class FakeModel:
         return httpx2.Response(200, json=fakemodel.completion(body))
 
     def parts(self) -> list[dict[str, Any]]:
-        return [b for b in self.bodies if not fakemodel.is_merge(b)]
+        return [
+            b for b in self.bodies if not (fakemodel.is_merge(b) or fakemodel.is_disputes(b))
+        ]
+
+    def followups(self) -> list[dict[str, Any]]:
+        return [b for b in self.bodies if fakemodel.is_disputes(b)]
 
     def merges(self) -> list[dict[str, Any]]:
         return [b for b in self.bodies if fakemodel.is_merge(b)]
@@ -85,7 +90,8 @@ def test_a_long_article_is_briefed_in_parts_and_merged():
     assert len(fake.parts()) == meta.chunks == meta.map_requests
     assert len(fake.merges()) == meta.reduce_requests == 1
     assert (meta.depth, meta.coverage) == (1, 1.0)
-    assert meta.usage.requests == meta.map_requests + meta.reduce_requests
+    assert len(fake.followups()) == meta.followup_requests
+    assert meta.usage.requests == meta.map_requests + meta.reduce_requests + meta.followup_requests
     # Every part's text went to the model exactly once, and all of it.
     sent = "".join(fakemodel.block_of(b) for b in fake.parts())
     assert len(sent) >= 0.99 * len(LONG)

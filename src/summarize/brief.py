@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from summarize import checks, prompts, reask
+from summarize import checks, disputes, prompts, reask
 from summarize.citing import Citations, cite_points, cite_statements, traceability
 from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
 from summarize.schema import ArticleSummary, Meta
@@ -34,11 +34,12 @@ if TYPE_CHECKING:
     from summarize.run import Run
     from summarize.sentences import Sentence
 
-# Checks whose flags are re-asked once (the others are warnings only).
-SOFT = frozenset(checks.CHECKS)
+# Checks whose flags are re-asked once. A dispute left out is not: it gets the focused
+# follow-up of ``summarize.disputes`` instead of a whole brief again.
+SOFT = frozenset(checks.CHECKS) - {"disputes"}
 # Templates whose versions a one-call brief reports (the demo model's are compact).
-TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask")
-COMPACT_TEMPLATES = ("compact.system", "compact.user", "reask")
+TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask", "disputes.user")
+COMPACT_TEMPLATES = ("compact.system", "compact.user", "reask", "disputes.user")
 
 
 async def single(run: Run) -> ArticleSummary:
@@ -56,6 +57,8 @@ async def single(run: Run) -> ArticleSummary:
         return prompts.messages(system, user)
 
     best = await ask_brief(run, build, system=system, detail="the whole article in one request")
+    if await disputes.follow_up(run, best):
+        with_checks(run, best)
     return assemble(run, best, COMPACT_TEMPLATES if system == "compact.system" else TEMPLATES)
 
 
@@ -190,6 +193,7 @@ def assemble(
             chunks=run.chunks,
             map_requests=run.map_usage.requests if run.chunks > 1 else 0,
             reduce_requests=run.reduce_usage.requests,
+            followup_requests=run.followup_usage.requests,
             depth=run.depth,
             coverage=run.coverage,
             traceability=traceability(best.summary, best.key_points, best.points),

@@ -62,6 +62,7 @@ class Lexicon:
     denial: tuple[str, ...]
     denial_weak: tuple[str, ...]  # count only beside a reporting cue ("false", "not true")
     allegation: tuple[str, ...]
+    criticism: tuple[str, ...]  # disagreement short of a denial: hints only
     commentary_labels: tuple[str, ...]
     outlet_voice: tuple[str, ...]  # the outlet's own evaluation: "we believe", "нам кажется"
     reporting: tuple[str, ...]
@@ -159,8 +160,9 @@ def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = 
 
 
 def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
-    """Sentences reporting a dispute: id -> ``"denial"`` or ``"accusation"``. A weak
-    cue ("false") counts only beside a reporting one ("said")."""
+    """Sentences reporting a dispute: id -> ``"denial"``, ``"accusation"`` or
+    ``"criticism"`` (the first that applies). A weak cue ("false") counts only beside
+    a reporting one ("said")."""
     out: dict[int, str] = {}
     for sentence in index.sentences:
         text = index.original(sentence)
@@ -169,7 +171,38 @@ def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
             out[sentence.id] = "denial"
         elif found(lex.allegation, text):
             out[sentence.id] = "accusation"
+        elif found(lex.criticism, text):
+            out[sentence.id] = "criticism"
     return out
+
+
+def cue_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
+    """``dispute_sentences``, and the sentences in the outlet's own voice ("we
+    believe", "нам кажется") as ``"view"``: what the hints name, in article order."""
+    out = dispute_sentences(index, lex)
+    for sentence in index.sentences:
+        if sentence.id not in out and found(lex.outlet_voice, unquoted(index.original(sentence))):
+            out[sentence.id] = "view"
+    return dict(sorted(out.items()))
+
+
+_CUE_WORDS = {  # kind -> (one sentence, several)
+    "denial": ("reports a denial", "report denials"),
+    "accusation": ("reports an accusation", "report accusations"),
+    "criticism": ("reports criticism", "report criticism"),
+    "view": ("is the outlet's own view", "are the outlet's own view"),
+}
+
+
+def describe(cues: dict[int, str]) -> str:
+    """``{29: "denial", 13: "accusation"}`` -> ``"S29 reports a denial; S13 reports an
+    accusation"``."""
+    parts = []
+    for kind, (one, several) in _CUE_WORDS.items():
+        ids = [f"S{n}" for n, k in cues.items() if k == kind]
+        if ids:
+            parts.append(f"{_join(ids)} {one if len(ids) == 1 else several}")
+    return "; ".join(parts)
 
 
 def hints(
@@ -180,22 +213,16 @@ def hints(
     opinion: bool = False,
 ) -> str:
     """What the model is told before it answers: the sentences (of the part ``within``)
-    that report a denial or an accusation, and whether the article is wholly opinion;
-    "" for an article with none of these, so that no dispute is invented."""
-    disputes = {
+    that report a denial, an accusation or criticism, or are the outlet's own view, and
+    whether the article is wholly opinion; "" for an article with none of these, so
+    that no dispute is invented."""
+    cues = {
         n: kind
-        for n, kind in dispute_sentences(index, lexicon(language)).items()
+        for n, kind in cue_sentences(index, lexicon(language)).items()
         if within is None or n in within
     }
     lines = ["the article is an opinion piece: say so, and attribute its views"] if opinion else []
-    for kind in ("denial", "accusation"):
-        ids = [f"S{n}" for n, k in disputes.items() if k == kind]
-        if ids:
-            verb = "reports" if len(ids) == 1 else "report"
-            article = "an" if kind[0] in "aeiou" else "a"
-            lines.append(
-                f"{_join(ids)} {verb} {f'{article} {kind}' if len(ids) == 1 else kind + 's'}"
-            )
+    lines += [described] if (described := describe(cues)) else []
     if not lines:
         return ""
     return (

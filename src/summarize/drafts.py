@@ -149,6 +149,14 @@ class DraftBrief(_Draft):
     _summary = field_validator("summary", mode="before")(_statements)
 
 
+class DraftDisputes(_Draft):
+    """The answer to the follow-up on disputes a brief left out (``summarize.disputes``)."""
+
+    contested_points: list[DraftPoint] = Field(
+        max_length=8, description="Contested points; [] when the sentences show none."
+    )
+
+
 class DraftMergedPoint(_DraftClaim):
     """A contested point of the whole article, made from points found in its parts."""
 

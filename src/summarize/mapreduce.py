@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from summarize import budget, checks, prompts, reask
+from summarize import budget, checks, disputes, prompts, reask
 from summarize.brief import SOFT, ask_brief, assemble, with_checks
 from summarize.citing import Citations, cite_statements
 from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
@@ -52,7 +52,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-TEMPLATES = ("brief.system", "map.user", "reduce.system", "reduce.user", "schema_hint", "reask")
+TEMPLATES = (
+    "brief.system", "map.user", "reduce.system", "reduce.user", "schema_hint", "reask",
+    "disputes.user",
+)  # fmt: skip
 # Errors that would fail every part the same way: never covered up by allow_partial.
 FATAL = (
     ConfigurationError,
@@ -63,7 +66,6 @@ FATAL = (
     ContextLengthError,
 )
 Outcome = Partial | SummarizeError | Deferred
-MERGE_SOFT = SOFT - {"disputes"}
 
 
 async def map_reduce(run: Run) -> ArticleSummary:
@@ -210,6 +212,8 @@ async def reduce(run: Run, partials: list[Partial]) -> ArticleSummary:
             hidden = frozenset(ids) - shown
             text = render_partials(partials, run.chunks, ids, shown, limit)
         best = await merge(run, partials, ids, text, hidden)
+        if await disputes.follow_up(run, best):
+            with_checks(run, best)
         return assemble(run, best, TEMPLATES, fallback_language=partials[0].language or "")
 
 
@@ -296,8 +300,8 @@ def check_merge_answer(
         summary=summary,
         key_points=key_points,
     )
-    # the merge sees part briefs, not the article: a missed dispute is a warning here
-    with_checks(run, candidate, soft=MERGE_SOFT)
+    # a dispute the parts left out is the follow-up's (summarize.disputes), after this
+    with_checks(run, candidate, soft=SOFT)
     return candidate
 
 

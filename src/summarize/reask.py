@@ -86,12 +86,15 @@ async def ask(
     label: str = "",
     stage: Stage = "briefing",
     detail: str | None = None,
+    reasks: int | None = None,
 ) -> Candidate[T]:
     """One request and its re-asks: the best usable answer, or a typed error.
 
     ``build(with_hint)`` gives the messages (the schema spelled out when the mode does
     not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``); ``stage`` and
-    ``detail`` (default: the label) are what the progress events say of the request."""
+    ``detail`` (default: the label) are what the progress events say of the request;
+    ``reasks``: at most this many re-asks (default and cap: the run's ``max_reasks``)."""
+    most = run.max_reasks if reasks is None else min(reasks, run.max_reasks)
     warnings = run.warnings if warnings is None else warnings
     progress, what = run.progress, label.removesuffix(": ")
     tally: _Tally[T] = _Tally()
@@ -101,7 +104,7 @@ async def ask(
         return [*build(not mode.strict), *followup]
 
     try:
-        for number in range(1, run.max_reasks + 2):
+        for number in range(1, most + 2):
             if number == 1:
                 progress.stage(stage, what if detail is None else detail)
             reply = await run.client.complete(
@@ -114,7 +117,7 @@ async def ask(
             if problems is None:
                 break
             tally.problems = problems
-            if number > run.max_reasks:
+            if number > most:
                 break
             warnings.append(
                 f"attempt {number} re-asked: {len(problems.problems)} "

@@ -46,6 +46,7 @@ class Run:
     warnings: list[str] = field(default_factory=list)
     map_usage: Usage = field(default_factory=Usage)
     reduce_usage: Usage = field(default_factory=Usage)
+    followup_usage: Usage = field(default_factory=Usage)  # summarize.disputes
     chunks: int = 1
     depth: int = 0
     coverage: float = 1.0
@@ -77,7 +78,7 @@ class Run:
         return count_messages(messages, self.encoding)
 
     def total_usage(self) -> Usage:
-        return self.map_usage + self.reduce_usage
+        return self.map_usage + self.reduce_usage + self.followup_usage
 
     def output_language(self) -> str:
         """The output language, as the prompts say it."""

@@ -119,6 +119,9 @@ class Meta(_Model):
     chunks: int = Field(1, description="Parts the article was split into (1: it fitted).")
     map_requests: int = Field(0, description="HTTP requests spent on the parts (map step).")
     reduce_requests: int = Field(0, description="HTTP requests spent merging the parts.")
+    followup_requests: int = Field(
+        0, description="HTTP requests of the follow-up on disputes the brief left out (0 or 1)."
+    )
     depth: int = Field(
         0, description="Merge levels: 0 for one call, 1 for map then reduce, more if collapsed."
     )

@@ -62,7 +62,8 @@ def error(
 def good_answer(**overrides: Any) -> str:
     """A hand-written valid answer for NTV's article, citing its sentences by id (S11:
     the parade, S14: Xi's "hegemonic harassment", S28: Ukraine's report, S29: the
-    denial), with a quote copied from S29."""
+    denial), with a quote copied from S29; its contested points cite every sentence the
+    hints name (S13, S24: accusations, S43, S45: criticism), so no follow-up is sent."""
     answer: dict[str, Any] = {
         "language": "en",
         "summary": [
@@ -88,7 +89,24 @@ def good_answer(**overrides: Any) -> str:
                 "disputed_by": ["Russian Ministry of Defense"],
                 "refs": [28, 29],
                 "quote": "The Russian Ministry of Defense denied these accusations",
-            }
+            },
+            {
+                "claim": "Western countries accuse China of supporting Russia economically "
+                "and diplomatically; the article says the EU is criticised for its support.",
+                "kind": "one_sided",
+                "asserted_by": ["Western countries"],
+                "disputed_by": [],
+                "refs": [24, 43, 45],
+                "quote": "",
+            },
+            {
+                "claim": "The article says US unilateralism is accused of straining ties.",
+                "kind": "one_sided",
+                "asserted_by": ["China", "Russia"],
+                "disputed_by": [],
+                "refs": [13],
+                "quote": "",
+            },
         ],
     }
     answer.update(overrides)

@@ -1,0 +1,108 @@
+"""The follow-up on disputes a brief left out: one short, focused request.
+
+A small model told "S29 reports a denial" in a long prompt often still leaves the
+denial out, and asked again for the whole brief it writes the whole brief again,
+slowly, and leaves it out again. So when the brief's contested points cite none of
+some sentences the hints name (a denial, an accusation, criticism, the outlet's own
+view; ``summarize.checks.cue_sentences``), those sentences alone, each with its
+neighbours, are sent in one more request that asks only for the contested points they
+show. Its points are cited and checked like the brief's; the ones citing a named
+sentence are added, the others dropped with a warning. At most one such request per
+brief, never re-asked: an answer that cannot be used leaves the brief as it was, with
+a warning. An article whose wording has no such cue gets no follow-up, so it cannot
+be pushed into inventing a dispute.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from summarize import checks, prompts, reask
+from summarize.citing import Citations, cite_points
+from summarize.drafts import DraftDisputes, ranged_schema, schema_pair
+from summarize.errors import OutputTruncatedError, ValidationFailedError
+from summarize.validation import DraftProblems, parse_as
+
+if TYPE_CHECKING:
+    from summarize.model import Message, Reply
+    from summarize.run import Run
+
+TEMPLATES = ("disputes.user",)
+CONTEXT = 1  # neighbouring sentences shown on each side of a named one
+MAX_ADDED = 5  # contested points the follow-up may add
+
+
+def left_out(run: Run, candidate: reask.Candidate[Any]) -> dict[int, str]:
+    """The cue sentences (id -> kind) that no contested point of ``candidate`` cites."""
+    lex = checks.lexicon(run.article.language or run.language)
+    cited = {e.sentence for p in candidate.points for e in p.evidence}
+    cues = checks.cue_sentences(run.sentences, lex)
+    return {n: kind for n, kind in cues.items() if n not in cited}
+
+
+async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
+    """Ask for the contested points of the cue sentences ``best`` left out, and add
+    them to ``best.points``; whether a request was sent."""
+    missing = left_out(run, best)
+    if not missing:
+        return False
+    index = run.sentences
+    shown_ids = sorted(
+        {m for n in missing for m in range(n - CONTEXT, n + CONTEXT + 1) if index.get(m)}
+    )
+    shown = [s for n in shown_ids if (s := index.get(n)) is not None]
+    named = ", ".join(f"S{n}" for n in missing)
+    system = run.templates[0]
+
+    def build(with_hint: bool) -> list[Message]:
+        user = prompts.load("disputes.user").render(
+            cues=checks.describe(missing),
+            schema_hint=prompts.schema_hint(schema_pair(DraftDisputes)[1]) if with_hint else "",
+            boundary=run.boundary,
+            sentences=index.render(shown),
+            output_language=run.output_language(),
+        )
+        return prompts.messages(system, user)
+
+    def check(reply: Reply) -> reask.Candidate[DraftDisputes]:
+        if reply.finish_reason == "length":
+            raise DraftProblems([f"the answer was cut off at {run.output_tokens} tokens"])
+        draft = parse_as(reply.text, DraftDisputes)
+        citations = Citations()
+        points = cite_points(
+            draft.contested_points, index, citations, check_support=run.checks_support
+        )
+        return reask.Candidate(draft, points, reply.mode, citations.problems, citations.warnings)
+
+    try:
+        answer = await reask.ask(
+            run,
+            build,
+            check,
+            (schema_pair(DraftDisputes)[0], ranged_schema(DraftDisputes, len(index))),
+            run.followup_usage,
+            stage="re-asking",
+            detail=f"the disputes the brief left out ({named})",
+            reasks=0,
+        )
+    except (ValidationFailedError, OutputTruncatedError) as exc:
+        best.repairs.append(f"disputes follow-up on {named}: no usable answer: {exc}")
+        return True
+    best.repairs += [f"disputes follow-up: {w}" for w in answer.repairs]
+    added = 0
+    for number, point in enumerate(answer.points, start=1):
+        if not any(e.sentence in missing for e in point.evidence):
+            best.repairs.append(
+                f"disputes follow-up: dropped point {number}, it cites none of {named}: "
+                f"{point.claim[:80]!r}"
+            )
+        elif added >= MAX_ADDED:
+            best.repairs.append(f"disputes follow-up: dropped point {number}, over {MAX_ADDED}")
+        else:
+            best.points.append(point)
+            added += 1
+    best.repairs.append(
+        f"disputes follow-up on {named} (not cited by the brief's contested points): "
+        f"added {added} contested point(s)"
+    )
+    return True
