@@ -21,8 +21,9 @@ _LINE = re.compile(r"^\[S(\d+)\] (.*)$", re.MULTILINE)
 _CITED = re.compile(r"\[((?:S\d+(?:, )?)+)\]")
 _POINT = re.compile(r"^- (P\d+) \((\w+)\): (.*?)(?: Asserted by: (.*?)\.)?(?: Disputed by: .*)?$")
 _WORD = re.compile(r"\b[A-Z][a-z]{4,}\b")
-# "S28 and S29 report denials" in the prompt's hints (summarize.checks.hints)
-_DENIALS = re.compile(r"((?:S\d+(?:, | and )?)+) reports? (?:a )?denials?")
+# "Hints from the article's wording (...): S29 reports a denial; S13 and S24 report
+# accusations." in the prompt (summarize.checks.hints)
+_HINTS = re.compile(r"^Hints from the article's wording.*$", re.MULTILINE)
 
 
 def block_of(body: dict[str, Any]) -> str:
@@ -33,12 +34,13 @@ def block_of(body: dict[str, Any]) -> str:
     return match.group(2)
 
 
-def denial_points(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """A disputed point for the denials the prompt's hints name, as a model that reads
-    them does (three sentences a point)."""
+def hinted_points(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A disputed point for the sentences the prompt's hints name (denials,
+    accusations, criticism, the outlet's view), as a model that reads them does (three
+    sentences a point)."""
     user = next(m for m in body["messages"] if m["role"] == "user")["content"]
-    match = _DENIALS.search(user)
-    ids = [int(n) for n in re.findall(r"S(\d+)", match.group(1))] if match else []
+    match = _HINTS.search(user)
+    ids = [int(n) for n in re.findall(r"\bS(\d+)\b", match.group(0))] if match else []
     return [
         {
             "claim": "A party in the article denies what another reports.",
@@ -227,7 +229,7 @@ def completion(body: dict[str, Any]) -> dict[str, Any]:
         answer = merge_answer(block)
     else:
         answer = brief_answer(block)
-        answer["contested_points"] += denial_points(body)
+        answer["contested_points"] = (hinted_points(body) + answer["contested_points"])[:8]
     content = json.dumps(answer, ensure_ascii=False)
     prompt_tokens, completion_tokens = usage_of(body, content)
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from summarize.checks import (
+    MAX_HINTS,
     Voiced,
     check_attribution,
     check_commentary,
@@ -16,7 +17,10 @@ from summarize.checks import (
     check_loaded_words,
     check_quoted_terms,
     commentary_sentences,
+    cue_sentences,
+    describe,
     dispute_sentences,
+    first_cues,
     hints,
     lexicon,
     quoted_terms,
@@ -191,10 +195,32 @@ def test_a_claim_repeated_without_its_speaker_is_flagged():
 
 
 def test_hints_name_the_dispute_sentences_and_an_article_without_cues_gets_none():
-    assert "S29 reports a denial" in hints(NTV_INDEX, "en")
-    assert "S13 and S24 report accusations" in hints(NTV_INDEX, "en")
+    ntv = hints(cue_sentences(NTV_INDEX, lexicon("en")))
+    assert "S29 reports a denial" in ntv
+    assert "S13 and S24 report accusations" in ntv
+    assert "S43 and S45 report criticism" in ntv  # "has been criticized", "criticism"
     emirates = SentenceIndex((ARTICLES / "374ac9a59a85.txt").read_text(encoding="utf-8"))
-    assert hints(emirates, "en") == ""
+    assert cue_sentences(emirates, lexicon("en")) == {}
+    assert hints({}) == ""
+    # "Но нам кажется, Поризкова слегка лукавит." is the outlet speaking
+    russian = cue_sentences(SentenceIndex(RUSSIAN), lexicon("ru"))
+    assert russian[17] == "view"
+    assert "S17 is the outlet's own view" in hints(russian)
+    assert "S13 reports an accusation" in hints(russian)
+    assert "S13" not in hints(russian, within=range(14, 30))
+
+
+def test_hints_name_at_most_eight_sentences_denials_first():
+    cues = dict.fromkeys(range(1, 11), "criticism") | {20: "denial", 30: "accusation"}
+    kept = first_cues(cues)
+    assert len(kept) == MAX_HINTS == 8
+    assert kept[20] == "denial"
+    assert kept[30] == "accusation"
+    assert list(kept) == sorted(kept)  # in article order
+    assert describe(kept) == (
+        "S20 reports a denial; S30 reports an accusation; S1, S2, S3, S4, S5 and S6 report "
+        "criticism"
+    )
 
 
 def test_run_checks_reports_every_check_in_order():

@@ -60,9 +60,7 @@ class FakeModel:
         return httpx2.Response(200, json=fakemodel.completion(body))
 
     def parts(self) -> list[dict[str, Any]]:
-        return [
-            b for b in self.bodies if not (fakemodel.is_merge(b) or fakemodel.is_disputes(b))
-        ]
+        return [b for b in self.bodies if not (fakemodel.is_merge(b) or fakemodel.is_disputes(b))]
 
     def followups(self) -> list[dict[str, Any]]:
         return [b for b in self.bodies if fakemodel.is_disputes(b)]
@@ -111,21 +109,24 @@ def test_a_long_article_is_briefed_in_parts_and_merged():
 def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_evidence():
     fake = FakeModel()
     brief = run(fake)
-    map_refs = [
-        ref
-        for body in fake.parts()
-        for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
-        for ref in p["refs"]
-    ]
+    map_refs = [ref for body in fake.parts() for p in _points(body) for ref in p["refs"]]
     claims = [p.claim for p in brief.contested_points]
     assert len(claims) == len(set(claims))  # one point per claim
     assert len(claims) < len(map_refs)  # some claims occurred in several parts
     merged = [p for p in brief.contested_points if len(p.evidence) > 1]
     assert merged
-    # every part's cited sentence is still evidence, under its global id
-    assert sorted(e.sentence for p in brief.contested_points for e in p.evidence) == sorted(
-        map_refs
-    )
+    # every part's cited sentence is still evidence, under its global id; the rest is
+    # what the follow-up added on the sentences the hints name
+    cited = sorted(e.sentence for p in brief.contested_points for e in p.evidence)
+    added = [ref for body in fake.followups() for p in _points(body) for ref in p["refs"]]
+    assert sorted(map_refs) == [n for n in cited if n in map_refs]
+    assert set(cited) - set(map_refs) <= set(added)
+
+
+def _points(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The contested points the fake model answered ``body`` with."""
+    content = fakemodel.completion(body)["choices"][0]["message"]["content"]
+    return list(json.loads(content)["contested_points"])
 
 
 def test_parts_run_concurrently_up_to_the_limit_sync_and_async():
@@ -232,13 +233,11 @@ def test_part_briefs_that_do_not_fit_are_collapsed_in_levels(monkeypatch: pytest
     assert any("unmerged" in w for w in brief.meta.warnings)
     # Points never shrink away: with no level left, as many as fit are merged and the
     # others are kept as found, with a warning.
-    map_refs = sorted(
-        ref
-        for body in fake.parts()
-        for p in fakemodel.brief_answer(fakemodel.block_of(body))["contested_points"]
-        for ref in p["refs"]
-    )
-    assert sorted(e.sentence for p in brief.contested_points for e in p.evidence) == map_refs
+    map_refs = sorted(ref for body in fake.parts() for p in _points(body) for ref in p["refs"])
+    cited = sorted(e.sentence for p in brief.contested_points for e in p.evidence)
+    added = [ref for body in fake.followups() for p in _points(body) for ref in p["refs"]]
+    assert [n for n in cited if n in map_refs] == map_refs
+    assert set(cited) - set(map_refs) <= set(added)
 
     # Without levels, twenty part summaries do not fit one merge request: a typed error.
     monkeypatch.setattr(budget_module, "MAX_DEPTH", 1)
@@ -251,7 +250,11 @@ def test_map_prompt_tokens_stay_close_to_the_article_size():
     brief = run(fake, context_window=16_384)
     article_tokens = fakemodel.usage_of({"messages": [{"content": LONG}]}, "")[0]
     assert brief.meta.chunks >= 1
-    assert brief.meta.usage.prompt_tokens <= 1.4 * article_tokens
+    # the parts and the merge; the follow-up on disputes sends the system prompt and
+    # at most 8 named sentences with their neighbours
+    followup = sum(fakemodel.usage_of(body, "")[0] for body in fake.followups())
+    assert followup < 2_000
+    assert brief.meta.usage.prompt_tokens - followup <= 1.4 * article_tokens
 
 
 def test_summarizer_rejects_bad_concurrency():

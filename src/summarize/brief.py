@@ -50,7 +50,7 @@ async def single(run: Run) -> ArticleSummary:
         user = prompts.load(template).render(
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
-            hints=checks.hints(run.sentences, run.article.language, opinion=run.opinion),
+            hints=checks.hints(run.cues, opinion=run.opinion),
             boundary=run.boundary,
             article=run.sentences.render(),
         )

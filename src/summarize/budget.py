@@ -63,7 +63,7 @@ def prompt_overhead(run: Run, template: str) -> int:
         "part": "999",
         "parts": "999",
         # the whole article's hints: as long as any part's
-        "hints": checks.hints(run.sentences, run.article.language, opinion=run.opinion),
+        "hints": checks.hints(run.cues, opinion=run.opinion),
     }
     user = prompts.load(template).render(**values)
     return run.count_messages(prompts.messages(system, user)) + BOUNDARY_MARGIN

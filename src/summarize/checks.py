@@ -186,6 +186,17 @@ def cue_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     return dict(sorted(out.items()))
 
 
+MAX_HINTS = 8  # cue sentences named at most (denials first): a hint, not a to-do list
+
+
+def first_cues(cues: dict[int, str], limit: int = MAX_HINTS) -> dict[int, str]:
+    """At most ``limit`` of ``cues``, in the order of ``_CUE_WORDS`` (denials first),
+    then of the article."""
+    order = list(_CUE_WORDS)
+    kept = sorted(cues.items(), key=lambda item: (order.index(item[1]), item[0]))[:limit]
+    return dict(sorted(kept))
+
+
 _CUE_WORDS = {  # kind -> (one sentence, several)
     "denial": ("reports a denial", "report denials"),
     "accusation": ("reports an accusation", "report accusations"),
@@ -205,22 +216,12 @@ def describe(cues: dict[int, str]) -> str:
     return "; ".join(parts)
 
 
-def hints(
-    index: SentenceIndex,
-    language: str | None,
-    *,
-    within: range | None = None,
-    opinion: bool = False,
-) -> str:
-    """What the model is told before it answers: the sentences (of the part ``within``)
-    that report a denial, an accusation or criticism, or are the outlet's own view, and
-    whether the article is wholly opinion; "" for an article with none of these, so
-    that no dispute is invented."""
-    cues = {
-        n: kind
-        for n, kind in cue_sentences(index, lexicon(language)).items()
-        if within is None or n in within
-    }
+def hints(cues: dict[int, str], *, within: range | None = None, opinion: bool = False) -> str:
+    """What the model is told before it answers: the ``cue_sentences`` (of the part
+    ``within``) that report a denial, an accusation or criticism, or are the outlet's
+    own view, and whether the article is wholly opinion; "" for an article with none of
+    these, so that no dispute is invented."""
+    cues = first_cues({n: kind for n, kind in cues.items() if within is None or n in within})
     lines = ["the article is an opinion piece: say so, and attribute its views"] if opinion else []
     lines += [described] if (described := describe(cues)) else []
     if not lines:

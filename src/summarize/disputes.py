@@ -34,25 +34,40 @@ MAX_ADDED = 5  # contested points the follow-up may add
 
 def left_out(run: Run, candidate: reask.Candidate[Any]) -> dict[int, str]:
     """The cue sentences (id -> kind) that no contested point of ``candidate`` cites."""
-    lex = checks.lexicon(run.article.language or run.language)
     cited = {e.sentence for p in candidate.points for e in p.evidence}
-    cues = checks.cue_sentences(run.sentences, lex)
-    return {n: kind for n, kind in cues.items() if n not in cited}
+    return {n: kind for n, kind in run.cues.items() if n not in cited}
 
 
 async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
     """Ask for the contested points of the cue sentences ``best`` left out, and add
     them to ``best.points``; whether a request was sent."""
-    missing = left_out(run, best)
+    missing = checks.first_cues(left_out(run, best))
     if not missing:
         return False
-    index = run.sentences
-    shown_ids = sorted(
-        {m for n in missing for m in range(n - CONTEXT, n + CONTEXT + 1) if index.get(m)}
-    )
-    shown = [s for n in shown_ids if (s := index.get(n)) is not None]
     named = ", ".join(f"S{n}" for n in missing)
-    system = run.templates[0]
+    try:
+        answer = await reask.ask(
+            run,
+            _prompt(run, missing),
+            lambda reply: _check(run, reply),
+            (schema_pair(DraftDisputes)[0], ranged_schema(DraftDisputes, len(run.sentences))),
+            run.followup_usage,
+            stage="re-asking",
+            detail=f"the disputes the brief left out ({named})",
+            reasks=0,
+        )
+    except (ValidationFailedError, OutputTruncatedError) as exc:
+        best.repairs.append(f"disputes follow-up on {named}: no usable answer: {exc}")
+        return True
+    _add(best, answer, missing, named)
+    return True
+
+
+def _prompt(run: Run, missing: dict[int, str]) -> reask.Build:
+    """The follow-up's messages: the named sentences with their neighbours."""
+    index = run.sentences
+    ids = sorted({m for n in missing for m in range(n - CONTEXT, n + CONTEXT + 1)})
+    shown = [s for n in ids if (s := index.get(n)) is not None]
 
     def build(with_hint: bool) -> list[Message]:
         user = prompts.load("disputes.user").render(
@@ -62,32 +77,30 @@ async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
             sentences=index.render(shown),
             output_language=run.output_language(),
         )
-        return prompts.messages(system, user)
+        return prompts.messages(run.templates[0], user)
 
-    def check(reply: Reply) -> reask.Candidate[DraftDisputes]:
-        if reply.finish_reason == "length":
-            raise DraftProblems([f"the answer was cut off at {run.output_tokens} tokens"])
-        draft = parse_as(reply.text, DraftDisputes)
-        citations = Citations()
-        points = cite_points(
-            draft.contested_points, index, citations, check_support=run.checks_support
-        )
-        return reask.Candidate(draft, points, reply.mode, citations.problems, citations.warnings)
+    return build
 
-    try:
-        answer = await reask.ask(
-            run,
-            build,
-            check,
-            (schema_pair(DraftDisputes)[0], ranged_schema(DraftDisputes, len(index))),
-            run.followup_usage,
-            stage="re-asking",
-            detail=f"the disputes the brief left out ({named})",
-            reasks=0,
-        )
-    except (ValidationFailedError, OutputTruncatedError) as exc:
-        best.repairs.append(f"disputes follow-up on {named}: no usable answer: {exc}")
-        return True
+
+def _check(run: Run, reply: Reply) -> reask.Candidate[DraftDisputes]:
+    if reply.finish_reason == "length":
+        raise DraftProblems([f"the answer was cut off at {run.output_tokens} tokens"])
+    draft = parse_as(reply.text, DraftDisputes)
+    citations = Citations()
+    points = cite_points(
+        draft.contested_points, run.sentences, citations, check_support=run.checks_support
+    )
+    return reask.Candidate(draft, points, reply.mode, citations.problems, citations.warnings)
+
+
+def _add(
+    best: reask.Candidate[Any],
+    answer: reask.Candidate[DraftDisputes],
+    missing: dict[int, str],
+    named: str,
+) -> None:
+    """Add the follow-up's points that cite a named sentence; say what was dropped."""
+    best.repairs += [f"disputes follow-up: {p}" for p in answer.problems]
     best.repairs += [f"disputes follow-up: {w}" for w in answer.repairs]
     added = 0
     for number, point in enumerate(answer.points, start=1):
@@ -105,4 +118,3 @@ async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
         f"disputes follow-up on {named} (not cited by the brief's contested points): "
         f"added {added} contested point(s)"
     )
-    return True

@@ -153,7 +153,9 @@ class DraftDisputes(_Draft):
     """The answer to the follow-up on disputes a brief left out (``summarize.disputes``)."""
 
     contested_points: list[DraftPoint] = Field(
-        max_length=8, description="Contested points; [] when the sentences show none."
+        max_length=RUNAWAY,
+        json_schema_extra={"maxItems": 8},
+        description="Contested points; [] when the sentences show none.",
     )
 
 
@@ -161,7 +163,7 @@ class DraftMergedPoint(_DraftClaim):
     """A contested point of the whole article, made from points found in its parts."""
 
     sources: list[str] = Field(
-        max_length=64,
+        max_length=256,
         description="Ids of the part points (P1, P2, ...) that state this same claim; "
         "every id at most once in the whole answer.",
     )
@@ -186,7 +188,7 @@ class DraftMerge(_Draft):
         description="3-8 short, attributed key facts of the whole article.",
     )
     contested_points: list[DraftMergedPoint] = Field(
-        max_length=64,
+        max_length=256,
         description="The contested points, with the same claim from several parts merged "
         "into one; [] when the parts list none.",
     )

@@ -142,10 +142,7 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
             hints=checks.hints(
-                run.sentences,
-                run.article.language,
-                within=range(sentences[0].id, sentences[-1].id + 1),
-                opinion=run.opinion,
+                run.cues, within=range(sentences[0].id, sentences[-1].id + 1), opinion=run.opinion
             ),
             boundary=run.boundary,
             article=run.sentences.render(sentences),

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from summarize.checks import is_opinion
+from summarize.checks import cue_sentences, is_opinion, lexicon
 from summarize.progress import Reporter
 from summarize.schema import Usage
 from summarize.sentences import SentenceIndex
@@ -56,6 +56,11 @@ class Run:
     def sentences(self) -> SentenceIndex:
         """The article's numbered sentences, built once."""
         return SentenceIndex(self.article.text)
+
+    @functools.cached_property
+    def cues(self) -> dict[int, str]:
+        """The sentences the hints name (``summarize.checks.cue_sentences``), found once."""
+        return cue_sentences(self.sentences, lexicon(self.article.language))
 
     @functools.cached_property
     def opinion(self) -> bool:
