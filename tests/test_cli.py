@@ -37,12 +37,15 @@ def test_json_output_is_a_grounded_article_summary(
     assert main([str(ntv_path), "--format", "json", "--model", "m"]) == 0
     data = json.loads(capsys.readouterr().out)
     statements = [*data["summary_sentences"], *data["key_points"], *data["contested_points"]]
-    assert len(statements) == 4
+    assert len(statements) == 6  # 2 summary sentences, 1 key point, 3 contested points
     for statement in statements:
         assert statement["evidence"]
         for ev in statement["evidence"]:
             assert NTV[ev["start"] : ev["end"]] == ev["quote"]
-            assert ev["sentence"] in (11, 14, 28, 29)
+            assert ev["sentence"] in (11, 13, 14, 24, 28, 29, 43, 45)
+    assert [c["name"] for c in data["meta"]["checks"]] == [
+        "quoted_terms", "loaded_words", "commentary", "disputes", "attribution"
+    ]  # fmt: skip
 
 
 def test_text_output_shows_summary_points_and_quotes(ntv_path, patch_build_client, capsys):

@@ -162,3 +162,27 @@ def test_the_fake_model_answers_the_followup_as_a_small_model_does():
     assert {13, 24, 43, 45} <= set(cited)
     assert 12 not in cited
     assert any("dropped point 5" in w for w in brief.meta.warnings)
+
+
+def test_a_point_copying_a_named_sentence_but_citing_its_neighbour_is_re_cited():
+    """Qwen2.5-Coder-1.5B on the Russian article (bench/quality.py): the claim is S17's
+    words ("Но нам кажется, Поризкова слегка лукавит."), cited as another id."""
+    russian = (ARTICLES / "c82b3d1d540b.txt").read_text(encoding="utf-8")
+    brief_answer = good_answer(
+        language="ru",
+        summary=[{"text": "Поризкова рассказала о страхе старости.", "refs": [12]}],
+        key_points=[],
+        contested_points=[],
+    )
+    point = {"claim": "Поризкова слегка лукавит.", "kind": "opinion", "asserted_by": [],
+             "disputed_by": [], "refs": [16], "quote": ""}  # fmt: skip
+    repeat = {**point, "refs": [17]}
+    recorder = scripted(json.dumps({"contested_points": [point, repeat]}), brief=brief_answer)
+    brief = summarize(russian, client=mock_client(recorder), model="m")
+    assert len(recorder.requests) == 2
+    [added] = brief.contested_points
+    assert [e.sentence for e in added.evidence] == [17]
+    assert russian[added.evidence[0].start : added.evidence[0].end] == added.evidence[0].quote
+    warnings = "\n".join(brief.meta.warnings)
+    assert "point 1 cited S16; re-cited S17, which holds its words" in warnings
+    assert "dropped point 2, a repeat" in warnings

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from summarize import checks, prompts, reask
-from summarize.citing import Citations, cite_points
+from summarize.citing import Citations, cite_points, content_words
 from summarize.drafts import DraftDisputes, ranged_schema, schema_pair
 from summarize.errors import OutputTruncatedError, ValidationFailedError
 from summarize.validation import DraftProblems, parse_as
@@ -26,6 +26,7 @@ from summarize.validation import DraftProblems, parse_as
 if TYPE_CHECKING:
     from summarize.model import Message, Reply
     from summarize.run import Run
+    from summarize.schema import ContestedPoint
 
 TEMPLATES = ("disputes.user",)
 CONTEXT = 1  # neighbouring sentences shown on each side of a named one
@@ -59,7 +60,7 @@ async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
     except (ValidationFailedError, OutputTruncatedError) as exc:
         best.repairs.append(f"disputes follow-up on {named}: no usable answer: {exc}")
         return True
-    _add(best, answer, missing, named)
+    _add(best, answer, missing, named, run)
     return True
 
 
@@ -98,13 +99,20 @@ def _add(
     answer: reask.Candidate[DraftDisputes],
     missing: dict[int, str],
     named: str,
+    run: Run,
 ) -> None:
-    """Add the follow-up's points that cite a named sentence; say what was dropped."""
+    """Add the follow-up's points that cite a named sentence; say what was dropped. A
+    point citing another sentence but made of a named one's words is re-cited to it."""
     best.repairs += [f"disputes follow-up: {p}" for p in answer.problems]
     best.repairs += [f"disputes follow-up: {w}" for w in answer.repairs]
     added = 0
+    claims = {p.claim.casefold() for p in best.points}
     for number, point in enumerate(answer.points, start=1):
         if not any(e.sentence in missing for e in point.evidence):
+            point = _recited(point, missing, run, best.repairs, number)
+        if point.claim.casefold() in claims:
+            best.repairs.append(f"disputes follow-up: dropped point {number}, a repeat")
+        elif not any(e.sentence in missing for e in point.evidence):
             best.repairs.append(
                 f"disputes follow-up: dropped point {number}, it cites none of {named}: "
                 f"{point.claim[:80]!r}"
@@ -113,8 +121,32 @@ def _add(
             best.repairs.append(f"disputes follow-up: dropped point {number}, over {MAX_ADDED}")
         else:
             best.points.append(point)
+            claims.add(point.claim.casefold())
             added += 1
     best.repairs.append(
         f"disputes follow-up on {named} (not cited by the brief's contested points): "
         f"added {added} contested point(s)"
     )
+
+
+def _recited(
+    point: ContestedPoint, missing: dict[int, str], run: Run, repairs: list[str], number: int
+) -> ContestedPoint:
+    """``point`` cited to the named sentence holding most of its claim's content words
+    (at least 2, and more than half), as small models copy a sentence and cite its
+    neighbour; else as it was."""
+    own = content_words(point.claim)
+    scored = [
+        (len(own & content_words(run.sentences.original(s))), n)
+        for n in missing
+        if (s := run.sentences.get(n)) is not None
+    ]
+    shared, best = max(scored, default=(0, 0))
+    if shared < 2 or 2 * shared <= len(own):
+        return point
+    evidence, _, _ = run.sentences.evidence([best])
+    was = ", ".join(f"S{e.sentence}" for e in point.evidence)
+    repairs.append(
+        f"disputes follow-up: point {number} cited {was}; re-cited S{best}, which holds its words"
+    )
+    return point.model_copy(update={"evidence": evidence})
