@@ -302,7 +302,9 @@ def main() -> int:
     articles = sorted((FIXTURES / "articles").glob("*.txt"))[: args.limit]
     runs: dict[str, list[dict[str, Any]]] = {}
     if args.score:
-        for label in ("before", "after"):
+        # "hints": an earlier "after" run, with the hints and one re-ask of the checks
+        # but without the follow-up on disputes (summarize.disputes), kept for the docs
+        for label in ("before", "hints", "after"):
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
