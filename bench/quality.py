@@ -309,12 +309,13 @@ def main() -> int:
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
     else:
+        tag = "-smollm2" if args.smollm2 else ""  # its rows are kept apart from Qwen's
         with endpoint(args) as options:
             if not (args.fake or args.after_only):
                 with baseline_checkout(args.baseline) as src:
-                    runs["before"] = run_checkout(src, options, articles, "before")
+                    runs["before"] = run_checkout(src, options, articles, "before" + tag)
             if not args.before_only:
-                runs["after"] = run_checkout(ROOT / "src", options, articles, "after")
+                runs["after"] = run_checkout(ROOT / "src", options, articles, "after" + tag)
     results = {label: summary_of(rows) for label, rows in runs.items()}
     model = (
         "fake"
