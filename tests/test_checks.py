@@ -22,6 +22,7 @@ from summarize.checks import (
     dispute_sentences,
     first_cues,
     hints,
+    is_opinion,
     lexicon,
     quoted_terms,
     run_checks,
@@ -268,3 +269,51 @@ def test_a_comparison_s_own_voice_is_checked_against_every_source():
     ]
     assert all(c.passed for c in check_comparison(attributed, PAIR, "en"))
     assert loaded.name == "loaded_words"
+
+
+@pytest.mark.parametrize(
+    ("page", "section", "opinion"),
+    [("04a6711caa7c", "Opinion", True), ("2f42ef1d3ea0", "ideas", True),
+     ("374ac9a59a85", "Business News", False)],
+)  # fmt: skip
+def test_an_opinion_page_is_known_by_its_section_or_url(page: str, section: str, opinion: bool):
+    """The saved pages of the NYT opinion column, Wired's "ideas" and CNBC's news."""
+    from summarize.articles import read_article
+
+    article = read_article((ARTICLES / f"{page}.html").read_text(encoding="utf-8"))
+    assert article.section == section
+    assert is_opinion(article.url, article.section) is opinion
+    assert is_opinion("https://www.spiegel.de/meinung/kolumne-a-1.html")
+    assert not is_opinion("https://example.com/news/opinion-poll-shows.html", "Politics")
+
+
+def test_an_opinion_page_is_said_to_be_one_and_its_views_must_be_attributed():
+    from summarize import summarize
+    from summarize.cli.brief import render_text
+    from summarize.markdown import brief_markdown
+    from tests.support import Recorder, good_answer, mock_client, ok
+
+    page = (ARTICLES / "04a6711caa7c.html").read_text(encoding="utf-8")
+    answer = good_answer(
+        summary=[{"text": "Democrats won races in Kentucky and Louisiana.", "refs": [2]},
+                 {"text": "The author argues Democrats should widen the inquiry.", "refs": [38]}],
+        key_points=[], contested_points=[],
+    )  # fmt: skip
+    recorder = Recorder([ok(answer)])
+    brief = summarize(page, client=mock_client(recorder), model="m", max_reasks=0)
+    assert brief.meta.opinion
+    assert (
+        "the article is an opinion piece: say so" in recorder.requests[0]["messages"][1]["content"]
+    )
+    commentary = next(c for c in brief.meta.checks if c.name == "commentary")
+    # every sentence of an opinion page is commentary: the first summary sentence states
+    # it as fact, the second says whose view it is
+    assert commentary.details == [
+        "summary sentence 1 states the outlet's commentary (S2) as fact: say it is the "
+        "outlet's view (\"the outlet's commentary says ...\")"
+    ]
+    assert "Opinion: the page is an opinion piece" in render_text(brief)
+    assert "> **Opinion**: the page is an opinion piece" in brief_markdown(brief)
+    assert "**Checks**: quoted terms passed · loaded words passed · commentary flagged (1)" in (
+        brief_markdown(brief)
+    )

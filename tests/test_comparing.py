@@ -59,6 +59,23 @@ def test_comparison_shape_and_grounding_per_source():
     # usage covers both briefs and the comparison request
     assert result.meta.usage.requests == 3
     assert result.meta.prompt_version.startswith("compare.system@")
+    # the comparison's own voice is checked, as each source's brief is
+    assert [c.name for c in result.meta.checks] == ["quoted_terms", "loaded_words", "commentary"]
+    assert all(c.passed for c in result.meta.checks)
+    assert len(result.sources["NTV"].meta.checks) == 5
+
+
+def test_a_comparison_adopting_a_source_s_quoted_term_is_re_asked_then_warned():
+    def adopt(content: dict[str, Any]) -> None:
+        content["summary"] = "Both report the leaders' unbreakable ties amid harassment."
+
+    result = compare(PAIR, client=mock_client(fake(adopt)), model="m", max_reasks=1)
+    quoted = next(c for c in result.meta.checks if c.name == "quoted_terms")
+    assert not quoted.passed
+    assert any("(Fine Line S6)" in d for d in quoted.details)
+    assert any("(NTV S8)" in d for d in quoted.details)
+    assert result.meta.usage.attempts >= 2  # the first answer was re-asked
+    assert any(w.startswith("check quoted_terms: summary uses") for w in result.meta.warnings)
 
 
 def test_a_sentence_credited_to_the_wrong_source_is_not_evidence():

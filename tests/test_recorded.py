@@ -24,6 +24,7 @@ from testkit.replaying import cassette_named, replay
 from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS
 
 from summarize import ArticleSummary, summarize
+from summarize.checks import CHECKS
 from summarize.cli import brief as cli_brief
 from summarize.client import forget_modes
 from summarize.errors import SummarizeError
@@ -168,7 +169,9 @@ def test_long_article_recorded_in_parts_and_merged() -> None:
     meta = outcome.meta
     assert meta.chunks > 1
     assert meta.depth >= 1
-    assert meta.map_requests + meta.reduce_requests == meta.usage.requests
+    assert meta.map_requests + meta.reduce_requests + meta.followup_requests == (
+        meta.usage.requests
+    )
     assert meta.reduce_requests >= 1
     assert "map.user" in meta.prompt_version
     bodies = [i["request"]["body"] for i in cassette.interactions]
@@ -263,6 +266,8 @@ def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> No
         if result.result is not None:
             assert result.result.ungrounded(texts[ident]) == []
             assert result.result.meta.structured_output == "json_object+schema"
+            # the checks ran on the batch path too
+            assert [c.name for c in result.result.meta.checks] == list(CHECKS)
     # the long article's parts went out in phase 1 and its merge in a later phase
     batches = BatchJob.load(job.id).state["batches"]
     assert [b["phase"] for b in batches] == list(range(1, len(reports) + 1))
