@@ -24,7 +24,8 @@ against fixtures/gold/ (made by reading the articles):
 - conflict recall for compare, against fixtures/gold/conflicts-xi-putin.json;
 - seconds, completion tokens and re-asks per article.
 
-Prints a table of before and after and writes bench/results/quality.json.
+Prints a table of before and after and writes bench/results/quality.json (the rows
+of each run are in bench/results/quality-{label}.jsonl, written as they come).
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ def summary_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
     totals["core_recall"] = round(totals.get("core_found", 0) / max(totals["core_gold"], 1), 2)
     totals["minor_recall"] = round(totals.get("minor_found", 0) / max(totals["minor_gold"], 1), 2)
     totals["false_disputes_on_uncontested"] = false_on_uncontested
-    totals["seconds_median"] = statistics.median(seconds) if seconds else 0
+    totals["seconds_median"] = round(statistics.median(seconds), 1) if seconds else 0
     totals["completion_tokens_median"] = statistics.median(tokens) if tokens else 0
     totals["reasks_per_article"] = round(sum(reasks) / max(len(reasks), 1), 2)
     return totals
@@ -322,7 +323,8 @@ def main() -> int:
         if args.fake
         else (args.base_url or ("smollm2" if args.smollm2 else Path(args.model).name))
     )
-    out = {"model": model, "baseline": args.baseline, "results": results, "rows": runs}
+    # the rows themselves are in bench/results/quality-{label}.jsonl
+    out = {"model": model, "baseline": args.baseline, "results": results}
     Path(args.out).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", "utf-8")
     print(f"model: {model}")
     print(table(results))
