@@ -69,6 +69,7 @@ class _Tally(Generic[T]):
     best: Candidate[T] | None = None
     last: Reply | None = None
     problems: DraftProblems | None = None
+    answers: int = 0  # of this request: ``usage`` may be shared by the parts of an article
 
     def keep(self, candidate: Candidate[T]) -> None:
         if self.best is None or candidate.rank <= self.best.rank:
@@ -111,6 +112,7 @@ async def ask(
                 messages_for, *schemas, deadline=run.deadline, usage=usage, warnings=warnings
             )
             usage.attempts += 1
+            tally.answers += 1
             tally.last = reply
             progress.stage("checking", what)
             problems = _problems_of(reply, check, tally, first=number == 1)
@@ -130,7 +132,7 @@ async def ask(
         raise
     if tally.best is not None:
         return tally.best
-    raise _failure(run, tally, usage, label) from tally.problems
+    raise _failure(run, tally, label) from tally.problems
 
 
 def _problems_of(
@@ -168,11 +170,11 @@ def _annotate(exc: SummarizeError, last: Reply | None, label: str) -> None:
         exc.args = (exc.message, *exc.args[1:])
 
 
-def _failure(run: Run, tally: _Tally[Any], usage: Usage, label: str) -> SummarizeError:
+def _failure(run: Run, tally: _Tally[Any], label: str) -> SummarizeError:
     """The typed error for attempts that gave no usable answer."""
     problems = tally.problems.problems if tally.problems else []
     message = (
-        f"{label}no usable answer from {run.model} after {usage.attempts} "
+        f"{label}no usable answer from {run.model} after {tally.answers} "
         "attempt(s): " + "; ".join(problems[:3])
     )
     raw = tally.last.text if tally.last else None
