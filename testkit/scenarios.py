@@ -27,13 +27,6 @@ COMPARISONS: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
         [("NTV", "articles/xi-putin-ntv.txt"), ("Fine Line", "articles/xi-putin-fine-line.txt")],
         {"timeout": 1800},  # three requests queue on one llama.cpp slot: slow on 2 cores
     ),
-    "compare-wired-halves": (
-        [
-            ("first half", "compare/wired-banking-first-half.txt"),
-            ("second half", "compare/wired-banking-second-half.txt"),
-        ],
-        {"timeout": 1800},
-    ),
 }
 # name -> ([(id, article under fixtures/)], Batch API job options). The Batch API is
 # testkit/batchserver.py (llama.cpp has none); every completion in it is recorded.

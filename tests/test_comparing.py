@@ -202,20 +202,27 @@ def test_recorded_comparisons_replay(path):
 
 
 def test_an_agreement_names_each_source_once_however_many_sentences_it_cites():
-    """compare-xi-putin, recorded from Qwen2.5-Coder-1.5B, cited two sentences of each
-    report for one agreement, which listed its sources as NTV, NTV, Fine Line, Fine Line."""
-    cassette = Cassette.load(CASSETTES / "compare-xi-putin.json")
-    transport = ReplayTransport(cassette)
-    client = openai.OpenAI(
-        base_url=REPLAY_URL, api_key="sk-replay", http_client=httpx2.Client(transport=transport)
-    )
-    result = compare(cassette.sources(), client=client, model=cassette.scenario["model"],
-                     **cassette.scenario["options"])  # fmt: skip
-    assert isinstance(result, Comparison)
-    assert result.agreements
-    for agreement in result.agreements:
-        assert len({e.source for e in agreement.evidence}) < len(agreement.evidence)
-        assert agreement.sources == ["NTV", "Fine Line"]
+    """As Qwen2.5-Coder-1.5B answered once (compare-xi-putin, an earlier recording): one
+    agreement citing two sentences of each report listed its sources as NTV, NTV, Fine
+    Line, Fine Line. Hand-built here on the fake model's answer."""
+
+    def twice(content: dict[str, Any]) -> None:
+        content["agreements"] = [
+            {
+                "fact": "Xi and Putin met in Moscow.",
+                "quotes": [
+                    {"source": "NTV", "refs": [4]},
+                    {"source": "NTV", "refs": [8]},
+                    {"source": "Fine Line", "refs": [1]},
+                    {"source": "Fine Line", "refs": [2]},
+                ],
+            }
+        ]
+
+    result = compare(PAIR, client=mock_client(fake(twice)), model="m")
+    [agreement] = result.agreements
+    assert [e.source for e in agreement.evidence] == ["NTV", "NTV", "Fine Line", "Fine Line"]
+    assert agreement.sources == ["NTV", "Fine Line"]
 
 
 def test_the_qwen_comparison_holds_grounded_claims_the_model_really_made():
