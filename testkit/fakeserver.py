@@ -142,11 +142,11 @@ class FakeServer:
 
 
 def status(code: int, message: str = "injected", *, code_name: str | None = None,
-           headers: dict[str, str] | None = None) -> Fault:  # fmt: skip
+           headers: dict[str, str] | None = None, param: str | None = None) -> Fault:  # fmt: skip
     """An OpenAI-style JSON error."""
 
     def fault(body: dict[str, Any], handler: Handler) -> None:
-        error = {"message": message, "type": "error", "param": None, "code": code_name}
+        error = {"message": message, "type": "error", "param": param, "code": code_name}
         handler.send_json(code, {"error": error}, headers)
 
     return fault

@@ -40,6 +40,7 @@ def test_valid_answer_is_grounded_with_library_offsets():
         "requests": 1,
         "attempts": 1,
         "loops_cut": 0,
+        "reasoning_tokens": 0,
     }
     assert brief.meta.structured_output == "json_schema"
     assert brief.meta.warnings == []
@@ -316,11 +317,54 @@ def test_5xx_retried_up_to_max_retries_then_server_error():
     assert info.value.usage.requests == 3
 
 
-def test_429_on_every_attempt_is_a_rate_limit_error():
+def test_429_on_every_attempt_is_retried_until_the_deadline_then_a_rate_limit_error(
+    monkeypatch,
+):
+    monkeypatch.setattr("summarize.retrying.BACKOFF_INITIAL", 0.05)
+    started = time.monotonic()
     with pytest.raises(E.RateLimitError) as info:
-        run([error(429, "Rate limit reached", headers={"retry-after-ms": "10"})], max_retries=2)
+        run(
+            [error(429, "Rate limit reached", headers={"retry-after-ms": "10"})],
+            max_retries=1,
+            timeout=3,
+        )
+    assert time.monotonic() - started < 4
     assert info.value.status_code == 429
-    assert info.value.usage.requests == 3
+    # a 429 says "slow down": more attempts than max_retries allows other failures
+    assert info.value.usage.requests > 2
+    assert "still rate-limited" in str(info.value)
+    assert "timeout=" in str(info.value)
+
+
+def test_429s_do_not_use_up_the_retries_of_other_failures():
+    limited = error(429, "Rate limit reached", headers={"retry-after-ms": "1"})
+    answers = [limited] * 4 + [error(503, "busy"), limited, ok(good_answer())]
+    brief, recorder = run(answers, max_retries=1, timeout=60)
+    assert len(recorder.requests) == 7
+    assert brief.summary
+    with pytest.raises(E.ServerError):  # two 5xx exceed max_retries=1, 429s or not
+        run([limited, error(503, "busy"), limited, error(503, "busy"), ok(good_answer())],
+            max_retries=1, timeout=60)  # fmt: skip
+
+
+def test_a_wait_is_at_least_the_retry_after_and_backs_off_beyond_it(monkeypatch):
+    monkeypatch.setattr("summarize.retrying.BACKOFF_INITIAL", 0.5)
+    monkeypatch.setattr("summarize.retrying.BACKOFF_MAX", 30.0)
+    from tenacity import RetryCallState
+
+    from summarize.errors import RateLimitError
+    from summarize.retrying import TransientFailure, _Wait
+
+    wait = _Wait()
+    waits = []
+    for attempt in range(1, 7):
+        state = RetryCallState(None, None, (), {})
+        state.attempt_number = attempt
+        state.set_exception((TransientFailure, TransientFailure(RateLimitError("429"), 0.5), None))
+        waits.append(wait(state))
+    assert all(w >= 0.5 for w in waits)  # the server's wait is a minimum
+    assert waits[-1] > 8  # and consecutive 429s back off exponentially
+    assert len({round(w, 6) for w in waits}) == len(waits)  # with jitter
 
 
 def test_html_502_is_retried():

@@ -7,6 +7,12 @@ also in ``response_format["schema"]``, as llama.cpp-style servers take it),
 ``response_format`` or the schema) is dropped for the next one, and the mode that
 works is remembered per endpoint and model for the rest of the process.
 
+Sampling and limit parameters are learned the same way: a 400 naming one the model
+does not take (``temperature`` on a reasoning model, ``max_tokens`` where only
+``max_completion_tokens`` is known, ``stream_options``) drops or renames it, the
+request is sent once more, and the fix is remembered per endpoint and model. Models
+that reason get room for it on top of the answer's tokens.
+
 Every SDK exception is mapped to a ``summarize.errors`` type here.
 """
 
@@ -16,8 +22,10 @@ import asyncio
 import concurrent.futures
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -48,14 +56,44 @@ _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
 
 
+# Parameters a 400 may name as unsupported, and what replaces each (None: dropped).
+_LEARNABLE: dict[str, str | None] = {
+    "temperature": None,
+    "max_tokens": "max_completion_tokens",
+    "max_completion_tokens": "max_tokens",
+    "stream_options": None,
+}
+_UNSUPPORTED_WORDS = (
+    "unsupported", "not supported", "unrecognized", "unknown", "not permitted",
+    "not allowed", "extra inputs", "invalid parameter", "does not support",
+)  # fmt: skip
+# Reasoning tokens count in max_completion_tokens: a model that reasons gets this many
+# times the answer's tokens on top, and twice that after an answer cut off by reasoning.
+REASONING_ROOM = 2
+REASONING_ROOM_MAX = 8
+
+
+@dataclass
+class _Learned:
+    """What one endpoint and model taught: parameters to drop or rename, reasoning."""
+
+    drop: set[str] = field(default_factory=set)
+    rename: dict[str, str] = field(default_factory=dict)
+    reasoning: bool = False
+    room: int = REASONING_ROOM
+
+
 _working_modes: dict[tuple[str, str], Mode] = {}
+_learned: dict[tuple[str, str], _Learned] = {}
 _modes_lock = threading.Lock()
 
 
 def forget_modes() -> None:
-    """Forget every remembered structured-output mode (tests, or a server upgrade)."""
+    """Forget every remembered structured-output mode and learned parameter (tests, or
+    a server upgrade)."""
     with _modes_lock:
         _working_modes.clear()
+        _learned.clear()
 
 
 class _Streamed:
@@ -67,6 +105,7 @@ class _Streamed:
         self.finish_reason: str | None = None
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
+        self.reasoning_tokens = 0
         self.refusal = ""
         self.error: Any = None
         self.chunks = 0
@@ -77,6 +116,8 @@ class _Streamed:
         if getattr(chunk, "usage", None) is not None:
             self.prompt_tokens = chunk.usage.prompt_tokens
             self.completion_tokens = chunk.usage.completion_tokens
+            details = getattr(chunk.usage, "completion_tokens_details", None)
+            self.reasoning_tokens = getattr(details, "reasoning_tokens", None) or 0
         if getattr(chunk, "error", None):
             self.error = chunk.error
         for choice in chunk.choices or ():
@@ -102,6 +143,7 @@ class _Streamed:
             self.prompt_tokens, self.completion_tokens = estimate(self.guard.text)
         usage.prompt_tokens += self.prompt_tokens or 0
         usage.completion_tokens += self.completion_tokens or 0
+        usage.reasoning_tokens += self.reasoning_tokens
         if self.finish_reason == "loop":
             usage.loops_cut += 1
 
@@ -112,6 +154,23 @@ class _Streamed:
 
 class _UnsupportedMode(Exception):
     """The server rejected the structured-output mode."""
+
+
+class _UnsupportedParam(Exception):
+    """The server rejected a parameter (or its value) by name: ``param``."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class _ReasoningCutOff(Exception):
+    """The answer was cut off at the token limit with most tokens spent reasoning."""
+
+    def __init__(self, reasoning: int, completion: int) -> None:
+        super().__init__(f"{reasoning} of {completion} tokens spent reasoning")
+        self.reasoning = reasoning
+        self.completion = completion
 
 
 def resolve_endpoint(api_key: str | None, base_url: str | None) -> tuple[str, str | None]:
@@ -234,9 +293,73 @@ class ModelClient:
                 )
                 mode = fallback
                 continue
+            except _UnsupportedParam as exc:
+                warnings.append(self._learn_param(exc))
+                continue
+            except _ReasoningCutOff as exc:
+                warnings.append(self._more_room(exc))
+                continue
             with _modes_lock:
                 _working_modes[self._mode_key] = mode
             return reply
+
+    @property
+    def learned(self) -> _Learned:
+        """What this endpoint and model taught so far (a copy)."""
+        with _modes_lock:
+            known = _learned.get(self._mode_key, _Learned())
+            return _Learned(set(known.drop), dict(known.rename), known.reasoning, known.room)
+
+    def _teach(self, learned: _Learned) -> None:
+        with _modes_lock:
+            _learned[self._mode_key] = learned
+
+    @property
+    def reasoning(self) -> bool:
+        """Whether the model reasons: by a known family's name, or learned from its
+        answers (reasoning tokens reported, ``temperature`` refused)."""
+        name = self.model.rsplit("/", 1)[-1]
+        return self.learned.reasoning or (self._is_openai and name.startswith(_REASONING_PREFIXES))
+
+    @property
+    def output_limit(self) -> int:
+        """The output tokens asked for: the answer's, and room for reasoning."""
+        if not self.reasoning:
+            return self.max_output_tokens
+        return self.max_output_tokens * (1 + self.learned.room)
+
+    def _learn_param(self, exc: _UnsupportedParam) -> str:
+        """Drop or rename the parameter the server refused, once; the warning."""
+        learned, name = self.learned, exc.param
+        fixed = learned.drop | set(learned.rename) | set(learned.rename.values())
+        if name in fixed or name not in _LEARNABLE:
+            raise BadRequestError(str(exc))  # refused again after the fix: not ours to guess
+        replacement = _LEARNABLE[name]
+        if replacement is not None and replacement not in learned.rename:
+            learned.rename[name] = replacement
+            change = f"sends {replacement!r} instead"
+        else:
+            learned.drop.add(name)
+            change = "no longer sends it"
+        if name == "temperature":
+            learned.reasoning = True  # only reasoning models refuse a temperature
+        self._teach(learned)
+        return (
+            f"the endpoint refused parameter {name!r} for model {self.model!r}; "
+            f"{change} (remembered for this endpoint and model)"
+        )
+
+    def _more_room(self, exc: _ReasoningCutOff) -> str:
+        """Give reasoning more room after an answer cut off by it; the warning."""
+        learned = self.learned
+        if learned.reasoning:
+            learned.room = min(learned.room * 2, REASONING_ROOM_MAX)
+        learned.reasoning = True
+        self._teach(learned)
+        return (
+            f"the model spent {exc.reasoning} of {exc.completion} output tokens reasoning "
+            f"and was cut off; asked again with {self.output_limit} output tokens"
+        )
 
     def request_params(
         self,
@@ -246,10 +369,10 @@ class ModelClient:
         mode: Mode,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"model": self.model, "messages": messages}
+        learned = self.learned
         limit_key = "max_completion_tokens" if self._is_openai else "max_tokens"
-        params[limit_key] = self.max_output_tokens
-        reasoning = self.model.rsplit("/", 1)[-1].startswith(_REASONING_PREFIXES)
-        if self.temperature is not None and not (self._is_openai and reasoning):
+        params[learned.rename.get(limit_key, limit_key)] = self.output_limit
+        if self.temperature is not None and not (self._is_openai and self.reasoning):
             params["temperature"] = self.temperature
         formats: dict[Mode, dict[str, Any] | None] = {
             Mode.JSON_SCHEMA: {
@@ -269,6 +392,8 @@ class ModelClient:
         if self.stream:
             params["stream"] = True
             params["stream_options"] = {"include_usage": True}
+        for name in learned.drop:
+            params.pop(name, None)
         return params
 
     async def _send(
@@ -301,7 +426,7 @@ class ModelClient:
         """A request's tokens as rate limits count them: the prompt plus max_tokens."""
         count = self._count_tokens or (lambda text: len(text) // 3)
         prompt = sum(count(m["content"]) + 4 for m in params["messages"])
-        return prompt + self.max_output_tokens
+        return prompt + self.output_limit
 
     async def _post(
         self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
@@ -397,7 +522,7 @@ class ModelClient:
 
         def estimate(text: str) -> tuple[int, int]:
             count = self._count_tokens or (lambda part: len(part) // 3)
-            return self._cost(params) - self.max_output_tokens, count(text)
+            return self._cost(params) - self.output_limit, count(text)
 
         collected.count(usage, estimate)
         if collected.empty:
@@ -444,9 +569,13 @@ class ModelClient:
     def reply_from(self, completion: ChatCompletion, mode: Mode, usage: Usage) -> Reply:
         """The model's answer in a parsed completion (counted into ``usage``), or the
         typed error it carries."""
+        reasoning = 0
         if completion.usage is not None:
             usage.prompt_tokens += completion.usage.prompt_tokens or 0
             usage.completion_tokens += completion.usage.completion_tokens or 0
+            details = getattr(completion.usage, "completion_tokens_details", None)
+            reasoning = getattr(details, "reasoning_tokens", None) or 0
+            usage.reasoning_tokens += reasoning
             self.progress.received(completion.usage.completion_tokens or 0)
         if not completion.choices:
             error = getattr(completion, "error", None)  # a 200 carrying {"error": ...}
@@ -454,9 +583,24 @@ class ModelClient:
             raise TransientFailure(ServerError(f"{self.endpoint} answered with no choices{detail}"))
         choice = completion.choices[0]
         message = choice.message
+        if reasoning:
+            self._reasoned(reasoning, completion.usage, choice.finish_reason)
         return self._answer(
             message.content or "", choice.finish_reason, getattr(message, "refusal", None), mode
         )
+
+    def _reasoned(self, reasoning: int, counted: Any, finish_reason: str | None) -> None:
+        """Learn that the model reasons; raise _ReasoningCutOff when reasoning took most
+        of an answer cut off at the limit and there is more room to give (asking for a
+        shorter answer would not help)."""
+        learned = self.learned
+        completion = getattr(counted, "completion_tokens", 0) or 0
+        cut_by_reasoning = finish_reason == "length" and reasoning * 2 >= completion
+        if cut_by_reasoning and not (learned.reasoning and learned.room >= REASONING_ROOM_MAX):
+            raise _ReasoningCutOff(reasoning, completion)
+        if not learned.reasoning:
+            learned.reasoning = True
+            self._teach(learned)
 
     def _answer(
         self, text: str, finish_reason: str | None, refusal: str | None, mode: Mode
@@ -473,12 +617,30 @@ class ModelClient:
             )
         return Reply(text=text, finish_reason=finish_reason, mode=mode)
 
+    @staticmethod
+    def _refused_param(exc: openai.APIStatusError, status: int, lowered: str) -> str | None:
+        """The learnable parameter a 400/422 refuses, by the error's ``param`` or by name
+        in its message ("Unsupported value: 'temperature' does not support 0")."""
+        if status not in (400, 422):
+            return None
+        param = getattr(exc, "param", None)
+        if isinstance(param, str) and param in _LEARNABLE:
+            return param
+        if not any(word in lowered for word in _UNSUPPORTED_WORDS):
+            return None
+        named = [n for n in _LEARNABLE if re.search(rf"\b{n}\b", lowered)]
+        # "max_tokens ... use max_completion_tokens instead" names both: the first is refused
+        return min(named, key=lowered.find) if named else None
+
     def status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
         """Our error (or a retried failure) for an HTTP error answer to a completion."""
         status = exc.status_code
         detail = " ".join(redact(body_message(exc), self._secret).split())[:500]
         where = f"{status} from {self.endpoint}: {detail}"
         lowered = detail.lower()
+        refused = self._refused_param(exc, status, lowered)
+        if refused is not None:
+            return _UnsupportedParam(where, refused)
         if (
             mode is not Mode.TEXT
             and status in (400, 422, 500, 501)

@@ -18,7 +18,9 @@ mapped to one of these, with the original kept as ``__cause__``::
     │   ├── NotFoundError          404: unknown model or wrong base URL
     │   ├── BadRequestError        400 / 422 the library cannot work around
     │   ├── QuotaExceededError     429 ``insufficient_quota``: billing, not pacing
-    │   ├── RateLimitError         429 still after every retry
+    │   ├── RateLimitError         429 until the deadline (429s are retried as long as
+    │   │   │                      it allows, not counted against max_retries)
+    │   │   └── RateLimitTimeoutError  ... and also a DeadlineExceededError
     │   ├── ServerError            5xx still after every retry
     │   └── APIConnectionError     network error or request timeout after every retry
     └── ModelOutputError           the model answered, but not usably
@@ -27,9 +29,9 @@ mapped to one of these, with the original kept as ``__cause__``::
         ├── OutputTruncatedError   the answer hit the output limit on every attempt
         └── ValidationFailedError  invalid JSON or schema on every attempt: .errors
 
-Transient failures (connection errors, timeouts, 408, 409, 429, 5xx) are retried
-before any of these is raised; see ``summarize.retrying``. Messages never contain the
-API key.
+Transient failures (connection errors, timeouts, 408, 409, 5xx; 429 until the
+deadline) are retried before any of these is raised; see ``summarize.retrying``.
+Messages never contain the API key.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ __all__ = [
     "OutputTruncatedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RateLimitTimeoutError",
     "RefusalError",
     "ServerError",
     "SummarizeError",
@@ -159,7 +162,12 @@ class QuotaExceededError(APIError):
 
 
 class RateLimitError(APIError):
-    """429 on every attempt."""
+    """429 until the deadline: rate-limit answers are retried for as long as it allows."""
+
+
+class RateLimitTimeoutError(RateLimitError, DeadlineExceededError):
+    """Still rate-limited when waiting again would pass the overall deadline: both a
+    ``RateLimitError`` and a ``DeadlineExceededError``."""
 
 
 class ServerError(APIError):

@@ -72,7 +72,8 @@ class Options(BaseModel):
     )
     max_retries: int = _option(
         3,
-        "retries of transient failures (connection errors, timeouts, 408, 409, 429, 5xx)",
+        "retries of transient failures (connection errors, timeouts, 408, 409, 5xx); "
+        "429s are retried until the timeout, not counted here",
         batch=True,
     )
     max_reasks: int = _option(
@@ -94,7 +95,7 @@ class Options(BaseModel):
         None, "answer budget", "min(4096, model max, window/4)", batch=True
     )
     temperature: float | None = _option(
-        0.0, "omitted for OpenAI reasoning models", "0", batch=True, cache=True
+        0.0, "dropped once an endpoint refuses it (reasoning models)", "0", batch=True, cache=True
     )
     structured_output: str | None = _option(
         None,

@@ -1,10 +1,13 @@
 """Retries of transient failures, and the deadline every request of a call shares.
 
-Transient failures (connection errors, timeouts, 408, 409, 429, 5xx) are retried up
-to ``max_retries`` times with exponential backoff and jitter, waiting what the
-server asks for in ``retry-after-ms`` / ``retry-after`` when it says, all inside one
-overall deadline (``timeout=``). The other loop, re-asking an answer that fails
-validation (``max_reasks``), is ``summarize.reask``; it runs inside the same deadline.
+Transient failures (connection errors, timeouts, 408, 409, 5xx) are retried up to
+``max_retries`` times with exponential backoff and jitter. A rate-limit answer (429,
+never ``insufficient_quota``, which is final) means "slow down", not "give up": it is
+retried for as long as the deadline allows, and does not count against
+``max_retries``. Every wait is at least what the server asks for in
+``retry-after-ms`` / ``retry-after``, all inside one overall deadline (``timeout=``).
+The other loop, re-asking an answer that fails validation (``max_reasks``), is
+``summarize.reask``; it runs inside the same deadline.
 
 The openai SDK's own retries are switched off so the two layers do not multiply.
 """
@@ -20,12 +23,16 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 from tenacity.stop import stop_base
 
-from summarize.errors import APIError, DeadlineExceededError
+from summarize.errors import (
+    APIError,
+    DeadlineExceededError,
+    RateLimitError,
+    RateLimitTimeoutError,
+)
 
 T = TypeVar("T")
 
@@ -84,7 +91,9 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
 
 
 class _Wait:
-    """Wait what the server asked for, else back off exponentially with jitter."""
+    """Back off exponentially with jitter, and never less than the server asked for
+    (OpenAI's advice: ``retry-after`` is a minimum, and clients that all wait exactly
+    that long come back together)."""
 
     def __init__(self) -> None:
         self._backoff = wait_exponential_jitter(
@@ -93,19 +102,33 @@ class _Wait:
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        backoff = float(self._backoff(state))
         if isinstance(exc, TransientFailure) and exc.retry_after is not None:
-            return exc.retry_after
-        return float(self._backoff(state))
+            return max(exc.retry_after, backoff)
+        return backoff
 
 
-class _StopAtDeadline(stop_base):
-    """Stop when the next wait would end past the deadline."""
+class _Stop(stop_base):
+    """Stop after ``max_retries`` retries of failures other than rate limits, or when
+    the next wait would end past the deadline (``by_deadline`` then says so)."""
 
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, max_retries: int, deadline: Deadline) -> None:
+        self.max_retries = max_retries
         self.deadline = deadline
+        self.others = 0  # failed attempts that were not rate-limit answers
+        self.limited = 0  # rate-limit answers
+        self.by_deadline = False
 
     def __call__(self, state: RetryCallState) -> bool:
-        return state.upcoming_sleep >= self.deadline.remaining()
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientFailure) and isinstance(exc.final, RateLimitError):
+            self.limited += 1
+        else:
+            self.others += 1
+            if self.others > self.max_retries:
+                return True
+        self.by_deadline = state.upcoming_sleep >= self.deadline.remaining()
+        return self.by_deadline
 
 
 async def retry_transient(
@@ -113,12 +136,13 @@ async def retry_transient(
 ) -> T:
     """Run ``send`` until it succeeds, retrying TransientFailure within the bounds.
 
-    Raises the failure's ``final`` error when the attempts run out, and
-    DeadlineExceededError when the next wait would pass the deadline.
+    Raises the failure's ``final`` error when the retries run out (a rate-limit
+    answer's, with how long it was retried, when the deadline ends them), and
+    DeadlineExceededError when the next wait after another failure would pass it.
     """
-
+    stop = _Stop(max_retries, deadline)
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(max_retries + 1) | _StopAtDeadline(deadline),
+        stop=stop,
         wait=_Wait(),
         retry=retry_if_exception_type(TransientFailure),
         reraise=True,
@@ -126,8 +150,17 @@ async def retry_transient(
     try:
         return await retrying(send)
     except TransientFailure as exc:
-        if retrying.statistics.get("attempt_number", 0) <= max_retries:
-            # Stopped early: the next wait would have passed the deadline.
+        if stop.by_deadline and isinstance(exc.final, RateLimitError):
+            final = exc.final
+            raise RateLimitTimeoutError(
+                f"{final.message}; still rate-limited after {stop.limited} answer(s), and "
+                f"waiting again would pass the overall timeout of {deadline.seconds:g} s: "
+                "raise timeout= (--timeout), or lower concurrency= or the rate limits",
+                status_code=final.status_code,
+                request_id=final.request_id,
+                usage=final.usage,
+            ) from exc.__cause__
+        if stop.by_deadline:
             raise DeadlineExceededError(
                 f"{exc.final.message}; retrying would pass the overall timeout of "
                 f"{deadline.seconds:g} s: raise timeout= (--timeout)",

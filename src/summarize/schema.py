@@ -38,6 +38,9 @@ class Usage(_Model):
     loops_cut: int = Field(
         0, description="Streamed answers stopped early because they repeated themselves."
     )
+    reasoning_tokens: int = Field(
+        0, description="Of the completion tokens, those a reasoning model spent thinking."
+    )
 
     @property
     def total_tokens(self) -> int:
@@ -50,6 +53,7 @@ class Usage(_Model):
             requests=self.requests + other.requests,
             attempts=self.attempts + other.attempts,
             loops_cut=self.loops_cut + other.loops_cut,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
         )
 
 
