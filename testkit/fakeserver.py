@@ -214,3 +214,40 @@ def payload(data: Any, code: int = 200) -> Fault:
         handler.send_json(code, data)
 
     return fault
+
+
+# the caps the prompt states (summarize.drafts), by the key that carries them
+_CAPS = {"claim": 400, "text": 500, "topic": 300, "fact": 400, "summary": 3000}
+
+
+def lengthen(value: Any, times: float) -> Any:
+    """``value`` (an answer's JSON) with every capped string run on past its cap to
+    ``times`` the cap, by repeating its own words, as Qwen2.5-Coder-1.5B wrote 600- to
+    1,200-character claims against a cap of 400."""
+    if isinstance(value, list):
+        return [lengthen(item, times) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, str) and key in _CAPS and item.strip():
+            target = int(_CAPS[key] * times)
+            grown = item
+            while len(grown) < target:
+                grown += " " + item
+            out[key] = grown
+        else:
+            out[key] = lengthen(item, times)
+    return out
+
+
+def long_fields(times: float) -> Fault:
+    """The fake model's right answer with every capped field ``times`` its cap."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        answer = fakemodel.completion(body)
+        message = answer["choices"][0]["message"]
+        message["content"] = json.dumps(lengthen(json.loads(message["content"]), times))
+        handler.send_json(200, answer)
+
+    return fault

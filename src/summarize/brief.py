@@ -22,7 +22,6 @@ from summarize.validation import (
     echo_problems,
     marker_problems,
     normalize_language,
-    overlong_lists,
     parse_draft,
     remove_foreign_urls,
     scrub_markers,
@@ -111,7 +110,7 @@ def check_brief(
     repairs += repeated
     repairs += [f"warning: {line}" for line in echoed]
     draft, unlinked = remove_foreign_urls(draft, text)
-    repairs += unlinked + overlong_lists(draft, 8)
+    repairs += unlinked
     if not summary_text(draft):
         raise DraftProblems(
             ["summary: it only repeated the article's marker; summarise the article"]
@@ -198,6 +197,7 @@ def assemble(
             coverage=run.coverage,
             traceability=traceability(best.summary, best.key_points, best.points),
             checks=best.checks,
+            cut=[*run.cut, *best.cut],
             opinion=run.opinion,
             title=run.article.title,
             url=run.article.url,

@@ -22,13 +22,12 @@ import asyncio
 import concurrent.futures
 import functools
 import os
-import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from summarize import params as learning
 from summarize.errors import (
     APIConnectionError,
     APIError,
@@ -46,6 +45,7 @@ from summarize.ratelimit import RateLimiter
 from summarize.repetition import RepetitionGuard
 from summarize.retrying import Deadline, TransientFailure, retry_transient
 from summarize.schema import Usage
+from summarize.streamed import Streamed
 
 if TYPE_CHECKING:
     import openai
@@ -56,35 +56,7 @@ _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
 
 
-# Parameters a 400 may name as unsupported, and what replaces each (None: dropped).
-_LEARNABLE: dict[str, str | None] = {
-    "temperature": None,
-    "max_tokens": "max_completion_tokens",
-    "max_completion_tokens": "max_tokens",
-    "stream_options": None,
-}
-_UNSUPPORTED_WORDS = (
-    "unsupported", "not supported", "unrecognized", "unknown", "not permitted",
-    "not allowed", "extra inputs", "invalid parameter", "does not support",
-)  # fmt: skip
-# Reasoning tokens count in max_completion_tokens: a model that reasons gets this many
-# times the answer's tokens on top, and twice that after an answer cut off by reasoning.
-REASONING_ROOM = 2
-REASONING_ROOM_MAX = 8
-
-
-@dataclass
-class _Learned:
-    """What one endpoint and model taught: parameters to drop or rename, reasoning."""
-
-    drop: set[str] = field(default_factory=set)
-    rename: dict[str, str] = field(default_factory=dict)
-    reasoning: bool = False
-    room: int = REASONING_ROOM
-
-
 _working_modes: dict[tuple[str, str], Mode] = {}
-_learned: dict[tuple[str, str], _Learned] = {}
 _modes_lock = threading.Lock()
 
 
@@ -93,84 +65,11 @@ def forget_modes() -> None:
     a server upgrade)."""
     with _modes_lock:
         _working_modes.clear()
-        _learned.clear()
-
-
-class _Streamed:
-    """What a streamed answer has brought so far."""
-
-    def __init__(self, guard: RepetitionGuard, progress: Reporter) -> None:
-        self.guard = guard
-        self.progress = progress
-        self.finish_reason: str | None = None
-        self.prompt_tokens: int | None = None
-        self.completion_tokens: int | None = None
-        self.reasoning_tokens = 0
-        self.refusal = ""
-        self.error: Any = None
-        self.chunks = 0
-
-    def add(self, chunk: Any) -> bool:
-        """Take one chunk; True when the answer loops and reading should stop."""
-        self.chunks += 1
-        if getattr(chunk, "usage", None) is not None:
-            self.prompt_tokens = chunk.usage.prompt_tokens
-            self.completion_tokens = chunk.usage.completion_tokens
-            details = getattr(chunk.usage, "completion_tokens_details", None)
-            self.reasoning_tokens = getattr(details, "reasoning_tokens", None) or 0
-        if getattr(chunk, "error", None):
-            self.error = chunk.error
-        for choice in chunk.choices or ():
-            if choice.index != 0:
-                continue
-            if choice.finish_reason:
-                self.finish_reason = choice.finish_reason
-            delta = choice.delta
-            if delta is None:
-                continue
-            self.refusal += getattr(delta, "refusal", None) or ""
-            if delta.content:
-                self.progress.received()
-                if self.guard.feed(delta.content):
-                    self.finish_reason = "loop"
-                    return True
-        return False
-
-    def count(self, usage: Usage, estimate: Callable[[str], tuple[int, int]]) -> None:
-        """Add this answer's tokens to ``usage``; ``estimate(text)`` gives (prompt,
-        completion) tokens for an answer stopped before the server's usage event came."""
-        if self.prompt_tokens is None or self.completion_tokens is None:
-            self.prompt_tokens, self.completion_tokens = estimate(self.guard.text)
-        usage.prompt_tokens += self.prompt_tokens or 0
-        usage.completion_tokens += self.completion_tokens or 0
-        usage.reasoning_tokens += self.reasoning_tokens
-        if self.finish_reason == "loop":
-            usage.loops_cut += 1
-
-    @property
-    def empty(self) -> bool:
-        return self.chunks == 0 or (self.finish_reason is None and not self.guard.text)
+    learning.forget()
 
 
 class _UnsupportedMode(Exception):
     """The server rejected the structured-output mode."""
-
-
-class _UnsupportedParam(Exception):
-    """The server rejected a parameter (or its value) by name: ``param``."""
-
-    def __init__(self, message: str, param: str) -> None:
-        super().__init__(message)
-        self.param = param
-
-
-class _ReasoningCutOff(Exception):
-    """The answer was cut off at the token limit with most tokens spent reasoning."""
-
-    def __init__(self, reasoning: int, completion: int) -> None:
-        super().__init__(f"{reasoning} of {completion} tokens spent reasoning")
-        self.reasoning = reasoning
-        self.completion = completion
 
 
 def resolve_endpoint(api_key: str | None, base_url: str | None) -> tuple[str, str | None]:
@@ -293,26 +192,20 @@ class ModelClient:
                 )
                 mode = fallback
                 continue
-            except _UnsupportedParam as exc:
-                warnings.append(self._learn_param(exc))
+            except learning.UnsupportedParam as exc:
+                warnings.append(learning.learn_param(self._mode_key, self.model, exc))
                 continue
-            except _ReasoningCutOff as exc:
-                warnings.append(self._more_room(exc))
+            except learning.ReasoningCutOff as exc:
+                warnings.append(learning.more_room(self._mode_key, exc, self.max_output_tokens))
                 continue
             with _modes_lock:
                 _working_modes[self._mode_key] = mode
             return reply
 
     @property
-    def learned(self) -> _Learned:
+    def learned(self) -> learning.Learned:
         """What this endpoint and model taught so far (a copy)."""
-        with _modes_lock:
-            known = _learned.get(self._mode_key, _Learned())
-            return _Learned(set(known.drop), dict(known.rename), known.reasoning, known.room)
-
-    def _teach(self, learned: _Learned) -> None:
-        with _modes_lock:
-            _learned[self._mode_key] = learned
+        return learning.learned(self._mode_key)
 
     @property
     def reasoning(self) -> bool:
@@ -327,39 +220,6 @@ class ModelClient:
         if not self.reasoning:
             return self.max_output_tokens
         return self.max_output_tokens * (1 + self.learned.room)
-
-    def _learn_param(self, exc: _UnsupportedParam) -> str:
-        """Drop or rename the parameter the server refused, once; the warning."""
-        learned, name = self.learned, exc.param
-        fixed = learned.drop | set(learned.rename) | set(learned.rename.values())
-        if name in fixed or name not in _LEARNABLE:
-            raise BadRequestError(str(exc))  # refused again after the fix: not ours to guess
-        replacement = _LEARNABLE[name]
-        if replacement is not None and replacement not in learned.rename:
-            learned.rename[name] = replacement
-            change = f"sends {replacement!r} instead"
-        else:
-            learned.drop.add(name)
-            change = "no longer sends it"
-        if name == "temperature":
-            learned.reasoning = True  # only reasoning models refuse a temperature
-        self._teach(learned)
-        return (
-            f"the endpoint refused parameter {name!r} for model {self.model!r}; "
-            f"{change} (remembered for this endpoint and model)"
-        )
-
-    def _more_room(self, exc: _ReasoningCutOff) -> str:
-        """Give reasoning more room after an answer cut off by it; the warning."""
-        learned = self.learned
-        if learned.reasoning:
-            learned.room = min(learned.room * 2, REASONING_ROOM_MAX)
-        learned.reasoning = True
-        self._teach(learned)
-        return (
-            f"the model spent {exc.reasoning} of {exc.completion} output tokens reasoning "
-            f"and was cut off; asked again with {self.output_limit} output tokens"
-        )
 
     def request_params(
         self,
@@ -505,7 +365,7 @@ class ModelClient:
         import httpx2
         import openai
 
-        collected = _Streamed(RepetitionGuard(), self.progress)
+        collected = Streamed(RepetitionGuard(), self.progress)
         headers: list[Any] = []
         try:
             await self._read_stream(params, timeout, collected, headers)
@@ -534,7 +394,7 @@ class ModelClient:
         )
 
     async def _read_stream(
-        self, params: dict[str, Any], timeout: float, collected: _Streamed, headers: list[Any]
+        self, params: dict[str, Any], timeout: float, collected: Streamed, headers: list[Any]
     ) -> None:
         """Read streamed chunks into ``collected`` until the end or a loop; the response
         headers go into ``headers``. A blocking client reads on the executor's threads."""
@@ -569,8 +429,9 @@ class ModelClient:
     def reply_from(self, completion: ChatCompletion, mode: Mode, usage: Usage) -> Reply:
         """The model's answer in a parsed completion (counted into ``usage``), or the
         typed error it carries."""
-        reasoning = 0
+        reasoning = completed = 0
         if completion.usage is not None:
+            completed = completion.usage.completion_tokens or 0
             usage.prompt_tokens += completion.usage.prompt_tokens or 0
             usage.completion_tokens += completion.usage.completion_tokens or 0
             details = getattr(completion.usage, "completion_tokens_details", None)
@@ -584,23 +445,10 @@ class ModelClient:
         choice = completion.choices[0]
         message = choice.message
         if reasoning:
-            self._reasoned(reasoning, completion.usage, choice.finish_reason)
+            learning.reasoned(self._mode_key, reasoning, completed, choice.finish_reason)
         return self._answer(
             message.content or "", choice.finish_reason, getattr(message, "refusal", None), mode
         )
-
-    def _reasoned(self, reasoning: int, counted: Any, finish_reason: str | None) -> None:
-        """Learn that the model reasons; raise _ReasoningCutOff when reasoning took most
-        of an answer cut off at the limit and there is more room to give (asking for a
-        shorter answer would not help)."""
-        learned = self.learned
-        completion = getattr(counted, "completion_tokens", 0) or 0
-        cut_by_reasoning = finish_reason == "length" and reasoning * 2 >= completion
-        if cut_by_reasoning and not (learned.reasoning and learned.room >= REASONING_ROOM_MAX):
-            raise _ReasoningCutOff(reasoning, completion)
-        if not learned.reasoning:
-            learned.reasoning = True
-            self._teach(learned)
 
     def _answer(
         self, text: str, finish_reason: str | None, refusal: str | None, mode: Mode
@@ -617,30 +465,15 @@ class ModelClient:
             )
         return Reply(text=text, finish_reason=finish_reason, mode=mode)
 
-    @staticmethod
-    def _refused_param(exc: openai.APIStatusError, status: int, lowered: str) -> str | None:
-        """The learnable parameter a 400/422 refuses, by the error's ``param`` or by name
-        in its message ("Unsupported value: 'temperature' does not support 0")."""
-        if status not in (400, 422):
-            return None
-        param = getattr(exc, "param", None)
-        if isinstance(param, str) and param in _LEARNABLE:
-            return param
-        if not any(word in lowered for word in _UNSUPPORTED_WORDS):
-            return None
-        named = [n for n in _LEARNABLE if re.search(rf"\b{n}\b", lowered)]
-        # "max_tokens ... use max_completion_tokens instead" names both: the first is refused
-        return min(named, key=lowered.find) if named else None
-
     def status_error(self, exc: openai.APIStatusError, mode: Mode) -> Exception:
         """Our error (or a retried failure) for an HTTP error answer to a completion."""
         status = exc.status_code
         detail = " ".join(redact(body_message(exc), self._secret).split())[:500]
         where = f"{status} from {self.endpoint}: {detail}"
         lowered = detail.lower()
-        refused = self._refused_param(exc, status, lowered)
+        refused = learning.refused_param(status, getattr(exc, "param", None), lowered)
         if refused is not None:
-            return _UnsupportedParam(where, refused)
+            return learning.UnsupportedParam(where, refused)
         if (
             mode is not Mode.TEXT
             and status in (400, 422, 500, 501)

@@ -62,8 +62,19 @@ def compare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Com
     from summarize.pipeline import Summarizer
     from summarize.sync import run_sync
 
-    with Summarizer(**options) as summarizer:
-        return run_sync(acompare_with(summarizer, articles))
+    summarizer = Summarizer(**options)
+
+    async def comparing() -> Comparison:
+        # the async clients it builds are closed on the loop that made them
+        try:
+            return await acompare_with(summarizer, articles)
+        finally:
+            await summarizer.aclose()
+
+    try:
+        return run_sync(comparing())
+    finally:
+        summarizer.close()  # the local engine, if the loop never ran
 
 
 async def acompare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Comparison:
@@ -189,6 +200,7 @@ async def _compare(
                 *(f"check {c.name}: {d}" for c in best.checks for d in c.details),
             ],
             checks=best.checks,
+            cut=[*run.cut, *best.cut],
         ),
     )
 

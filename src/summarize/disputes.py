@@ -105,6 +105,9 @@ def _add(
     point citing another sentence but made of a named one's words is re-cited to it."""
     best.repairs += [f"disputes follow-up: {p}" for p in answer.problems]
     best.repairs += [f"disputes follow-up: {w}" for w in answer.repairs]
+    best.cut += [
+        c.model_copy(update={"field": "disputes follow-up: " + c.field}) for c in answer.cut
+    ]
     added = 0
     claims = {p.claim.casefold() for p in best.points}
     for number, point in enumerate(answer.points, start=1):

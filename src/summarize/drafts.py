@@ -11,16 +11,37 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from summarize.lengths import Cap, Fitting, chars
 from summarize.schema import KIND_HELP, ContestedKind
+
+# The sizes asked for (summarize.lengths: longer is kept with a warning, runaway is cut)
+STATEMENT_CHARS = 500
+CLAIM_CHARS = 400
+QUOTE_CHARS = 400
+PARTIES = 5
+BRIEF_ITEMS = 8
+MERGE_ITEMS = 10
 
 
 class _Draft(BaseModel):
     # Weak models add stray keys; ignoring them beats spending a re-ask on them.
     model_config = ConfigDict(extra="ignore")
+    _fitting: Fitting | None = PrivateAttr(default=None)
+
+    @property
+    def fitting(self) -> Fitting:
+        """What ``summarize.lengths.fit`` found long or cut in the answer."""
+        if self._fitting is None:
+            self._fitting = Fitting()
+        return self._fitting
+
+    def fitted(self, fitting: Fitting) -> None:
+        """Keep what fitting the answer found (``summarize.validation.parse_as``)."""
+        self._fitting = fitting
 
 
 _REFS_HELP = "1-3 ids of the article sentences this rests on: 12 for the sentence marked [S12]."
@@ -44,7 +65,9 @@ def _as_refs(value: Any) -> Any:
 class DraftStatement(_Draft):
     """A summary sentence or key point as the model writes it."""
 
-    text: str = Field(description="One sentence, neutral and attributed.")
+    text: Annotated[str, Cap(STATEMENT_CHARS)] = Field(
+        description=chars("One sentence, neutral and attributed.", STATEMENT_CHARS)
+    )
     refs: list[int] = Field(description=_REFS_HELP, json_schema_extra={"maxItems": 3})
 
     @model_validator(mode="before")
@@ -65,18 +88,22 @@ def _statements(value: Any) -> Any:
 
 
 class _DraftClaim(_Draft):
-    claim: str = Field(
-        max_length=400,
-        description="Neutral, attributed statement of what is contested: who claims what, "
-        "and who denies it.",
+    claim: Annotated[str, Cap(CLAIM_CHARS)] = Field(
+        description=chars(
+            "Neutral, attributed statement of what is contested: who claims what, "
+            "and who denies it.",
+            CLAIM_CHARS,
+        ),
     )
     kind: ContestedKind = Field(description=KIND_HELP)
-    asserted_by: list[str] = Field(
-        max_length=5, description="Who asserts the claim, as named in the article."
+    asserted_by: Annotated[list[str], Cap(PARTIES)] = Field(
+        json_schema_extra={"maxItems": PARTIES},
+        description=f"Who asserts the claim, as named in the article; at most {PARTIES}.",
     )
-    disputed_by: list[str] = Field(
-        max_length=5,
-        description="Who denies or contradicts it, as named in the article; [] if nobody.",
+    disputed_by: Annotated[list[str], Cap(PARTIES)] = Field(
+        json_schema_extra={"maxItems": PARTIES},
+        description="Who denies or contradicts it, as named in the article; [] if nobody; "
+        f"at most {PARTIES}.",
     )
 
     @field_validator("asserted_by", "disputed_by", mode="before")
@@ -102,9 +129,11 @@ class DraftPoint(_DraftClaim):
         "12 for [S12].",
         json_schema_extra={"maxItems": 3},
     )
-    quote: str = Field(
-        description="Optional: the exact words of the claim, copied from one cited "
-        'sentence; "" for none.'
+    quote: Annotated[str, Cap(QUOTE_CHARS)] = Field(
+        description=chars(
+            'Optional: the exact words of the claim, copied from one cited sentence; "" for none.',
+            QUOTE_CHARS,
+        )
     )
 
     @model_validator(mode="before")
@@ -118,32 +147,23 @@ class DraftPoint(_DraftClaim):
         return data
 
 
-# A summary or list of key points longer than asked is kept (with a warning); only one
-# this long is runaway output, worth a re-ask. Grammar-constrained servers get the
-# asked-for cap as maxItems in the schema.
-RUNAWAY = 40
-
-
 class DraftBrief(_Draft):
     """The brief as the model writes it."""
 
-    language: str = Field(
-        max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
-    )
-    summary: list[DraftStatement] = Field(
-        max_length=RUNAWAY,
-        json_schema_extra={"maxItems": 8},
+    language: str = Field(description="Language code of the article: en, de, ru, zh, pt-BR ...")
+    summary: Annotated[list[DraftStatement], Cap(BRIEF_ITEMS)] = Field(
+        json_schema_extra={"maxItems": BRIEF_ITEMS},
         description="Neutral summary in 3-6 sentences, one object each. Attribute every "
         "claim to its source ('X said', 'Y reported', 'Z denied'); keep loaded words inside "
         "quotation marks; mark the outlet's own commentary or analysis as such.",
     )
-    key_points: list[DraftStatement] = Field(
-        max_length=RUNAWAY,
-        json_schema_extra={"maxItems": 8},
+    key_points: Annotated[list[DraftStatement], Cap(BRIEF_ITEMS)] = Field(
+        json_schema_extra={"maxItems": BRIEF_ITEMS},
         description="3-7 short, attributed key facts.",
     )
-    contested_points: list[DraftPoint] = Field(
-        max_length=8, description="Contested points; [] when the article contains none."
+    contested_points: Annotated[list[DraftPoint], Cap(BRIEF_ITEMS)] = Field(
+        json_schema_extra={"maxItems": BRIEF_ITEMS},
+        description=f"Contested points, at most {BRIEF_ITEMS}; [] when the article contains none.",
     )
 
     _summary = field_validator("summary", mode="before")(_statements)
@@ -152,18 +172,17 @@ class DraftBrief(_Draft):
 class DraftDisputes(_Draft):
     """The answer to the follow-up on disputes a brief left out (``summarize.disputes``)."""
 
-    contested_points: list[DraftPoint] = Field(
-        max_length=RUNAWAY,
-        json_schema_extra={"maxItems": 8},
-        description="Contested points; [] when the sentences show none.",
+    contested_points: Annotated[list[DraftPoint], Cap(BRIEF_ITEMS)] = Field(
+        json_schema_extra={"maxItems": BRIEF_ITEMS},
+        description=f"Contested points, at most {BRIEF_ITEMS}; [] when the sentences show none.",
     )
 
 
 class DraftMergedPoint(_DraftClaim):
     """A contested point of the whole article, made from points found in its parts."""
 
-    sources: list[str] = Field(
-        max_length=256,
+    sources: Annotated[list[str], Cap(256)] = Field(
+        json_schema_extra={"maxItems": 256},
         description="Ids of the part points (P1, P2, ...) that state this same claim; "
         "every id at most once in the whole answer.",
     )
@@ -172,23 +191,19 @@ class DraftMergedPoint(_DraftClaim):
 class DraftMerge(_Draft):
     """One brief made from the briefs of an article's parts."""
 
-    language: str = Field(
-        max_length=20, description="Language code of the article: en, de, ru, zh, pt-BR ..."
-    )
-    summary: list[DraftStatement] = Field(
-        max_length=RUNAWAY,
-        json_schema_extra={"maxItems": 10},
+    language: str = Field(description="Language code of the article: en, de, ru, zh, pt-BR ...")
+    summary: Annotated[list[DraftStatement], Cap(MERGE_ITEMS)] = Field(
+        json_schema_extra={"maxItems": MERGE_ITEMS},
         description="Neutral summary of the whole article in 4-8 sentences, built only from "
         "the part briefs, each citing the sentence ids the briefs give. Attribute every "
         "claim; keep loaded words inside quotation marks.",
     )
-    key_points: list[DraftStatement] = Field(
-        max_length=RUNAWAY,
-        json_schema_extra={"maxItems": 10},
+    key_points: Annotated[list[DraftStatement], Cap(MERGE_ITEMS)] = Field(
+        json_schema_extra={"maxItems": MERGE_ITEMS},
         description="3-8 short, attributed key facts of the whole article.",
     )
-    contested_points: list[DraftMergedPoint] = Field(
-        max_length=256,
+    contested_points: Annotated[list[DraftMergedPoint], Cap(256)] = Field(
+        json_schema_extra={"maxItems": 256},
         description="The contested points, with the same claim from several parts merged "
         "into one; [] when the parts list none.",
     )
@@ -279,57 +294,85 @@ class _Cites(_Draft):
 _SOURCE_REFS = "1-3 ids of that source's sentences: 3 for its [S3]."
 
 
+SOURCE_CHARS = 200
+FACT_CHARS = 400
+TOPIC_CHARS = 300
+COMPARISON_CHARS = 3000
+
+
 class _DraftSourceQuote(_Cites):
-    source: str = Field(max_length=200, description="Source name, exactly as given.")
+    source: Annotated[str, Cap(SOURCE_CHARS)] = Field(description="Source name, exactly as given.")
     refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
 
 
 class _DraftAgreement(_Draft):
-    fact: str = Field(max_length=400)
-    quotes: list[_DraftSourceQuote] = Field(
-        max_length=6, description="The supporting sentences of each source that reports it."
+    fact: Annotated[str, Cap(FACT_CHARS)] = Field(
+        description=chars("The fact, neutrally.", FACT_CHARS)
+    )
+    quotes: Annotated[list[_DraftSourceQuote], Cap(6)] = Field(
+        json_schema_extra={"maxItems": 6},
+        description="The supporting sentences of each source that reports it.",
     )
 
 
 class _DraftVersion(_Cites):
-    source: str = Field(max_length=200)
-    claim: str = Field(max_length=400, description="This source's version, attributed.")
+    source: Annotated[str, Cap(SOURCE_CHARS)]
+    claim: Annotated[str, Cap(CLAIM_CHARS)] = Field(
+        description=chars("This source's version, attributed.", CLAIM_CHARS)
+    )
     refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
 
 
 class _DraftConflict(_Draft):
-    topic: str = Field(max_length=300, description="What is in conflict, neutrally.")
-    versions: list[_DraftVersion] = Field(max_length=6)
+    topic: Annotated[str, Cap(TOPIC_CHARS)] = Field(
+        description=chars("What is in conflict, neutrally.", TOPIC_CHARS)
+    )
+    versions: Annotated[list[_DraftVersion], Cap(6)] = Field(json_schema_extra={"maxItems": 6})
 
 
 class _DraftUnique(_Cites):
-    source: str = Field(max_length=200)
-    claim: str = Field(max_length=400)
+    source: Annotated[str, Cap(SOURCE_CHARS)]
+    claim: Annotated[str, Cap(CLAIM_CHARS)] = Field(
+        description=chars("The claim, attributed.", CLAIM_CHARS)
+    )
     refs: list[int] = Field(description=_SOURCE_REFS, json_schema_extra={"maxItems": 3})
 
 
 class _DraftFraming(_Cites):
-    source: str = Field(max_length=200)
-    voices: list[str] = Field(max_length=10, description="People or bodies it quotes.")
-    loaded_terms: list[str] = Field(
-        max_length=10, description="Judgement-laden words or phrases, copied from the source."
+    source: Annotated[str, Cap(SOURCE_CHARS)]
+    voices: Annotated[list[str], Cap(10)] = Field(
+        json_schema_extra={"maxItems": 10}, description="People or bodies it quotes; at most 10."
     )
-    commentary: list[int] = Field(
-        max_length=5, description="Ids of that source's sentences of the outlet's own analysis."
+    loaded_terms: Annotated[list[str], Cap(10)] = Field(
+        json_schema_extra={"maxItems": 10},
+        description="Judgement-laden words or phrases, copied from the source; at most 10.",
+    )
+    commentary: Annotated[list[int], Cap(5)] = Field(
+        json_schema_extra={"maxItems": 5},
+        description="Ids of that source's sentences of the outlet's own analysis; at most 5.",
     )
 
 
 class DraftComparison(_Draft):
     """The comparison as the model writes it."""
 
-    summary: str = Field(
-        max_length=3000,
-        description="Neutral joint account of the story in 3-6 sentences, saying where the "
-        "sources differ without deciding who is right.",
+    summary: Annotated[str, Cap(COMPARISON_CHARS)] = Field(
+        description=chars(
+            "Neutral joint account of the story in 3-6 sentences, saying where the "
+            "sources differ without deciding who is right.",
+            COMPARISON_CHARS,
+        ),
     )
-    agreements: list[_DraftAgreement] = Field(max_length=10)
-    conflicts: list[_DraftConflict] = Field(
-        max_length=10, description="Facts the sources state differently (numbers, dates, who)."
+    agreements: Annotated[list[_DraftAgreement], Cap(10)] = Field(
+        json_schema_extra={"maxItems": 10}, description="At most 10."
     )
-    unique_claims: list[_DraftUnique] = Field(max_length=12)
-    framing: list[_DraftFraming] = Field(max_length=6, description="One entry per source.")
+    conflicts: Annotated[list[_DraftConflict], Cap(10)] = Field(
+        json_schema_extra={"maxItems": 10},
+        description="Facts the sources state differently (numbers, dates, who); at most 10.",
+    )
+    unique_claims: Annotated[list[_DraftUnique], Cap(12)] = Field(
+        json_schema_extra={"maxItems": 12}, description="At most 12."
+    )
+    framing: Annotated[list[_DraftFraming], Cap(6)] = Field(
+        json_schema_extra={"maxItems": 6}, description="One entry per source."
+    )

@@ -39,7 +39,6 @@ from summarize.validation import (
     DraftProblems,
     echo_problems,
     marker_problems,
-    overlong_lists,
     parse_as,
     remove_foreign_urls,
     scrub_markers,
@@ -152,6 +151,7 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
     label = f"part {index + 1} of {parts}: "
     warnings: list[str] = []
     best = await ask_brief(run, build, sentences=sentences, warnings=warnings, label=label)
+    run.cut += [c.model_copy(update={"field": label + c.field}) for c in best.cut]
     return Partial(
         first=index,
         last=index,
@@ -219,6 +219,7 @@ async def collapse(run: Run, group: list[Partial]) -> Partial:
     ids = number_points(group)
     best = await merge(run, group, ids, render_partials(group, run.chunks, ids))
     run.warnings += best.repairs
+    run.cut += best.cut
     return Partial(
         first=group[0].first,
         last=group[-1].last,
@@ -277,7 +278,7 @@ def check_merge_answer(
     draft, repairs = scrub_markers(draft)
     repairs += [f"warning: {line}" for line in echoed]
     draft, unlinked = remove_foreign_urls(draft, run.article.text)
-    repairs += unlinked + overlong_lists(draft, 10)
+    repairs += unlinked
     check_merge(draft)
     points, id_problems, warnings = merge_points(draft, ids, hidden)
     citations = Citations(problems=id_problems, warnings=warnings)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from summarize.progress import Stage
     from summarize.run import Run
     from summarize.schema import Check as CheckResult
-    from summarize.schema import ContestedPoint, Statement, Usage
+    from summarize.schema import ContestedPoint, CutText, Statement, Usage
 
 T = TypeVar("T")
 # The lists an answer may not have reached when it looped: read as empty, and said so.
@@ -50,6 +50,14 @@ class Candidate(Generic[T]):
     # what the flagged checks ask to fix: re-asked after the first answer only, then
     # kept as warnings (a check can be wrong; it must not cost the article)
     soft: list[str] = field(default_factory=list)
+    cut: list[CutText] = field(default_factory=list)  # runaway fields, with their full text
+
+    def __post_init__(self) -> None:
+        """A draft's long and cut fields (``summarize.lengths``) come first in the repairs."""
+        fitting = getattr(self.value, "fitting", None)
+        if fitting is not None and (fitting.warnings or fitting.cut):
+            self.repairs = [*fitting.warnings, *self.repairs]
+            self.cut = [*fitting.cut, *self.cut]
 
     @property
     def rank(self) -> tuple[int, int, int]:

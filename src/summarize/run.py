@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from summarize.checks import cue_sentences, is_opinion, lexicon
 from summarize.progress import Reporter
-from summarize.schema import Usage
+from summarize.schema import CutText, Usage
 from summarize.sentences import SentenceIndex
 from summarize.tokens import count_messages, count_tokens
 
@@ -44,6 +44,7 @@ class Run:
     # system and user templates of a one-call brief (the demo model gets compact ones)
     templates: tuple[str, str] = ("brief.system", "brief.user")
     warnings: list[str] = field(default_factory=list)
+    cut: list[CutText] = field(default_factory=list)  # runaway fields of the parts' answers
     map_usage: Usage = field(default_factory=Usage)
     reduce_usage: Usage = field(default_factory=Usage)
     followup_usage: Usage = field(default_factory=Usage)  # summarize.disputes

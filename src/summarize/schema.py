@@ -107,6 +107,16 @@ class Check(_Model):
     )
 
 
+class CutText(_Model):
+    """A field of the model's answer that ran away (many times its cap) and was cut:
+    ``text`` is all of it as the model wrote it (a list: its JSON)."""
+
+    field: str = Field(description="Where it was, e.g. contested_points.0.claim.")
+    length: int = Field(description="Its length: characters, or items of a list.")
+    cap: int = Field(description="The length asked for; the brief keeps this much.")
+    text: str
+
+
 class Meta(_Model):
     """How the brief was made."""
 
@@ -143,6 +153,10 @@ class Meta(_Model):
         default_factory=list,
         description="The deterministic checks of neutrality and completeness, and what "
         "they flagged.",
+    )
+    cut: list[CutText] = Field(
+        default_factory=list,
+        description="Fields of the answer cut for running away, with their full text.",
     )
     opinion: bool = Field(
         False, description="The article is wholly opinion (an opinion page or section)."

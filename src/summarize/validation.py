@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from summarize.drafts import DraftBrief, DraftMerge, DraftMergedPoint, DraftPoint, DraftStatement
+from summarize.lengths import Fitting, fit
 
 _D = TypeVar("_D", DraftBrief, DraftMerge)
 _M = TypeVar("_M", bound=BaseModel)
@@ -81,10 +82,15 @@ def summary_text(draft: DraftBrief | DraftMerge) -> str:
 
 
 def parse_as(raw: str, model: type[_M]) -> _M:
-    """Validate ``raw`` against ``model``; raise DraftProblems listing every error."""
+    """Validate ``raw`` against ``model``; raise DraftProblems listing every error.
+
+    Fields longer than their caps are fitted first (``summarize.lengths``): a long
+    field never fails an answer; what was long or cut is in ``draft.fitting``."""
     data = extract_json(raw)
     if not isinstance(data, dict):
         raise DraftProblems([f"the answer must be a JSON object, not {type(data).__name__}"])
+    fitting = Fitting()
+    data = fit(model, data, fitting)
     try:
         draft = model.model_validate(data)
     except ValidationError as exc:
@@ -93,6 +99,8 @@ def parse_as(raw: str, model: type[_M]) -> _M:
             for err in exc.errors(include_url=False)
         ]
         raise DraftProblems(problems) from exc
+    if fitting.warnings and hasattr(draft, "fitted"):
+        draft.fitted(fitting)
     return draft
 
 
@@ -253,14 +261,3 @@ def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     if not warnings:
         return draft, []
     return draft.model_copy(update={"key_points": kept}), warnings
-
-
-def overlong_lists(draft: DraftBrief | DraftMerge, cap: int) -> list[str]:
-    """Warnings for a summary or key-point list longer than asked: kept whole (a cap the
-    model may not have seen never costs an answer; only runaway lists are refused)."""
-    return [
-        f"the {name.replace('_', ' ')} has {len(items)} items, more than the {cap} asked "
-        "for; all are kept"
-        for name, items in (("summary", draft.summary), ("key_points", draft.key_points))
-        if len(items) > cap
-    ]
