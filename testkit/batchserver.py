@@ -4,12 +4,20 @@ It implements the documented endpoints and formats, written from OpenAI's API
 reference (not recorded from OpenAI, which this environment cannot reach):
 
 * ``POST /v1/files`` (multipart, purpose ``batch``) and ``GET /v1/files/{id}/content``;
-* ``POST /v1/batches``, ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``;
+* ``POST /v1/batches``, ``GET /v1/batches`` (the list, newest first),
+  ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``;
 * ``POST /v1/chat/completions`` too, as OpenAI serves both (for online re-asks);
 * input lines ``{"custom_id", "method", "url", "body"}``; output lines
-  ``{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error"}``,
-  failed requests in the error file; statuses validating -> in_progress -> finalizing
-  -> completed (or failed, expired, cancelled) with ``request_counts``.
+  ``{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error":
+  null}`` in the output file for a 200, in the error file for any other status;
+  requests an expired batch never ran in the error file as ``{"response": null,
+  "error": {"code": "batch_expired", "message"}}``; statuses validating ->
+  in_progress -> finalizing -> completed (or failed, expired, cancelling ->
+  cancelled) with ``request_counts``;
+* a batch that fails as a whole has ``errors.data`` of ``{"code", "message", "param",
+  "line"}``: ``empty_file``, ``duplicate_custom_id``, ``invalid_request``, and
+  ``token_limit_exceeded`` when the model's enqueued prompt tokens (those of batches
+  not ended) would pass ``token_limit``.
 
 Each line's body is answered by ``backend(body) -> (status, json)``: the scripted fake
 model, a cassette of completions recorded from llama.cpp, or a live server.
@@ -61,7 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
         parts = self.path.split("?")[0].strip("/").split("/")
         with api.lock:
             api.calls.append(("GET", self.path))
-        if parts[-3:-1] and parts[-3] == "files" and parts[-1] == "content":
+        if parts[-1] == "batches":
+            with api.lock:
+                listed = sorted(api.batches.values(), key=lambda b: b["id"], reverse=True)
+            data = [api.public(b) for b in listed[:100]]
+            return self._send(200, {"object": "list", "data": data, "has_more": False})
+        if len(parts) >= 3 and parts[-3] == "files" and parts[-1] == "content":
             data = api.files.get(parts[-2])
             if data is None:
                 return self._error(404, f"No such File object: {parts[-2]}")
@@ -97,7 +110,15 @@ class _Handler(BaseHTTPRequestHandler):
             request = json.loads(raw)
             if request.get("input_file_id") not in api.files:
                 return self._error(400, f"No such File object: {request.get('input_file_id')}")
-            return self._send(200, api.public(api.create_batch(request)))
+            fault = api.create_faults.pop(0) if api.create_faults else None
+            if fault == "500":  # refused before anything was made
+                return self._error(500, "The server had an error while processing your request")
+            batch = api.create_batch(request)
+            if fault == "lost":  # made, but the answer never arrives
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return None
+            return self._send(200, api.public(batch))
         if path.endswith("/cancel"):
             batch = api.batches.get(path.split("/")[-2])
             if batch is None:
@@ -146,6 +167,11 @@ class FakeBatchAPI:
         self.expire_after: int | None = None
         self.line_fault: LineFault | None = None
         self.invalid: str | None = None  # a validation error for the next batch
+        self.invalid_code = "invalid_request"  # ... and its code
+        self.token_limit: int | None = None  # enqueued prompt tokens a model may have
+        # faults of the next batches.create calls: "500" (nothing made), "lost" (made,
+        # the connection dropped before the answer)
+        self.create_faults: list[str] = []
         self.reject: tuple[int, str] | None = None  # an error status for every upload
         self._released = threading.Event()
         self._counter = 0
@@ -205,7 +231,8 @@ class FakeBatchAPI:
 
     @staticmethod
     def public(batch: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in batch.items() if k not in ("cancel", "expire_after")}
+        hidden = ("cancel", "expire_after", "tokens", "running")
+        return {k: v for k, v in batch.items() if k not in hidden}
 
     def release(self) -> None:
         """Let held batches run."""
@@ -216,22 +243,38 @@ class FakeBatchAPI:
         for worker in list(self._workers):
             worker.join(timeout)
 
+    def _enqueued(self, model: str) -> int:
+        """Prompt tokens of ``model``'s batches in progress (about 4 characters a token)."""
+        return sum(b["tokens"] for b in self.batches.values() if b.get("running") == model)
+
     def _run(self, batch: dict[str, Any]) -> None:
         lines = self.files[batch["input_file_id"]]["content"].decode().splitlines()
-        problem = self.invalid or _validate(lines, batch["endpoint"])
-        self.invalid = None
-        if problem is not None:
-            with self.lock:
+        code, problem = (
+            (self.invalid_code, self.invalid)
+            if self.invalid
+            else _validate(lines, batch["endpoint"])
+        )
+        self.invalid, self.invalid_code = None, "invalid_request"
+        with self.lock:
+            model = json.loads(lines[0])["body"].get("model", "") if lines else ""
+            tokens = sum(_tokens(json.loads(raw)["body"]) for raw in lines) if not problem else 0
+            limit = self.token_limit
+            if problem is None and limit is not None and self._enqueued(model) + tokens > limit:
+                code = "token_limit_exceeded"
+                problem = (
+                    f"Enqueued token limit reached for {model} in organization org-test. "
+                    f"Limit: {limit:,} enqueued tokens. Please try again once some "
+                    "in_progress batches have been completed."
+                )
+            if problem is not None:
                 batch["status"] = "failed"
                 batch["failed_at"] = int(time.time())
                 batch["errors"] = {
                     "object": "list",
-                    "data": [
-                        {"code": "invalid_request", "message": problem, "line": 1, "param": None}
-                    ],
+                    "data": [{"code": code, "message": problem, "line": None, "param": None}],
                 }
-            return
-        with self.lock:
+                return
+            batch["tokens"], batch["running"] = tokens, model
             batch["status"] = "in_progress"
             batch["in_progress_at"] = int(time.time())
             batch["request_counts"]["total"] = len(lines)
@@ -241,7 +284,11 @@ class FakeBatchAPI:
         errors: list[str] = []
         for number, raw in enumerate(lines):
             expire = batch["expire_after"]
-            if batch.get("cancel") or (expire is not None and number >= expire):
+            if batch.get("cancel"):
+                break
+            if expire is not None and number >= expire:
+                errors += [_expired(f"batch_req_{batch['id']}_{n}", r) for n, r in
+                           enumerate(lines[number:], start=number)]  # fmt: skip
                 break
             line = json.loads(raw)
             injected = self.line_fault(line["custom_id"], line["body"]) if self.line_fault else None
@@ -267,6 +314,7 @@ class FakeBatchAPI:
                     ("\n".join(errors) + "\n").encode(), "batch_errors.jsonl", "batch_output"
                 )["id"]
             now = int(time.time())
+            batch["running"] = None  # its tokens leave the queue
             if batch.get("cancel"):
                 batch["status"], batch["cancelled_at"] = "cancelled", now
             elif batch["expire_after"] is not None and len(lines) > batch["expire_after"]:
@@ -285,26 +333,52 @@ class FakeBatchAPI:
         self._server.server_close()
 
 
-def _validate(lines: list[str], endpoint: str) -> str | None:
-    """What OpenAI's validation would reject: bad JSON, repeated ids, other urls/models."""
+def _tokens(body: dict[str, Any]) -> int:
+    return sum(len(str(m.get("content", ""))) for m in body.get("messages", ())) // 4
+
+
+def _expired(line_id: str, raw: str) -> str:
+    """The error-file line of a request an expired batch never ran."""
+    return json.dumps(
+        {
+            "id": line_id,
+            "custom_id": json.loads(raw)["custom_id"],
+            "response": None,
+            "error": {
+                "code": "batch_expired",
+                "message": "This request could not be executed before the completion "
+                "window expired.",
+            },
+        }
+    )
+
+
+def _validate(lines: list[str], endpoint: str) -> tuple[str, str | None]:
+    """What OpenAI's validation would reject, as (code, message): an empty file, bad
+    JSON, repeated ids, other urls or models; (code, None) when it passes."""
+    if not lines:
+        return "empty_file", "The batch input file is empty. Please check your file and try again."
     seen: set[str] = set()
     models: set[str] = set()
-    for raw in lines:
+    for number, raw in enumerate(lines, start=1):
         try:
             line = json.loads(raw)
         except json.JSONDecodeError:
-            return "a line is not valid JSON"
+            return "invalid_json_line", f"line {number} is not valid JSON"
         if line.get("custom_id") in seen:
-            return f"duplicate custom_id {line.get('custom_id')!r}"
+            return "duplicate_custom_id", (
+                f"The custom_id for this request is a duplicate of another request "
+                f"(line {number}). The custom_id parameter must be unique for each request."
+            )
         seen.add(line.get("custom_id"))
         if line.get("method") != "POST" or line.get("url") != endpoint:
-            return f"every line must be POST {endpoint}"
+            return "invalid_url", f"every line must be POST {endpoint}"
         if len(str(line["custom_id"])) > 64:
-            return "custom_id longer than 64 characters"
+            return "invalid_request", "custom_id longer than 64 characters"
         models.add(line["body"].get("model"))
     if len(models) > 1:
-        return "every line must use the same model"
-    return None
+        return "mismatched_model", "every line must use the same model"
+    return "", None
 
 
 def run_flow(

@@ -72,3 +72,15 @@ def article_site() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The Batch API stand-in (testkit/batchserver.py), with the job state and a
+    sentinel key kept to this test."""
+    from testkit.batchserver import FakeBatchAPI
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-SENTINEL-batchapi-5150")
+    with FakeBatchAPI() as fake:
+        yield fake

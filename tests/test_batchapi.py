@@ -11,14 +11,12 @@ import contextlib
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from testkit import fakemodel
 from testkit import fakeserver as F
-from testkit.batchserver import FakeBatchAPI
 
 from summarize import summarize_many
 from summarize.batch import price_of
@@ -31,14 +29,6 @@ TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.
 SHORT = {k: TEXTS[k] for k in ("xi-putin-fine-line", "374ac9a59a85", "156770d676ce")}
 LONG = {"702d1da63b8e": TEXTS["702d1da63b8e"]}  # the trade-war article, in parts at 3,200
 OPTIONS = {"model": "gpt-4o-mini", "context_window": 3200, "max_output_tokens": 1024}
-
-
-@pytest.fixture
-def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBatchAPI]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-SENTINEL-batchapi-5150")
-    with FakeBatchAPI() as fake:
-        yield fake
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

@@ -68,7 +68,7 @@ def forget_modes() -> None:
     learning.forget()
 
 
-class _UnsupportedMode(Exception):
+class UnsupportedMode(Exception):
     """The server rejected the structured-output mode."""
 
 
@@ -141,20 +141,20 @@ class ModelClient:
         self._is_openai = urlsplit(self.endpoint).hostname == OPENAI_HOST
 
     @property
-    def _mode_key(self) -> tuple[str, str]:
+    def mode_key(self) -> tuple[str, str]:
         return (self.endpoint, self.model)
 
     def mode_known(self) -> bool:
         """Whether the structured-output mode is forced or already found for this endpoint."""
         with _modes_lock:
-            return self._forced_mode is not None or self._mode_key in _working_modes
+            return self._forced_mode is not None or self.mode_key in _working_modes
 
     def start_mode(self) -> Mode:
         """The mode to try first: forced, remembered, or the strongest."""
         if self._forced_mode is not None:
             return self._forced_mode
         with _modes_lock:
-            return _working_modes.get(self._mode_key, Mode.JSON_SCHEMA)
+            return _working_modes.get(self.mode_key, Mode.JSON_SCHEMA)
 
     async def complete(
         self,
@@ -182,7 +182,7 @@ class ModelClient:
                     max_retries=self.max_retries,
                     deadline=deadline,
                 )
-            except _UnsupportedMode as exc:
+            except UnsupportedMode as exc:
                 fallback = mode.next()
                 if fallback is None or self._forced_mode is not None:
                     raise BadRequestError(str(exc)) from exc.__cause__
@@ -192,20 +192,19 @@ class ModelClient:
                 )
                 mode = fallback
                 continue
-            except learning.UnsupportedParam as exc:
-                warnings.append(learning.learn_param(self._mode_key, self.model, exc))
-                continue
-            except learning.ReasoningCutOff as exc:
-                warnings.append(learning.more_room(self._mode_key, exc, self.max_output_tokens))
+            except learning.LESSONS as exc:
+                warnings.append(
+                    learning.lesson(self.mode_key, self.model, exc, self.max_output_tokens)
+                )
                 continue
             with _modes_lock:
-                _working_modes[self._mode_key] = mode
+                _working_modes[self.mode_key] = mode
             return reply
 
     @property
     def learned(self) -> learning.Learned:
         """What this endpoint and model taught so far (a copy)."""
-        return learning.learned(self._mode_key)
+        return learning.learned(self.mode_key)
 
     @property
     def reasoning(self) -> bool:
@@ -445,7 +444,7 @@ class ModelClient:
         choice = completion.choices[0]
         message = choice.message
         if reasoning:
-            learning.reasoned(self._mode_key, reasoning, completed, choice.finish_reason)
+            learning.reasoned(self.mode_key, reasoning, completed, choice.finish_reason)
         return self._answer(
             message.content or "", choice.finish_reason, getattr(message, "refusal", None), mode
         )
@@ -479,7 +478,7 @@ class ModelClient:
             and status in (400, 422, 500, 501)
             and any(word in lowered for word in _FORMAT_WORDS)
         ):
-            return _UnsupportedMode(where)
+            return UnsupportedMode(where)
         hints = {
             401: f" (check api_key= / OPENAI_API_KEY, and access to model {self.model!r})",
             404: f" (check model= ({self.model!r}) and base_url=)",

@@ -144,3 +144,14 @@ def more_room(key: Key, exc: ReasoningCutOff, answer_tokens: int) -> str:
         f"the model spent {exc.reasoning} of {exc.completion} output tokens reasoning "
         f"and was cut off; asked again with {answer_tokens * (1 + known.room)} output tokens"
     )
+
+
+LESSONS = (UnsupportedParam, ReasoningCutOff)
+
+
+def lesson(key: Key, model: str, exc: Exception, answer_tokens: int) -> str:
+    """Learn from a refused parameter or an answer cut off by reasoning; the warning."""
+    if isinstance(exc, UnsupportedParam):
+        return learn_param(key, model, exc)
+    assert isinstance(exc, ReasoningCutOff)
+    return more_room(key, exc, answer_tokens)

@@ -34,11 +34,18 @@ from summarize.batchapi.jobs import (
     BATCH_DISCOUNT,
     CollectReport,
     abatch_status,
+    acancel_batch,
     acollect_batch,
     asubmit_batch,
 )
 from summarize.batchapi.replay import BatchClient, custom_id, request_body
-from summarize.batchapi.state import BatchJob, BatchJobError, BatchStatus, default_root
+from summarize.batchapi.state import (
+    BatchCancelledError,
+    BatchJob,
+    BatchJobError,
+    BatchStatus,
+    default_root,
+)
 from summarize.sync import run_sync
 
 
@@ -52,6 +59,11 @@ def batch_status(job_id: str, **options: Any) -> BatchStatus:
     return run_sync(abatch_status(job_id, **options))
 
 
+def cancel_batch(job_id: str, **options: Any) -> BatchStatus:
+    """Blocking ``acancel_batch``."""
+    return run_sync(acancel_batch(job_id, **options))
+
+
 def collect_batch(job_id: str, **options: Any) -> CollectReport:
     """Blocking ``acollect_batch``."""
     return run_sync(acollect_batch(job_id, **options))
@@ -59,15 +71,18 @@ def collect_batch(job_id: str, **options: Any) -> CollectReport:
 
 __all__ = [
     "BATCH_DISCOUNT",
+    "BatchCancelledError",
     "BatchClient",
     "BatchJob",
     "BatchJobError",
     "BatchStatus",
     "CollectReport",
     "abatch_status",
+    "acancel_batch",
     "acollect_batch",
     "asubmit_batch",
     "batch_status",
+    "cancel_batch",
     "collect_batch",
     "custom_id",
     "default_root",

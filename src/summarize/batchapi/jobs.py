@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, as_article
 from summarize.batch import BatchResult, item_id, price_of
-from summarize.batchapi.remote import TERMINAL, download, send_phase, session
+from summarize.batchapi.remote import TERMINAL, create_queued, download, send_phase, session
 from summarize.batchapi.replay import COSTS, Costs, replaying_summarizer
-from summarize.batchapi.state import BatchJob, BatchStatus, default_root
+from summarize.batchapi.state import BatchCancelledError, BatchJob, BatchStatus, default_root
 from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
 from summarize.model import Deferred, Mode
@@ -56,11 +56,15 @@ async def _advance(
     prices: dict[str, tuple[float, float]] | None,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> _Round:
-    """Run every article not in ``skip`` against the answers downloaded so far."""
+    """Run every article not in ``skip`` against the answers downloaded so far (never
+    online once the job is cancelled)."""
+    online = online and not job.state.get("cancelled")
     summarizer = replaying_summarizer(job, job.answers(), online, client, api_key)
     cache = job.state.get("cache")
     store = BriefCache(None if cache is True else cache) if cache else None
-    replay = _Replay(summarizer, store, prices, _Round(on_result))
+    replay = _Replay(
+        summarizer, store, prices, _Round(on_result), cancelled=bool(job.state.get("cancelled"))
+    )
     # Replays are CPU work; online requests are bounded like a batch run's articles.
     width = summarizer.concurrency if online else REPLAY_WIDTH
     rows = (row for row in job.articles() if row["id"] not in skip)  # read lazily
@@ -86,6 +90,7 @@ class _Replay:
     store: BriefCache | None
     prices: dict[str, tuple[float, float]] | None
     outcome: _Round
+    cancelled: bool = False  # the job was cancelled: nothing more is sent
 
     def __post_init__(self) -> None:
         self.settings = self.summarizer.cache_settings()
@@ -106,6 +111,13 @@ class _Replay:
         try:
             brief = await self.summarizer.asummarize(article)
         except Deferred as deferred:
+            if self.cancelled:
+                error = BatchCancelledError(
+                    f"the job was cancelled before this article's next {len(deferred.requests)} "
+                    "request(s) went out; summarize it again to finish it"
+                )
+                outcome.add(BatchResult.failed(ident, error, _cost(model, costs, self.prices)))
+                return
             outcome.pending.update(deferred.requests)
             outcome.waiting += 1
             return
@@ -133,6 +145,7 @@ async def asubmit_batch(
     client: openai.AsyncOpenAI | None = None,
     api_key: str | None = None,
     cache: bool | str | os.PathLike[str] = True,
+    batch_tokens: int | None = None,
     **options: Any,
 ) -> BatchJob:
     """Make a job from ``items`` (as ``summarize_many`` takes them) and send phase 1.
@@ -140,7 +153,10 @@ async def asubmit_batch(
     ``options`` are those of ``summarize()`` (not ``local``: llama.cpp has no Batch API).
     ``structured_output`` defaults to ``json_schema``. ``cache`` (as in
     ``summarize_many``): articles already in the brief cache need no request, and
-    every brief the job finishes is added to it.
+    every brief the job finishes is added to it. ``batch_tokens``: at most this many
+    (estimated) prompt tokens enqueued at once, the model's batch queue limit; batches
+    beyond it wait for earlier ones to end, and a batch refused with
+    ``token_limit_exceeded`` halves it and goes again.
     """
     if options.get("local") or options.get("local_model"):
         raise ConfigurationError(
@@ -157,6 +173,10 @@ async def asubmit_batch(
     reading = {k: options[k] for k in ("max_input_bytes", "encoding") if k in options}
     job = await asyncio.to_thread(BatchJob.create, root, options, _rows(items, **reading))
     job.state["cache"] = cache if isinstance(cache, bool) else os.fspath(cache)
+    if batch_tokens is not None:
+        if batch_tokens < 1:
+            raise ConfigurationError(f"batch_tokens must be >= 1, not {batch_tokens}")
+        job.state["batch_tokens"] = batch_tokens
     job.save()
     outcome = await _advance(
         job, online=False, skip=set(), client=client, api_key=api_key, prices=None
@@ -181,21 +201,55 @@ async def abatch_status(
 
     job = BatchJob.load(job_id, Path(state_dir) if state_dir else None)
     async with session(job, client, api_key) as api:
+        await _refresh(job, api)
+        if not job.state.get("cancelled"):
+            await create_queued(job, api)  # those a failure or the token budget held back
+    return job.status()
+
+
+async def _refresh(job: BatchJob, api: openai.AsyncOpenAI) -> None:
+    """Ask where each created batch of the current phase stands; saved."""
+    for record in job.state["batches"]:
+        if record["phase"] != job.state["phase"] or record.get("ended") or not record.get("id"):
+            continue
+        batch = await api.batches.retrieve(record["id"])
+        record["ended"] = batch.status in TERMINAL
+        record["status"] = batch.status
+        counts = batch.request_counts
+        if counts is not None:
+            record["counts"] = counts.model_dump()
+        record["output_file_id"] = batch.output_file_id
+        record["error_file_id"] = batch.error_file_id
+        if batch.errors and batch.errors.data:
+            record["codes"] = sorted({str(e.code) for e in batch.errors.data})
+            record["errors"] = [f"line {e.line}: {e.code}: {e.message}" for e in batch.errors.data]
+    job.save()
+
+
+async def acancel_batch(
+    job_id: str,
+    *,
+    state_dir: str | os.PathLike[str] | None = None,
+    client: openai.AsyncOpenAI | None = None,
+    api_key: str | None = None,
+) -> BatchStatus:
+    """Cancel a job: its running batches are cancelled, its queued ones never created,
+    and nothing of it is sent again. A later collect keeps what the batches answered
+    before they stopped; the other articles end with ``BatchCancelledError``."""
+    job = BatchJob.load(job_id, Path(state_dir) if state_dir else None)
+    job.state["cancelled"] = True
+    job.save()  # first: whatever happens next, nothing more is sent
+    async with session(job, client, api_key) as api:
         for record in job.state["batches"]:
-            if record["phase"] == job.state["phase"] and not record.get("ended"):
-                batch = await api.batches.retrieve(record["id"])
-                record["ended"] = batch.status in TERMINAL
-                record["status"] = batch.status
-                counts = batch.request_counts
-                if counts is not None:
-                    record["counts"] = counts.model_dump()
-                record["output_file_id"] = batch.output_file_id
-                record["error_file_id"] = batch.error_file_id
-                if batch.errors and batch.errors.data:
-                    record["errors"] = [
-                        f"line {e.line}: {e.code}: {e.message}" for e in batch.errors.data
-                    ]
+            if record["phase"] != job.state["phase"] or record.get("ended"):
+                continue
+            if not record.get("id"):  # queued: never created
+                record.update(status="cancelled", ended=True)
+                continue
+            batch = await api.batches.cancel(record["id"])
+            record["status"] = batch.status
         job.save()
+        await _refresh(job, api)
     return job.status()
 
 

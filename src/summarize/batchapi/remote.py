@@ -3,6 +3,7 @@ download their output; every failure as a typed error without the key in it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -24,11 +25,21 @@ MAX_BYTES: Final = 190 * 1024 * 1024  # per input file (OpenAI's limit is 200 MB
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
-def split(pending: dict[str, dict[str, Any]]) -> list[bytes]:
-    """Input files of at most MAX_REQUESTS lines and MAX_BYTES each."""
-    files: list[bytes] = []
+def estimated_tokens(body: dict[str, Any]) -> int:
+    """A request's prompt tokens as a batch queue counts them, estimated from its text
+    (about 3 characters a token, on the safe side for English and above)."""
+    text = sum(len(str(m.get("content", ""))) for m in body.get("messages", ()))
+    return text // 3 + 8 * len(body.get("messages", ())) + 16
+
+
+def split(
+    pending: dict[str, dict[str, Any]], max_tokens: int | None = None
+) -> list[tuple[bytes, int]]:
+    """Input files of at most MAX_REQUESTS lines, MAX_BYTES and (if given) ``max_tokens``
+    estimated prompt tokens each, with their token estimates."""
+    files: list[tuple[bytes, int]] = []
     lines: list[bytes] = []
-    size = 0
+    size = tokens = 0
     for key in sorted(pending):
         line = (
             json.dumps(
@@ -37,46 +48,109 @@ def split(pending: dict[str, dict[str, Any]]) -> list[bytes]:
             ).encode("utf-8")
             + b"\n"
         )
-        if lines and (len(lines) >= MAX_REQUESTS or size + len(line) > MAX_BYTES):
-            files.append(b"".join(lines))
-            lines, size = [], 0
+        cost = estimated_tokens(pending[key])
+        full = len(lines) >= MAX_REQUESTS or size + len(line) > MAX_BYTES
+        if lines and (full or (max_tokens is not None and tokens + cost > max_tokens)):
+            files.append((b"".join(lines), tokens))
+            lines, size, tokens = [], 0, 0
         lines.append(line)
         size += len(line)
+        tokens += cost
     if lines:
-        files.append(b"".join(lines))
+        files.append((b"".join(lines), tokens))
     return files
 
 
 async def send_phase(
     job: BatchJob, api: openai.AsyncOpenAI, pending: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Upload the pending requests as the next phase's batch(es)."""
+    """Make the pending requests the next phase: every input file written and recorded
+    as ``queued`` (and the phase saved) before any batch is created, then as many
+    batches created as the job's enqueued-token budget allows. A failure part way
+    leaves the rest queued: the next status or collect creates them, and resends
+    nothing already created."""
     phase = job.state["phase"] + 1
-    sent = []
-    for number, data in enumerate(split(pending), start=1):
+    records = []
+    for number, (data, tokens) in enumerate(split(pending, job.state.get("batch_tokens")), 1):
         name = f"{job.id}-phase{phase}-{number}.jsonl"
         (job.directory / name).write_bytes(data)
-        uploaded = await api.files.create(file=(name, data, "application/jsonl"), purpose="batch")
-        batch = await api.batches.create(
-            input_file_id=uploaded.id,
-            endpoint=ENDPOINT,
-            completion_window="24h",
-            metadata={"summarize_job": job.id, "phase": str(phase)},
+        records.append(
+            {
+                "id": None,
+                "file": name,
+                "phase": phase,
+                "requests": data.count(b"\n"),
+                "tokens": tokens,
+                "status": "queued",
+                "downloaded": False,
+            }
         )
-        record = {
-            "id": batch.id,
-            "phase": phase,
-            "requests": data.count(b"\n"),
-            "input_file_id": uploaded.id,
-            "status": batch.status,
-            "downloaded": False,
-        }
-        job.state["batches"].append(record)
-        sent.append(record)
-        job.save()  # after each batch: a crash never loses a created batch's id
+    job.state["batches"].extend(records)
     job.state["phase"] = phase
     job.save()
-    return sent
+    await create_queued(job, api)
+    return records
+
+
+def _enqueued(job: BatchJob) -> int:
+    """Estimated prompt tokens of the job's batches that are created and not ended."""
+    return sum(
+        r.get("tokens", 0) for r in job.state["batches"] if r.get("id") and not r.get("ended")
+    )
+
+
+async def create_queued(job: BatchJob, api: openai.AsyncOpenAI) -> None:
+    """Create the current phase's queued batches, in order, while the enqueued tokens
+    stay within the job's ``batch_tokens`` budget (one at least, if none is running)."""
+    budget = job.state.get("batch_tokens")
+    for record in job.state["batches"]:
+        if record["phase"] != job.state["phase"] or record["status"] != "queued":
+            continue
+        running = _enqueued(job)
+        if budget is not None and running and running + record.get("tokens", 0) > budget:
+            break  # waits for a running batch to end
+        await _create(job, api, record)
+
+
+async def _create(job: BatchJob, api: openai.AsyncOpenAI, record: dict[str, Any]) -> None:
+    """Upload one queued input file and create its batch, exactly once: the create call
+    is not retried blind (the SDK's retries carry no idempotency key), a failure that
+    leaves it unknown whether the batch exists is settled by finding the batch made
+    from this input file, and every step is saved before the next."""
+    import openai
+
+    if not record.get("input_file_id"):
+        data = (job.directory / record["file"]).read_bytes()
+        uploaded = await api.files.create(
+            file=(record["file"], data, "application/jsonl"), purpose="batch"
+        )
+        record["input_file_id"] = uploaded.id
+        job.save()
+    once = api.with_options(max_retries=0)
+    for attempt in range(3):
+        found = await _made_from(api, record["input_file_id"]) if attempt else None
+        if found is None:
+            try:
+                found = await once.batches.create(
+                    input_file_id=record["input_file_id"],
+                    endpoint=ENDPOINT,
+                    completion_window="24h",
+                    metadata={"summarize_job": job.id, "phase": str(record["phase"])},
+                )
+            except (openai.APIConnectionError, openai.InternalServerError):
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt)
+                continue  # did it get made? the next attempt looks first
+        record["id"], record["status"] = found.id, found.status
+        job.save()  # after each batch: a crash never loses a created batch's id
+        return
+
+
+async def _made_from(api: openai.AsyncOpenAI, input_file_id: str) -> Any:
+    """The batch created from ``input_file_id``, if one was (newest batches first)."""
+    page = await api.batches.list(limit=100)
+    return next((b for b in page.data if b.input_file_id == input_file_id), None)
 
 
 def _api(
@@ -122,51 +196,88 @@ def _map_api_error(exc: Exception, job: BatchJob, secret: str) -> SummarizeError
     return error.final if isinstance(error, TransientFailure) else error
 
 
+# A failed batch with only these errors was refused for the queue, not for its lines:
+# its requests go again in smaller batches (the job's token budget halved).
+REQUEUED_CODES = frozenset({"token_limit_exceeded"})
+
+
 async def download(job: BatchJob, api: openai.AsyncOpenAI, record: dict[str, Any]) -> None:
-    """Keep a finished batch's output and error lines; lines it never ran become failures."""
+    """Keep a finished batch's output and error lines; lines it never ran become failures
+    (``batch_expired``, ``batch_cancelled``) unless the error file already says so."""
     if record["status"] == "failed":
-        errors = "; ".join(record.get("errors", [])[:5]) or "no reason given"
-        raise BatchJobError(
-            f"batch {record['id']} of job {job.id} failed validation: {errors}. The "
-            f"requests are in {job.directory}/{job.id}-phase{record['phase']}-*.jsonl"
-        )
+        _failed(job, record)
+        return
     lines: list[dict[str, Any]] = []
     for file_id in (record.get("output_file_id"), record.get("error_file_id")):
         if file_id:
             content = await api.files.content(file_id)
-            for number, raw in enumerate(content.text.splitlines(), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    line = json.loads(raw)
-                    if not isinstance(line, dict) or not {"id", "custom_id"} <= line.keys():
-                        raise ValueError("no id or custom_id")
-                except ValueError as exc:
-                    raise BatchJobError(
-                        f"line {number} of file {file_id} (batch {record['id']}) is not a "
-                        f"batch output line ({exc}); nothing of this batch was kept: run "
-                        "collect again, or report it to the endpoint's provider"
-                    ) from exc
-                lines.append(line)
+            lines += _lines_of(content.text, file_id, record)
     answered = {line["custom_id"] for line in lines}
-    name_prefix = f"{job.id}-phase{record['phase']}-"
-    for path in sorted(job.directory.glob(name_prefix + "*.jsonl")):
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            key = json.loads(raw)["custom_id"]
-            if key not in answered:  # expired or cancelled before it ran
-                lines.append(
-                    {
-                        "id": f"missing-{record['id']}-{key}",
-                        "custom_id": key,
-                        "response": None,
-                        "error": {
-                            "code": f"batch_{record['status']}",
-                            "message": f"batch {record['id']} ended {record['status']} "
-                            "before this request ran",
-                        },
-                    }
-                )
+    for key in _custom_ids(job, record):
+        if key not in answered:  # expired or cancelled before it ran
+            lines.append(
+                {
+                    "id": f"missing-{record['id'] or record['file']}-{key}",
+                    "custom_id": key,
+                    "response": None,
+                    "error": {
+                        "code": f"batch_{record['status']}",
+                        "message": f"batch {record['id'] or record['file']} ended "
+                        f"{record['status']} before this request ran",
+                    },
+                }
+            )
     job.add_answers(lines)
     record["downloaded"] = True
     record["downloaded_at"] = time.time()
     job.save()
+
+
+def _failed(job: BatchJob, record: dict[str, Any]) -> None:
+    """A batch that failed as a whole: refused for the queue (its requests go again,
+    in smaller batches), or for its input (an error naming the codes)."""
+    codes = set(record.get("codes", []))
+    if codes and codes <= REQUEUED_CODES:
+        budget = job.state.get("batch_tokens") or record.get("tokens", 0)
+        job.state["batch_tokens"] = max(1, min(budget, record.get("tokens", 0)) // 2)
+        record["downloaded"] = True  # nothing to download: its requests are unanswered
+        record["requeued"] = True
+        job.save()
+        return
+    errors = "; ".join(record.get("errors", [])[:5]) or "no reason given"
+    raise BatchJobError(
+        f"batch {record['id']} of job {job.id} failed validation: {errors}. The "
+        f"requests are in {job.directory}/{record.get('file') or job.id + '-phase*.jsonl'}"
+    )
+
+
+def _lines_of(text: str, file_id: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+            if not isinstance(line, dict) or not {"id", "custom_id"} <= line.keys():
+                raise ValueError("no id or custom_id")
+        except ValueError as exc:
+            raise BatchJobError(
+                f"line {number} of file {file_id} (batch {record['id']}) is not a "
+                f"batch output line ({exc}); nothing of this batch was kept: run "
+                "collect again, or report it to the endpoint's provider"
+            ) from exc
+        lines.append(line)
+    return lines
+
+
+def _custom_ids(job: BatchJob, record: dict[str, Any]) -> list[str]:
+    """The custom_ids of the requests in ``record``'s own input file."""
+    names = [record["file"]] if record.get("file") else []
+    paths = [job.directory / n for n in names] or sorted(
+        job.directory.glob(f"{job.id}-phase{record['phase']}-*.jsonl")
+    )  # a job made before records named their file
+    return [
+        json.loads(raw)["custom_id"]
+        for path in paths
+        for raw in path.read_text(encoding="utf-8").splitlines()
+    ]

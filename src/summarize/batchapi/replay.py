@@ -11,14 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from summarize.client import ModelClient
-from summarize.errors import InputError, ServerError
+from summarize import params as learning
+from summarize.batchapi.state import BatchCancelledError
+from summarize.client import ModelClient, UnsupportedMode
+from summarize.errors import BadRequestError, InputError, ServerError
 from summarize.model import Deferred, Message, Mode, Reply
 from summarize.retrying import Deadline, TransientFailure
 from summarize.schema import Usage
 
 if TYPE_CHECKING:
     import openai
+    from openai.types.chat import ChatCompletion
 
     from summarize.batchapi.state import BatchJob
     from summarize.pipeline import Summarizer
@@ -86,10 +89,46 @@ class BatchClient:
         warnings: list[str],
     ) -> Reply:
         mode = self.base.start_mode()
-        body = request_body(
-            self.base.request_params(messages_for(mode), schema, bounded_schema, mode)
-        )
-        key = custom_id(body)
+        base = self.base
+        # A line refusing a parameter teaches the fix (summarize.params) and the request
+        # goes again without it: the fix is learned anew from the same lines on every
+        # replay, so it holds across collects in new processes too.
+        for _ in range(len(learning.LEARNABLE) + learning.REASONING_ROOM_MAX):
+            body = request_body(
+                base.request_params(messages_for(mode), schema, bounded_schema, mode)
+            )
+            key = custom_id(body)
+            try:
+                reply = self._replayed(key, mode, usage)
+            except learning.LESSONS as exc:
+                warnings.append(
+                    learning.lesson(base.mode_key, base.model, exc, base.max_output_tokens)
+                )
+                continue
+            if reply is not None:
+                return reply
+            break
+        else:
+            raise BadRequestError(f"batch request {key}: the endpoint kept refusing its parameters")
+        if not self.online:
+            raise Deferred({key: body})
+        costs = COSTS.get()
+        before = Usage(**usage.model_dump())
+        reply = await base.complete(
+            messages_for, schema, bounded_schema,
+            deadline=deadline, usage=usage, warnings=warnings,
+        )  # fmt: skip
+        if costs is not None:
+            costs.online += Usage(
+                prompt_tokens=usage.prompt_tokens - before.prompt_tokens,
+                completion_tokens=usage.completion_tokens - before.completion_tokens,
+                requests=usage.requests - before.requests,
+            )
+        return reply
+
+    def _replayed(self, key: str, mode: Mode, usage: Usage) -> Reply | None:
+        """The answer to request ``key`` from its lines, or its failure's typed error;
+        None when it has no answer yet (deferred, or sent online)."""
         costs = COSTS.get()
         failures, success = self._lines_for(key)
         usage.requests += len(failures)
@@ -103,20 +142,7 @@ class BatchClient:
                 raise failure
             if len(failures) > self.base.max_retries:
                 raise failure.final
-        if self.online:
-            before = Usage(**usage.model_dump())
-            reply = await self.base.complete(
-                messages_for, schema, bounded_schema,
-                deadline=deadline, usage=usage, warnings=warnings,
-            )  # fmt: skip
-            if costs is not None:
-                costs.online += Usage(
-                    prompt_tokens=usage.prompt_tokens - before.prompt_tokens,
-                    completion_tokens=usage.completion_tokens - before.completion_tokens,
-                    requests=usage.requests - before.requests,
-                )
-            return reply
-        raise Deferred({key: body})
+        return None
 
     def _lines_for(self, key: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """This ask's failed lines and its answer (None: not answered yet).
@@ -141,12 +167,11 @@ class BatchClient:
         return failures, None
 
     def _answer(self, line: dict[str, Any], mode: Mode, usage: Usage, costs: Costs | None) -> Reply:
-        from openai.types.chat import ChatCompletion
         from pydantic import ValidationError
 
         usage.requests += 1
         try:
-            completion = ChatCompletion.model_validate(line["response"]["body"])
+            completion = _completion(line["response"]["body"])
         except (ValidationError, TypeError, KeyError) as exc:
             raise ServerError(
                 f"batch line {line.get('custom_id')} is not a chat completion: {exc}"
@@ -169,6 +194,11 @@ class BatchClient:
         response = line.get("response") or {}
         error = line.get("error") or {}
         status = int(response.get("status_code") or 0)
+        if not status and error.get("code") == "batch_cancelled":  # the user's decision
+            return BatchCancelledError(
+                f"batch request not answered: {error.get('message') or 'the batch was cancelled'}"
+                "; summarize it again (a new job, or summarize_many) to finish it"
+            )
         if not status:  # no HTTP answer at all (expired, or the batch lost it)
             message = error.get("message") or error.get("code") or "no answer"
             return TransientFailure(ServerError(f"batch request not answered: {message}"))
@@ -180,7 +210,37 @@ class BatchClient:
         exc = openai.APIStatusError(
             str((detail or {}).get("message") or status), response=http, body=detail
         )
-        return self.base.status_error(exc, mode)
+        failure = self.base.status_error(exc, mode)
+        if isinstance(failure, UnsupportedMode):  # the job's mode is fixed: say the fix
+            return BadRequestError(
+                f"{failure}: the endpoint refuses structured output mode {mode.value!r} in "
+                "batches; submit the job again with structured_output='json_object' "
+                "(--structured-output json_object)",
+                status_code=status,
+            )
+        return failure
+
+
+def _completion(body: Any) -> ChatCompletion:
+    """A batch line's chat completion, read as the SDK reads an HTTP answer: leniently,
+    so a value newer than the installed SDK (a finish reason, a service tier) does not
+    fail a good line. Strict validation first; the SDK's own reader if that fails."""
+    from openai.types.chat import ChatCompletion
+    from pydantic import ValidationError
+
+    try:
+        return ChatCompletion.model_validate(body)
+    except ValidationError:
+        if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
+            raise
+        try:
+            from openai._models import construct_type  # the SDK's reader of responses
+        except ImportError:  # pragma: no cover - an SDK without it: strict only
+            raise
+        completion = construct_type(type_=ChatCompletion, value=body)
+        if not isinstance(completion, ChatCompletion):
+            raise
+        return completion
 
 
 def replaying_summarizer(

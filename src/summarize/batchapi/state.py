@@ -22,6 +22,11 @@ class BatchJobError(SummarizeError):
     """A Batch API job cannot go on: unknown id, a batch that failed validation, ..."""
 
 
+class BatchCancelledError(BatchJobError):
+    """The article's request was in a batch that was cancelled before it ran (with
+    ``cancel_batch`` or outside summarize): it is not sent again."""
+
+
 def default_root() -> Path:
     """``$XDG_CACHE_HOME/summarize/batches`` (``~/.cache`` when unset)."""
     return cache_home() / "batches"

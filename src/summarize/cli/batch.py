@@ -1,4 +1,4 @@
-"""``summarize batch submit|status|collect``: the OpenAI Batch API (half price)."""
+"""``summarize batch submit|status|collect|cancel``: the OpenAI Batch API (half price)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def batch_command(argv: list[str]) -> int:
-    """``summarize batch submit|status|collect``."""
+    """``summarize batch submit|status|collect|cancel``."""
     args = _parser().parse_args(argv)
 
     def action() -> int:
@@ -33,6 +33,14 @@ def batch_command(argv: list[str]) -> int:
             return _submit(args)
         if args.command == "status":
             print(describe(batchapi.batch_status(args.job, state_dir=args.state_dir)))
+            return EXIT_OK
+        if args.command == "cancel":
+            print(describe(batchapi.cancel_batch(args.job, state_dir=args.state_dir)))
+            print(
+                f"summarize: job {args.job} is cancelled: nothing more is sent; collect it "
+                "to keep what was answered",
+                file=sys.stderr,
+            )
             return EXIT_OK
         while True:
             code = _collect_once(args)
@@ -48,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Summarise many articles through the OpenAI Batch API: half the price, "
         "results within 24 hours. 'submit' sends the job, 'status' shows it, 'collect' "
         "writes finished articles and sends the next phase (merges of long articles' "
-        "parts, re-asks, retries). Exit codes of collect: 0 all written, 3 more to come, "
-        "1 some articles failed, 2 usage.",
+        "parts, re-asks, retries), 'cancel' stops it. Exit codes of collect: 0 all "
+        "written, 3 more to come, 1 some articles failed, 2 usage.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     submit = commands.add_parser(
@@ -57,9 +65,16 @@ def _parser() -> argparse.ArgumentParser:
         help="make a job from files, a directory, a glob or a .jsonl file, and send it",
     )  # fmt: skip
     submit.add_argument("--state-dir", help="where jobs are kept (default: the user cache dir)")
+    submit.add_argument(
+        "--batch-tokens",
+        type=int,
+        help="at most this many prompt tokens enqueued at once (the model's batch queue "
+        "limit); halved by itself after a batch fails with token_limit_exceeded",
+    )
     for name, what in (
         ("status", "show a job's phase and its batches' progress"),
         ("collect", "write finished articles; send the next phase if one is needed"),
+        ("cancel", "cancel a job's running batches; nothing of it is sent again"),
     ):
         sub = commands.add_parser(name, help=what, description=what)
         sub.add_argument("job", help="the job id that submit printed (or one of its batch ids)")
@@ -91,14 +106,15 @@ def _submit(args: argparse.Namespace) -> int:
     # passed on only when set, for submit_batch to refuse them
     options.update({k: v for k in ("local", "local_model") if (v := getattr(args, k))})
     job = batchapi.submit_batch(
-        expand(args.source), state_dir=args.state_dir, cache=not args.no_cache, **options
-    )
+        expand(args.source), state_dir=args.state_dir, cache=not args.no_cache,
+        batch_tokens=args.batch_tokens, **options,
+    )  # fmt: skip
     status = job.status()
     requests = sum(b["requests"] for b in status.batches)
     print(job.id)
     print(
         f"summarize: job {job.id}: {status.articles} article(s), {requests} request(s) "
-        f"in batch {', '.join(b['id'] for b in status.batches) or '(none needed)'}; "
+        f"in batch {', '.join(b['id'] or 'queued' for b in status.batches) or '(none needed)'}; "
         f"state in {job.directory}. Next: summarize batch collect {job.id} -o OUT.jsonl",
         file=sys.stderr,
     )
@@ -115,7 +131,7 @@ def describe(status: BatchStatus) -> str:
         done = f" ({counts.get('completed', 0)}/{counts.get('total', 0)} done, " \
             f"{counts.get('failed', 0)} failed)" if counts else ""  # fmt: skip
         lines.append(
-            f"  phase {batch['phase']}: {batch['id']} {batch['status']}{done}, "
+            f"  phase {batch['phase']}: {batch['id'] or batch['file']} {batch['status']}{done}, "
             f"{batch['requests']} request(s)"
         )
         lines += [f"    {error}" for error in batch.get("errors", [])[:5]]
@@ -164,7 +180,8 @@ def _collect_once(args: argparse.Namespace) -> int:
         print(
             f"{line}; {report.waiting} article(s) need more: sent phase "
             f"{report.status.phase} ({requests} request(s), batch "
-            f"{', '.join(b['id'] for b in report.next_batches)}). Run collect again later.",
+            f"{', '.join(b['id'] or 'queued' for b in report.next_batches)}). Run collect "
+            "again later.",
             file=sys.stderr,
         )
         return EXIT_PENDING
