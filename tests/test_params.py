@@ -143,3 +143,16 @@ def test_a_plain_answer_cut_off_is_still_re_asked_shorter():
         client.close()
     assert recorder.requests[0]["max_tokens"] == recorder.requests[1]["max_tokens"]
     assert "cut off" in json.dumps(recorder.requests[1]["messages"])
+
+
+def test_the_room_to_reason_stays_inside_the_context_window():
+    cut = reasoning_body("", finish_reason="length", completion=1024, reasoning=1024)
+    recorder = Recorder([cut, reasoning_body(good_answer(), completion=900, reasoning=700)])
+    client = mock_client(recorder)
+    try:
+        summarize(NTV, client=client, model="thinker", max_output_tokens=1024, context_window=4000)
+    finally:
+        client.close()
+    first, second = (r["max_tokens"] for r in recorder.requests)
+    assert first == 1024
+    assert 1024 < second < 1024 * 3  # more room, but only what the window leaves

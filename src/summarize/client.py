@@ -122,8 +122,10 @@ class ModelClient:
         check_endpoint: Callable[[], None] | None = None,
         extra_params: dict[str, Any] | None = None,
         progress: Reporter | None = None,
+        context_window: int | None = None,
     ) -> None:
         self._client = client
+        self.context_window = context_window  # bounds the room a reasoning model gets
         self.progress = progress or Reporter()
         self.stream = stream
         self._check_endpoint = check_endpoint
@@ -213,12 +215,24 @@ class ModelClient:
         name = self.model.rsplit("/", 1)[-1]
         return self.learned.reasoning or (self._is_openai and name.startswith(_REASONING_PREFIXES))
 
-    @property
-    def output_limit(self) -> int:
-        """The output tokens asked for: the answer's, and room for reasoning."""
+    def output_limit(self, messages: list[Message] | None = None) -> int:
+        """The output tokens asked for: the answer's, and room for reasoning, as far as
+        the context window leaves beside the prompt of ``messages``."""
         if not self.reasoning:
             return self.max_output_tokens
-        return self.max_output_tokens * (1 + self.learned.room)
+        full = self.max_output_tokens * (1 + self.learned.room)
+        if self.context_window is None or messages is None:
+            return full
+        left = self.context_window - self._prompt_tokens(messages) - 16
+        return max(self.max_output_tokens, min(full, left))
+
+    def _prompt_tokens(self, messages: list[Message]) -> int:
+        count = self._count_tokens or (lambda text: len(text) // 3)
+        return sum(count(m["content"]) + 4 for m in messages)
+
+    @staticmethod
+    def _limit_of(params: dict[str, Any]) -> int:
+        return int(params.get("max_tokens") or params.get("max_completion_tokens") or 0)
 
     def request_params(
         self,
@@ -230,7 +244,7 @@ class ModelClient:
         params: dict[str, Any] = {"model": self.model, "messages": messages}
         learned = self.learned
         limit_key = "max_completion_tokens" if self._is_openai else "max_tokens"
-        params[learned.rename.get(limit_key, limit_key)] = self.output_limit
+        params[learned.rename.get(limit_key, limit_key)] = self.output_limit(messages)
         if self.temperature is not None and not (self._is_openai and self.reasoning):
             params["temperature"] = self.temperature
         formats: dict[Mode, dict[str, Any] | None] = {
@@ -283,9 +297,7 @@ class ModelClient:
 
     def _cost(self, params: dict[str, Any]) -> int:
         """A request's tokens as rate limits count them: the prompt plus max_tokens."""
-        count = self._count_tokens or (lambda text: len(text) // 3)
-        prompt = sum(count(m["content"]) + 4 for m in params["messages"])
-        return prompt + self.output_limit
+        return self._prompt_tokens(params["messages"]) + self._limit_of(params)
 
     async def _post(
         self, params: dict[str, Any], mode: Mode, deadline: Deadline, usage: Usage
@@ -381,7 +393,7 @@ class ModelClient:
 
         def estimate(text: str) -> tuple[int, int]:
             count = self._count_tokens or (lambda part: len(part) // 3)
-            return self._cost(params) - self.output_limit, count(text)
+            return self._cost(params) - self._limit_of(params), count(text)
 
         collected.count(usage, estimate)
         if collected.empty:

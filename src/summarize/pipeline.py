@@ -263,6 +263,7 @@ class Summarizer:
             check_endpoint=self.endpoint.check,
             extra_params=self._sampling,
             progress=progress,
+            context_window=window,
         )
         completer: Completer = self._wrap(model_client) if self._wrap else model_client
         marker = self._boundary(article) if self._boundary else prompts.new_boundary(cleaned)
