@@ -70,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
         with api.lock:
             api.calls.append(("GET", self.path))
         if parts[-1] == "batches":
+            if api.list_faults:
+                api.list_faults -= 1
+                return self._error(500, "The server had an error while processing your request")
             with api.lock:
                 listed = sorted(api.batches.values(), key=lambda b: b["id"], reverse=True)
             data = [api.public(b) for b in listed[:100]]
@@ -172,6 +175,7 @@ class FakeBatchAPI:
         # faults of the next batches.create calls: "500" (nothing made), "lost" (made,
         # the connection dropped before the answer)
         self.create_faults: list[str] = []
+        self.list_faults = 0  # the next this many batch lists answer 500
         self.reject: tuple[int, str] | None = None  # an error status for every upload
         self._released = threading.Event()
         self._counter = 0

@@ -9,7 +9,9 @@ Answers come from the scripted fake model (testkit/fakemodel.py), not a recordin
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -268,3 +270,21 @@ def test_a_batch_cancelled_outside_summarize_is_not_resent_either(api):
     assert all(r.error is not None and r.error.type == "BatchCancelledError"
                for r in report.results)  # fmt: skip
     assert len(api.batches) == 1
+
+
+def test_a_create_lost_then_a_crash_is_found_by_the_next_collect(api):
+    api.hold = True
+    api.create_faults = ["lost"]  # made, its answer lost ...
+    api.list_faults = 8  # ... and the look for it fails: as if the process died there
+    with pytest.raises(ServerError):
+        submit_batch(list(SHORT.items()), base_url=api.url, **OPTIONS)
+    assert len(api.batches) == 1  # the first create made it
+    api.list_faults = 0
+    [state] = (Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "batches").glob("*/job.json")
+    job = BatchJob.load(state.parent.name)
+    assert job.state["batches"][0]["id"] is None  # the job never heard of it
+    api.release()
+    reports = run_to_end(api, job)  # the next status finds it by its input file
+    assert reports[-1].done
+    assert len(api.batches) == 1
+    assert sent_twice(api) == []

@@ -119,7 +119,8 @@ async def _create(job: BatchJob, api: openai.AsyncOpenAI, record: dict[str, Any]
     from this input file, and every step is saved before the next."""
     import openai
 
-    if not record.get("input_file_id"):
+    resumed = bool(record.get("input_file_id"))  # an earlier create may have made it
+    if not resumed:
         data = (job.directory / record["file"]).read_bytes()
         uploaded = await api.files.create(
             file=(record["file"], data, "application/jsonl"), purpose="batch"
@@ -128,7 +129,8 @@ async def _create(job: BatchJob, api: openai.AsyncOpenAI, record: dict[str, Any]
         job.save()
     once = api.with_options(max_retries=0)
     for attempt in range(3):
-        found = await _made_from(api, record["input_file_id"]) if attempt else None
+        looked = attempt or resumed
+        found = await _made_from(api, record["input_file_id"]) if looked else None
         if found is None:
             try:
                 found = await once.batches.create(
