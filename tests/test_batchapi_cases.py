@@ -243,7 +243,7 @@ def test_a_cancelled_job_is_not_sent_again_and_its_articles_say_so(api, tmp_path
     job = submit_batch(list(SHORT.items()), base_url=api.url, **OPTIONS)
     code, shown, err = cli("batch", "cancel", job.id)
     assert code == 0, err
-    assert "cancel" in shown
+    assert f"job {job.id}: 3 article(s), phase 1, cancelled" in shown
     api.release()
     api.wait_idle()
     status = cancel_batch(job.id)  # again: harmless

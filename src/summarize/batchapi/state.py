@@ -41,6 +41,7 @@ class BatchStatus:
     batches: list[dict[str, Any]]
     articles: int
     finished: bool
+    cancelled: bool = False
 
     @property
     def ready(self) -> bool:
@@ -171,4 +172,5 @@ class BatchJob:
             batches=self.state["batches"],
             articles=self.state["articles"],
             finished=bool(self.state.get("finished")),
+            cancelled=bool(self.state.get("cancelled")),
         )

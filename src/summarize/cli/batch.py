@@ -124,6 +124,7 @@ def _submit(args: argparse.Namespace) -> int:
 def describe(status: BatchStatus) -> str:
     lines = [
         f"job {status.job}: {status.articles} article(s), phase {status.phase}"
+        + (", cancelled" if status.cancelled else "")
         + (", finished" if status.finished else "")
     ]
     for batch in status.batches:
