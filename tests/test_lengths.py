@@ -156,3 +156,74 @@ def test_a_comparison_whose_model_writes_long_claims_succeeds_with_warnings(time
         assert all(c.endswith(CUT_MARK) for c in claims)
         assert any(c.field == "conflicts.0.versions.0.claim" for c in result.meta.cut)
     assert result.ungrounded({"NTV": NTV, "Fine Line": FINE}) == []
+
+
+# --- recorded answers (Qwen2.5-Coder-1.5B on llama.cpp, fixtures/cassettes/) -----------
+
+
+def recorded_answers() -> list[tuple[str, dict]]:
+    """Every answer recorded in the cassettes, as its JSON (streamed ones joined)."""
+    from testkit.cassette import CASSETTES, Cassette
+
+    from summarize.validation import DraftProblems, extract_json
+
+    found = []
+    for path in sorted(CASSETTES.glob("*.json")):
+        for exchange in Cassette.load(path).interactions:
+            body = exchange["response"]["body"]
+            if body.startswith("data:"):
+                chunks = [json.loads(line[6:]) for line in body.splitlines()
+                          if line.startswith("data: {")]  # fmt: skip
+                content = "".join(
+                    (c.get("delta") or {}).get("content") or ""
+                    for chunk in chunks for c in chunk.get("choices", [])
+                )  # fmt: skip
+            else:
+                try:
+                    content = json.loads(body)["choices"][0]["message"]["content"] or ""
+                except (ValueError, KeyError, IndexError):
+                    continue
+            try:
+                data = extract_json(content)
+            except DraftProblems:
+                continue
+            if isinstance(data, dict):
+                found.append((path.stem, data))
+    return found
+
+
+def test_recorded_answers_over_their_caps_are_kept_and_say_so():
+    from summarize.drafts import DraftDisputes, DraftMerge
+    from summarize.validation import DraftProblems, parse_as
+
+    over = 0
+    failed: list[tuple[str, list[str]]] = []
+    for name, data in recorded_answers():
+        if "agreements" in data:
+            model: type = DraftComparison
+        elif "contested_points" in data and "summary" not in data:
+            model = DraftDisputes
+        elif any("sources" in p for p in data.get("contested_points", []) if isinstance(p, dict)):
+            model = DraftMerge
+        else:
+            model = DraftBrief
+        try:
+            draft = parse_as(json.dumps(data), model)
+        except DraftProblems as exc:  # a bad answer may fail, never for its length
+            failed.append((name, exc.problems))
+            continue
+        over += len(draft.fitting.warnings)
+        for warning in draft.fitting.warnings:
+            assert "asked for" in warning
+    assert over >= 1  # Qwen2.5-Coder-1.5B writes 17-item summaries where 8 are asked for
+    assert [f for f in failed if any("at most" in p or "characters" in p for p in f[1])] == []
+
+
+def test_a_recorded_brief_with_a_list_over_its_cap_keeps_every_item():
+    from testkit.replaying import cassette_named, replay
+
+    outcome, _ = replay(cassette_named("emirates-boeing"))
+    assert not isinstance(outcome, Exception)
+    assert len(outcome.summary_sentences) > 8
+    assert f"summary: {len(outcome.summary_sentences)} items, more than the 8 asked for; " \
+        "all are kept" in outcome.meta.warnings  # fmt: skip
