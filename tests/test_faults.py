@@ -197,6 +197,22 @@ def test_forty_articles_in_a_batch_through_bursts_of_429s_and_mixed_faults_all_c
     assert retried >= 5  # the burst, at least, was retried
 
 
+def test_a_batch_finishes_through_nine_429s_in_ten_while_its_deadline_allows(server):
+    rng = random.Random(90)
+    limited = F.status(429, "Rate limit reached", headers={"retry-after-ms": "1"})
+    server.choose(lambda body: limited if rng.random() < 0.9 else None)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))][:5]
+    items = [(f"a{n}", text) for n, text in enumerate(texts)]
+    results = list(
+        summarize_many(
+            items, base_url=server.url, api_key=SENTINEL, model="fake", concurrency=2,
+            max_retries=1, timeout=120,
+        )
+    )  # fmt: skip
+    assert [r.error for r in results if r.error] == []
+    assert len(server.requests) > 5 * 5  # most requests met a 429, many in a row
+
+
 def test_a_long_article_whose_parts_meet_faults_still_completes(server):
     rng = random.Random(3)
     server.choose(
