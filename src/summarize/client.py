@@ -7,11 +7,9 @@ also in ``response_format["schema"]``, as llama.cpp-style servers take it),
 ``response_format`` or the schema) is dropped for the next one, and the mode that
 works is remembered per endpoint and model for the rest of the process.
 
-Sampling and limit parameters are learned the same way: a 400 naming one the model
-does not take (``temperature`` on a reasoning model, ``max_tokens`` where only
-``max_completion_tokens`` is known, ``stream_options``) drops or renames it, the
-request is sent once more, and the fix is remembered per endpoint and model. Models
-that reason get room for it on top of the answer's tokens.
+Sampling and limit parameters are learned the same way (``summarize.params``): a
+400 refusing one is fixed, sent once more and remembered; models that reason get room
+for it on top of the answer's tokens.
 
 Every SDK exception is mapped to a ``summarize.errors`` type here.
 """
