@@ -73,6 +73,8 @@ class Handler(BaseHTTPRequestHandler):
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
         try:
+            if number > 1:  # the first may go alone (it finds the mode the server takes)
+                fake.wait_for_company()
             time.sleep(fake.latency)
             if fault is not None:
                 fault(body, self)
@@ -104,6 +106,11 @@ class FakeServer:
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+        # Hold each request but the first until this many were in flight at once (once
+        # reached, no more holding): a concurrency test then does not depend on the
+        # machine's speed.
+        self.gather = 0
+        self.gathered = threading.Condition(self.lock)
         self._faults: list[Fault | None] = []
         self._chooser: Callable[[dict[str, Any]], Fault | None] | None = None
         with socket.socket() as probe:
@@ -113,6 +120,12 @@ class FakeServer:
         self._server.owner = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.url = f"http://127.0.0.1:{port}/v1"
+
+    def wait_for_company(self, timeout: float = 30.0) -> None:
+        """Block until ``gather`` requests were in flight together (or ``timeout``)."""
+        with self.gathered:
+            self.gathered.notify_all()
+            self.gathered.wait_for(lambda: self.max_in_flight >= self.gather, timeout)
 
     def queue(self, *faults: Fault | None) -> None:
         """Faults for the next requests, in order; ``None`` answers normally."""
@@ -172,6 +185,18 @@ def hang(seconds: float) -> Fault:
 
     def fault(body: dict[str, Any], handler: Handler) -> None:
         time.sleep(seconds)
+        with contextlib.suppress(OSError):
+            handler.send_json(200, fakemodel.completion(body))
+
+    return fault
+
+
+def held(gate: threading.Event, timeout: float = 120.0) -> Fault:
+    """Answer normally, but only once ``gate`` is set: a request kept in flight for as
+    long as a test needs, whatever the machine's speed."""
+
+    def fault(body: dict[str, Any], handler: Handler) -> None:
+        gate.wait(timeout)
         with contextlib.suppress(OSError):
             handler.send_json(200, fakemodel.completion(body))
 

@@ -33,6 +33,16 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
+def clock() -> Iterator[Any]:
+    """A virtual clock (testkit/clock.py) for every limiter, deadline and reporter the
+    test makes: waits pass at once and count, the machine's speed costs no time."""
+    from testkit.clock import virtual_clock
+
+    with virtual_clock() as virtual:
+        yield virtual
+
+
+@pytest.fixture
 def ntv_path() -> Path:
     return ARTICLES / "xi-putin-ntv.txt"
 

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,27 @@ def test_cli_batch_over_a_directory_and_jsonl_with_resume(server, tmp_path, caps
     assert "8 skipped" in capsys.readouterr().err
 
 
+def _held_from(first: int, gate: threading.Event):  # type: ignore[no-untyped-def]
+    """A chooser that holds the requests of article copies ``first`` and later until
+    ``gate`` is set: the run stops at a known point whatever the machine's speed."""
+
+    def chooser(body):  # type: ignore[no-untyped-def]
+        prompt = body["messages"][-1]["content"]
+        later = any(f"Copy {i}." in prompt for i in range(first, 100))
+        return F.held(gate) if later and not gate.is_set() else None
+
+    return chooser
+
+
+def _wait_for_lines(out: Path, count: int, server: F.FakeServer, held: int) -> None:
+    deadline = time.monotonic() + 120  # a hang guard, not a speed goal
+    while time.monotonic() < deadline:
+        if out.exists() and len(_lines(out)) >= count and server.in_flight >= held:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{out} never had {count} lines with {held} requests held")
+
+
 @pytest.mark.slow
 def test_kill_9_mid_batch_then_the_same_command_finishes_exactly_once(tmp_path):
     """A real process killed with SIGKILL while articles are in flight."""
@@ -163,16 +185,20 @@ def test_kill_9_mid_batch_then_the_same_command_finishes_exactly_once(tmp_path):
         (folder / f"n{i:02}.txt").write_text(TEXTS[i % len(TEXTS)] + f"\n\nCopy {i}.", "utf-8")
     out = tmp_path / "out.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    with F.FakeServer(latency=0.3) as server:
+    gate = threading.Event()
+    with F.FakeServer() as server:
+        server.choose(_held_from(5, gate))  # n05 and n06 stay in flight
         command = [sys.executable, "-m", "summarize", str(folder), "-o", str(out),
                    "--base-url", server.url, "--model", "m", "--concurrency", "2"]  # fmt: skip
         process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not out.exists() or len(_lines(out)) < 3):
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        try:
+            _wait_for_lines(out, 5, server, held=2)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        finally:
+            gate.set()
         before = done_ids(out)
+        assert len(before) == 5
         assert 3 <= len(before) < 12
         finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert finished.returncode == 0, finished.stderr
@@ -189,15 +215,18 @@ def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
         (folder / f"n{i:02}.txt").write_text(TEXTS[i % len(TEXTS)] + f"\n\nCopy {i}.", "utf-8")
     out = tmp_path / "out.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    with F.FakeServer(latency=0.3) as server:
+    gate = threading.Event()
+    with F.FakeServer() as server:
+        server.choose(_held_from(2, gate))  # n02 and n03 stay in flight
         command = [sys.executable, "-m", "summarize", str(folder), "-o", str(out),
                    "--base-url", server.url, "--model", "m", "--concurrency", "2"]  # fmt: skip
         process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not out.exists() or len(_lines(out)) < 2):
-            time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        try:
+            _wait_for_lines(out, 2, server, held=2)
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=30)
+        finally:
+            gate.set()
     assert process.returncode == 130
     assert "interrupted" in err
     rows = _lines(out)  # every line parses: nothing torn

@@ -59,18 +59,16 @@ RECOVERED = [
 
 
 @pytest.mark.parametrize(("name", "fault", "requests"), RECOVERED, ids=[r[0] for r in RECOVERED])
-def test_recoverable_faults_end_in_a_grounded_brief(server, name, fault, requests):
+def test_recoverable_faults_end_in_a_grounded_brief(server, clock, name, fault, requests):
     server.queue(fault)
-    started = time.monotonic()
     brief = run(server)
-    elapsed = time.monotonic() - started
     assert brief.summary
     assert brief.ungrounded(NTV) == []
     assert brief.meta.usage.requests == requests == len(server.requests)
     if "retry-after-ms" in name:
-        assert elapsed >= 0.3  # the server's wait was honoured
+        assert clock.sleeps[0] >= 0.3  # the server's wait was honoured
     if name == "429 retry-after":
-        assert elapsed >= 1.0
+        assert clock.sleeps[0] >= 1.0
 
 
 FAILED = [
@@ -110,11 +108,13 @@ def test_a_server_that_only_returns_schema_invalid_json_is_a_typed_error(server)
 
 
 def test_a_hanging_server_cannot_outlast_the_overall_timeout(server):
-    server.choose(lambda body: F.hang(10))
+    server.choose(lambda body: F.hang(60))
     started = time.monotonic()
     with pytest.raises((E.DeadlineExceededError, E.APIConnectionError)):
         run(server, timeout=1.5)
-    assert time.monotonic() - started < 4
+    # the request's own time (1.5 s) and a margin for a machine ten times slower than
+    # ours: far below the server's 60 s
+    assert time.monotonic() - started < 15
 
 
 def test_forty_articles_through_45_percent_mixed_faults_all_complete(server):

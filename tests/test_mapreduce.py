@@ -23,22 +23,33 @@ WINDOW = 4096  # forces several parts
 
 
 class FakeModel:
-    """Answers with fakemodel; records requests; can delay, fail or track concurrency."""
+    """Answers with fakemodel; records requests; can delay, fail or track concurrency.
 
-    def __init__(self, *, delay: float = 0.0, fail_part: int | None = None) -> None:
+    ``gather``: each request but the first (which may go alone, to find the endpoint's
+    structured-output mode) is held until that many were in flight at once (then none
+    is held any more), so a concurrency test does not depend on the machine's speed."""
+
+    def __init__(
+        self, *, delay: float = 0.0, fail_part: int | None = None, gather: int = 0
+    ) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.delay = delay
         self.fail_part = fail_part
+        self.gather = gather
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self._company = threading.Condition(self._lock)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
-        with self._lock:
+        with self._company:
             self.bodies.append(body)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._company.notify_all()
+            if len(self.bodies) > 1:
+                self._company.wait_for(lambda: self.max_in_flight >= self.gather, timeout=30)
         try:
             time.sleep(self.delay)
             user = body["messages"][1]["content"]
@@ -55,6 +66,10 @@ class FakeModel:
         self.bodies.append(body)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        deadline = time.monotonic() + 30
+        held = len(self.bodies) > 1
+        while held and self.max_in_flight < self.gather and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
         await asyncio.sleep(self.delay)
         self.in_flight -= 1
         return httpx2.Response(200, json=fakemodel.completion(body))
@@ -130,12 +145,12 @@ def _points(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_parts_run_concurrently_up_to_the_limit_sync_and_async():
-    fake = FakeModel(delay=0.2)
+    fake = FakeModel(gather=3)
     brief = run(fake, concurrency=3)
     assert brief.meta.chunks > 3
     assert fake.max_in_flight == 3
 
-    fake = FakeModel(delay=0.2)
+    fake = FakeModel(gather=2)
     client = mock_client(fake.handle_async, asynchronous=True)  # type: ignore[arg-type]
     brief = asyncio.run(
         asummarize(LONG, client=client, model="m", context_window=WINDOW, concurrency=2)
@@ -145,7 +160,7 @@ def test_parts_run_concurrently_up_to_the_limit_sync_and_async():
 
 
 def test_map_reduce_works_from_inside_a_running_event_loop():
-    fake = FakeModel(delay=0.05)
+    fake = FakeModel(gather=2)
 
     async def notebook_cell():  # type: ignore[no-untyped-def]
         return run(fake)  # sync call while a loop runs, as in Jupyter

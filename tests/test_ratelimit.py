@@ -1,9 +1,11 @@
 """Rate limits: configured, learned from x-ratelimit-* headers, and 429s that slow the
-whole batch down. Runs against the real local fake server (testkit/fakeserver.py)."""
+whole batch down. Runs against the real local fake server (testkit/fakeserver.py), on a
+virtual clock (testkit/clock.py): the tests assert what the limiter decided (when it let
+each request go, ``RateLimiter.started``), which does not depend on the machine's speed.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -50,19 +52,6 @@ def test_reset_durations_parse_as_openai_writes_them(value, seconds):
     assert parse_reset(value) == (pytest.approx(seconds) if seconds is not None else None)
 
 
-def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, int]]:
-    """When the limiter let each request go, and its token cost."""
-    starts: list[tuple[float, int]] = []
-    original = RateLimiter._start
-
-    def record(self: RateLimiter, tokens: int) -> None:
-        starts.append((time.monotonic(), tokens))
-        original(self, tokens)
-
-    monkeypatch.setattr(RateLimiter, "_start", record)
-    return starts
-
-
 def assert_paced(starts: list[tuple[float, float]], per_second: float, burst: float) -> None:
     """Over any interval, the cost let through is at most a burst plus the refill."""
     for i, (first, _) in enumerate(starts):
@@ -72,25 +61,25 @@ def assert_paced(starts: list[tuple[float, float]], per_second: float, burst: fl
             assert total <= burst + (moment - first) * per_second + 1e-6 + starts[i][1]
 
 
-def test_requests_per_minute_is_never_exceeded_in_any_interval(server, monkeypatch):
-    server.latency = 0.02
-    starts = started(monkeypatch)
+def test_requests_per_minute_is_never_exceeded_in_any_interval(server, clock):
     limiter = RateLimiter(requests_per_minute=40, window=1.0)  # a one-second "minute"
     run(server, 12, limiter, concurrency=12)
+    starts = list(limiter.started)
     assert len(starts) == server.count == 12
     assert_paced([(t, 1) for t, _ in starts], per_second=40, burst=4 - 1)
-    # 12 requests with a burst of 4 at 40/s need at least 8/40 s: the last one
-    # reached the server that long after the first was let go
-    assert max(server.arrivals) - starts[0][0] >= 8 / 40
-    assert limiter.stats.waited > 0
+    # 12 requests with a burst of 4 at 40/s need at least 8/40 s: the limiter let the
+    # last one go that long after the first, and held requests back to do it
+    assert starts[-1][0] - starts[0][0] >= 8 / 40 - 1e-9
+    assert limiter.stats.waited >= 8 / 40 - 1e-9
+    assert clock.slept >= 8 / 40 - 1e-9
 
 
-def test_tokens_per_minute_paces_by_prompt_plus_max_tokens(server, monkeypatch):
-    starts = started(monkeypatch)
+def test_tokens_per_minute_paces_by_prompt_plus_max_tokens(server, clock):
     limit = 60_000  # per one-second "minute": bursts of 6,000 tokens
     limiter = RateLimiter(tokens_per_minute=limit, window=1.0)
     run(server, 6, limiter, concurrency=6, max_output_tokens=500)
     assert limiter.counts_tokens
+    starts = list(limiter.started)
     costs = [cost for _, cost in starts]
     # the cost is the prompt plus max_tokens, so each is above 500 and near the
     # server's own prompt count plus 500
@@ -101,13 +90,9 @@ def test_tokens_per_minute_paces_by_prompt_plus_max_tokens(server, monkeypatch):
     assert starts[-1][0] - starts[0][0] >= (sum(costs) - 6_000 - max(costs)) / limit
 
 
-def test_limits_and_remaining_budget_are_learned_from_headers(server):
-    server.latency = 0.0
-    first_done: list[float] = []
-
+def test_limits_and_remaining_budget_are_learned_from_headers(server, clock):
     def headers(number: int) -> dict[str, str]:
         if number == 1:
-            first_done.append(time.monotonic())
             return {
                 "x-ratelimit-limit-requests": "600",
                 "x-ratelimit-remaining-requests": "0",
@@ -124,30 +109,39 @@ def test_limits_and_remaining_budget_are_learned_from_headers(server):
     assert limiter.stats.learned_rpm == 600
     assert limiter.stats.learned_tpm == 150_000_000
     # the server said its window had no request left for 400 ms: the next one waited
-    assert server.arrivals[1] - first_done[0] >= 0.38
+    starts = [t for t, _ in limiter.started]
+    assert starts[1] - starts[0] >= 0.4 - 1e-9
 
 
-def test_a_429_pauses_every_request_not_only_the_one_that_got_it(server):
-    server.latency = 0.15
-    limited_at: list[float] = []
+def test_a_429_pauses_every_request_not_only_the_one_that_got_it(server, clock):
+    limited: list[int] = []
 
     def chooser(body):  # type: ignore[no-untyped-def]
-        if not limited_at:
-            limited_at.append(time.monotonic())
+        if not limited:
+            limited.append(1)
             wait = {"retry-after-ms": "600"}
             return F.status(429, "Rate limit reached for requests", headers=wait)
         return None
 
     server.choose(chooser)
     limiter = RateLimiter()
+    paused: list[tuple[float, int]] = []  # (when, requests let go before it)
+    throttled = limiter.throttled
+
+    def record(retry_after: float | None) -> None:
+        paused.append((clock.now(), len(limiter.started)))
+        throttled(retry_after)
+
+    limiter.throttled = record  # type: ignore[method-assign]
     results = run(server, 16, limiter, concurrency=8)
     assert limiter.stats.throttled == 1
     assert sum(r.usage.requests for r in results) == 17
-    # The 429 went out ~0.15 s after it arrived; no new request may start in the
-    # 0.6 s pause that follows it (requests already in flight still finish).
-    answered = limited_at[0] + 0.15
-    during_pause = [t for t in server.arrivals if answered + 0.05 < t < answered + 0.55]
-    assert during_pause == []
+    # No request starts in the 0.6 s pause after the 429 (the retried one included);
+    # those already let go still finish.
+    ((at, before),) = paused
+    later = [t for t, _ in list(limiter.started)[before:]]
+    assert len(later) == 17 - before > 0
+    assert min(later) >= at + 0.6 - 1e-9
     # ...and afterwards fewer requests run at once: the in-flight cap was halved
     assert limiter.in_flight_cap is not None
     assert limiter.in_flight_cap <= 8
@@ -163,16 +157,15 @@ def test_429s_in_one_burst_halve_the_cap_once(server):
     assert limiter.stats.throttled == 3
 
 
-def test_a_rate_limit_wait_past_the_timeout_fails_at_once(server):
+def test_a_rate_limit_wait_past_the_timeout_fails_at_once(server, clock):
     server.headers = lambda number: {
         "x-ratelimit-remaining-requests": "0",
         "x-ratelimit-reset-requests": "30s",
     }
     items = [("a", TEXTS[0]), ("b", TEXTS[1])]
-    started = time.monotonic()
     results = list(summarize_many(items, base_url=server.url, api_key="k", model="m",
                                   cache=False, concurrency=1, timeout=5))  # fmt: skip
-    assert time.monotonic() - started < 3
+    assert clock.slept == 0  # it did not wait for the reset first
     by_id = {r.id: r for r in results}
     assert by_id["a"].result is not None
     assert by_id["b"].error is not None
@@ -193,15 +186,15 @@ def test_a_shared_limiter_takes_the_limits_itself():
         RateLimiter(tokens_per_minute=-1)
 
 
-def test_the_blocking_api_is_paced_too(server, monkeypatch):
+def test_the_blocking_api_is_paced_too(server, clock):
     from summarize import Summarizer
 
-    starts = started(monkeypatch)
     limiter = RateLimiter(requests_per_minute=30, window=1.0)  # bursts of 3, then 30/s
     with Summarizer(
         base_url=server.url, api_key="k", model="m", rate_limiter=limiter, max_reasks=0
     ) as s:
         for text in TEXTS[:6]:
             s(text)
+    starts = list(limiter.started)
     assert len(starts) == 6
     assert_paced([(t, 1) for t, _ in starts], per_second=30, burst=3 - 1)

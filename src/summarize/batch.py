@@ -9,6 +9,7 @@ number of articles. A cached brief (see ``summarize.cache``) costs no request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import queue
@@ -246,11 +247,17 @@ class _Article:
 
 
 def summarize_many(items: Iterable[Any], **options: Any) -> Iterator[BatchResult]:
-    """Blocking ``asummarize_many``: results stream out as they finish."""
+    """Blocking ``asummarize_many``: results stream out as they finish.
+
+    Leaving the loop early (a ``break``, Ctrl-C) cancels the articles in flight at once."""
     results: queue.Queue[BatchResult | BaseException | None] = queue.Queue(maxsize=64)
     stop = threading.Event()
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
 
     async def pump() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            running.append((asyncio.get_running_loop(), task))
         generator = asummarize_many(items, **options)
         try:
             async for result in generator:
@@ -270,6 +277,8 @@ def summarize_many(items: Iterable[Any], **options: Any) -> Iterator[BatchResult
         try:
             asyncio.run(pump())
             results.put(None)
+        except asyncio.CancelledError:
+            pass  # the consumer left
         except BaseException as exc:  # handed to the consumer, raised there
             results.put(exc)
 
@@ -285,4 +294,7 @@ def summarize_many(items: Iterable[Any], **options: Any) -> Iterator[BatchResult
             yield got
     finally:
         stop.set()
+        for loop, task in running:
+            with contextlib.suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(task.cancel)
         worker.join(timeout=5)

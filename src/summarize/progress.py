@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from summarize import clock as clocks
 
 if TYPE_CHECKING:
     from summarize.schema import Usage
@@ -59,6 +60,7 @@ class ProgressEvent:
     parts: int = 0  # 0: the article fits one request
     parts_done: int = 0
     usage: Usage | None = None  # on ``done``
+    cost_usd: float | None = None  # on ``done``: what the run cost, None if unknown
 
     def line(self) -> str:
         """The event as one status line: ``briefing 2 of 5 parts · 12.3 s · ...``."""
@@ -90,11 +92,11 @@ class Reporter:
         model: str = "",
         endpoint: str = "",
         source: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._callback = callback
-        self._clock = clock
-        self._started = clock()
+        self._clock = clock or clocks.current().now
+        self._started = self._clock()
         self._lock = threading.Lock()
         self._last_sent = float("-inf")
         self._event = ProgressEvent("reading", "", 0.0, 0, 0, model, endpoint, source)
@@ -136,9 +138,15 @@ class Reporter:
         if due:
             self._send()
 
-    def done(self, usage: Usage) -> None:
+    def done(self, usage: Usage, cost_usd: float | None = None) -> None:
         if self._callback is not None:
-            self._send(stage="done", detail="", usage=usage, tokens=usage.completion_tokens)
+            self._send(
+                stage="done",
+                detail="",
+                usage=usage,
+                tokens=usage.completion_tokens,
+                cost_usd=cost_usd,
+            )
 
     def _send(self, **changes: Any) -> None:
         with self._lock:

@@ -17,24 +17,28 @@ one second (servers such as OpenAI's enforce limits on shorter slices too).
 A request's token cost is its prompt plus ``max_tokens``, as OpenAI counts it.
 State is guarded by a thread lock and waits are plain ``asyncio.sleep`` calls, so one
 limiter works across event loops and threads (the blocking API runs one loop per call).
+Time is read from a ``summarize.clock.Clock`` (the system clock unless one is given), and
+``started`` keeps when the latest requests were let go, as the limiter's clock says.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
-import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from summarize import clock as clocks
 from summarize.errors import ConfigurationError, DeadlineExceededError
 
 # A bucket holds this share of a minute's limit: the largest burst allowed.
 BURST_SHARE = 0.1
 PAUSE_INITIAL = 1.0  # seconds, after a 429 without retry-after
 PAUSE_MAX = 60.0
+STARTS_KEPT = 10_000  # request starts kept in ``RateLimiter.started``
 _POLL = 0.02  # seconds between checks while the in-flight window is full
+_NO_WAIT = 1e-6  # seconds: a shorter wait is float rounding in the refill, not a wait
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -77,14 +81,14 @@ class RateStats:
 class _Bucket:
     """Continuous refill at ``per_minute / window`` per second; holds a burst at most."""
 
-    def __init__(self, per_minute: float, window: float) -> None:
+    def __init__(self, per_minute: float, window: float, now: float) -> None:
         self.rate = per_minute / window
         self.capacity = max(1.0, per_minute * BURST_SHARE)
         self.level = self.capacity
-        self.stamp = time.monotonic()
+        self.stamp = now
 
-    def resize(self, per_minute: float, window: float) -> None:
-        self._refill(time.monotonic())
+    def resize(self, per_minute: float, window: float, now: float) -> None:
+        self._refill(now)
         self.rate = per_minute / window
         self.capacity = max(1.0, per_minute * BURST_SHARE)
         self.level = min(self.level, self.capacity)
@@ -116,6 +120,7 @@ class RateLimiter:
         tokens_per_minute: float | None = None,
         *,
         window: float = 60.0,
+        clock: clocks.Clock | None = None,
     ) -> None:
         for name, value in (
             ("requests_per_minute", requests_per_minute),
@@ -124,6 +129,9 @@ class RateLimiter:
             if value is not None and (isinstance(value, bool) or not value > 0):
                 raise ConfigurationError(f"{name} must be a number > 0 or None, not {value!r}")
         self.window = window  # seconds in a "minute" (tests shorten it)
+        self.clock = clock or clocks.current()
+        # (when, token cost) of the latest requests let go, on ``clock``: what it decided
+        self.started: deque[tuple[float, int]] = deque(maxlen=STARTS_KEPT)
         self.requests_per_minute = requests_per_minute
         self.tokens_per_minute = tokens_per_minute
         self.stats = RateStats()
@@ -147,9 +155,9 @@ class RateLimiter:
             if limit is None:
                 setattr(self, attr, None)
             elif bucket is None:
-                setattr(self, attr, _Bucket(limit, self.window))
+                setattr(self, attr, _Bucket(limit, self.window, self.clock.now()))
             elif bucket.rate != limit / self.window:
-                bucket.resize(limit, self.window)
+                bucket.resize(limit, self.window, self.clock.now())
 
     @property
     def counts_tokens(self) -> bool:
@@ -163,10 +171,10 @@ class RateLimiter:
         """
         while True:
             with self._lock:
-                now = time.monotonic()
+                now = self.clock.now()
                 wait = self._wait(tokens, now)
-                if wait <= 0:
-                    self._start(tokens)
+                if wait <= _NO_WAIT:
+                    self._start(tokens, now)
                     return
             if deadline_left is not None:
                 if wait >= deadline_left:
@@ -176,7 +184,7 @@ class RateLimiter:
                     )
                 deadline_left -= wait
             self.stats.waited += wait
-            await asyncio.sleep(wait)
+            await self.clock.sleep(wait)
 
     def _wait(self, tokens: int, now: float) -> float:
         if now < self._paused_until:
@@ -195,7 +203,8 @@ class RateLimiter:
                     waits.append(resets_at - now)
         return max(waits)
 
-    def _start(self, tokens: int) -> None:
+    def _start(self, tokens: int, now: float) -> None:
+        self.started.append((now, tokens))
         self._in_flight += 1
         if self._requests is not None:
             self._requests.take(1)
@@ -224,7 +233,7 @@ class RateLimiter:
         get = headers.get
         limit_requests = _number(get("x-ratelimit-limit-requests"))
         limit_tokens = _number(get("x-ratelimit-limit-tokens"))
-        now = time.monotonic()
+        now = self.clock.now()
         with self._lock:
             changed = False
             if limit_requests and limit_requests != self.stats.learned_rpm:
@@ -243,7 +252,7 @@ class RateLimiter:
         """A 429: pause every request, and halve how many may be in flight."""
         with self._lock:
             self.stats.throttled += 1
-            now = time.monotonic()
+            now = self.clock.now()
             already_paused = now < self._paused_until
             pause = retry_after if retry_after is not None else self._pause
             self._pause = min(PAUSE_MAX, self._pause * 2)

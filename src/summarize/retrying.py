@@ -27,6 +27,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from summarize import clock as clocks
 from summarize.errors import (
     APIError,
     DeadlineExceededError,
@@ -42,14 +43,16 @@ RETRY_AFTER_MAX = 120.0  # never wait longer than this on a server's say-so
 
 
 class Deadline:
-    """The end of the overall time budget of one call."""
+    """The end of the overall time budget of one call, on ``clock`` (default: the
+    current one, ``summarize.clock``); waits inside it sleep on the same clock."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, clock: clocks.Clock | None = None) -> None:
         self.seconds = seconds
-        self.end = time.monotonic() + seconds
+        self.clock = clock or clocks.current()
+        self.end = self.clock.now() + seconds
 
     def remaining(self) -> float:
-        return self.end - time.monotonic()
+        return self.end - self.clock.now()
 
     def check(self) -> float:
         """Return the seconds left; raise DeadlineExceededError when none are."""
@@ -142,6 +145,7 @@ async def retry_transient(
     """
     stop = _Stop(max_retries, deadline)
     retrying = AsyncRetrying(
+        sleep=deadline.clock.sleep,
         stop=stop,
         wait=_Wait(),
         retry=retry_if_exception_type(TransientFailure),

@@ -1,0 +1,52 @@
+"""The clock every wait and deadline reads: ``now()`` and ``sleep()``, in one place.
+
+Rate limits (``summarize.ratelimit``), retries and the overall deadline
+(``summarize.retrying``) and the progress events read time through a ``Clock``, taken
+from ``current()`` when they are made. The system clock is the default. Tests install a
+virtual one (``testkit/clock.py``) so that what a limiter or a deadline decides does not
+depend on how fast the machine runs the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Monotonic seconds, and an awaitable wait measured on the same clock."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """``time.monotonic`` and ``asyncio.sleep``."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+SYSTEM = SystemClock()
+_installed: list[Clock] = [SYSTEM]
+
+
+def current() -> Clock:
+    """The clock new limiters, deadlines and reporters use."""
+    return _installed[-1]
+
+
+def install(clock: Clock) -> None:
+    """Make ``clock`` the one ``current()`` returns until ``uninstall()`` (tests)."""
+    _installed.append(clock)
+
+
+def uninstall() -> None:
+    """Go back to the clock installed before the last ``install()``."""
+    if len(_installed) > 1:
+        _installed.pop()
