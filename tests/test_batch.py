@@ -20,6 +20,7 @@ import pytest
 from testkit import fakeserver as F
 
 from summarize import BatchResult, summarize_many
+from summarize import errors as E
 from summarize.cli import main as cli_main
 from summarize.cli.many import done_ids
 from tests.support import ARTICLES
@@ -45,9 +46,9 @@ def many(server: F.FakeServer, items, **options) -> list[BatchResult]:  # type: 
 
 
 def test_results_stream_with_ids_and_a_failure_does_not_stop_the_batch(server):
-    server.latency = 0.05
+    server.gather = 3
     items = [(f"a{i}", TEXTS[i]) for i in range(6)] + [("empty", "   "), {"id": "bad"}]
-    results = many(server, items, concurrency=3)
+    results = many(server, items, concurrency=3, price_in=0.15, price_out=0.60)
     by_id = {r.id: r for r in results}
     assert set(by_id) == {f"a{i}" for i in range(6)} | {"empty", "bad"}
     assert by_id["empty"].error is not None
@@ -61,8 +62,23 @@ def test_results_stream_with_ids_and_a_failure_does_not_stop_the_batch(server):
         assert result.result.meta.traceability == 1.0  # every statement carries evidence
         assert all(s.evidence for s in result.result.key_points)
         assert result.cost_usd is not None
-        assert result.cost_usd > 0  # gpt-4o-mini has a price
+        usage = result.usage
+        assert result.cost_usd == pytest.approx(
+            (usage.prompt_tokens * 0.15 + usage.completion_tokens * 0.60) / 1e6
+        )  # at the prices given
     assert 1 < server.max_in_flight <= 3
+
+
+def test_an_endpoint_that_is_not_openais_has_no_price_unless_one_is_given(server):
+    """The fake server is not api.openai.com: OpenAI's list price for gpt-4o-mini is not
+    its price."""
+    (result,) = many(server, [("a", TEXTS[0])], cache=False)
+    assert result.result is not None
+    assert result.usage.prompt_tokens > 0
+    assert result.cost_usd is None
+    assert result.result.meta.endpoint == server.url.split("/")[2]
+    with pytest.raises(E.ConfigurationError, match="--price-in"):
+        many(server, [("b", TEXTS[1])], cache=False, max_cost=1.0)
 
 
 def test_a_rerun_is_served_from_the_cache_with_zero_requests(server):

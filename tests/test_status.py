@@ -5,6 +5,7 @@ output has no control characters at all."""
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import pty
 import re
@@ -19,12 +20,14 @@ from pathlib import Path
 import pytest
 from testkit.fakeserver import FakeServer, content
 
+from summarize import ProgressEvent
+from summarize.cli.status import StatusLine
 from tests.support import ARTICLES, NTV
 from tests.test_mapreduce import LONG
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-LATENCY = 1.2  # seconds per answer: longer than the status line's redraw interval
+LATENCY = 0.3  # seconds per answer
 
 
 def _command(path: Path, url: str, *extra: str) -> list[str]:
@@ -38,14 +41,17 @@ def _env() -> dict[str, str]:
     return env
 
 
-def on_a_terminal(command: list[str], timeout: float = 120) -> tuple[int, str, list[str]]:
-    """Run ``command`` with stderr on a pseudo-terminal 160 columns wide: its exit code,
+def on_a_terminal(
+    command: list[str], timeout: float = 120, *, columns: int = 160, **env: str
+) -> tuple[int, str, list[str]]:
+    """Run ``command`` with stderr on a pseudo-terminal ``columns`` wide: its exit code,
     stdout, and every status line drawn on stderr (in order, ANSI codes removed)."""
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=_env()
-    )
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+        env={**_env(), **env},
+    )  # fmt: skip
     os.close(slave)
     screen = b""
     deadline = time.monotonic() + timeout
@@ -94,12 +100,70 @@ def test_the_status_line_moves_through_every_stage_and_its_clock_runs(tmp_path):
     reask = next(line for line in lines if "re-asking" in line)
     assert "not valid JSON" in reask or "JSON" in reask
     briefing = [line for line in lines if "briefing" in line]
-    clocks = {re.search(r"· ([\d.]+) s ·", line)[1] for line in briefing}  # type: ignore[index]
-    assert len(clocks) >= 2, briefing  # redrawn while the request was out
     assert all("fake @ 127.0.0.1:" in line for line in briefing)
     final = lines[-1]
     assert final.startswith("summarize: done in ")
     assert "2 request(s)" in final
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, 100 columns wide."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("no descriptor")  # the width falls back to 80 columns
+
+
+def test_the_status_clock_runs_while_a_request_is_out():
+    """Redraws between two events move the time on, on the status line's own clock
+    (injected here, so no real time passes)."""
+    now = [100.0]
+    screen = _Terminal()
+    status = StatusLine(stream=screen, clock=lambda: now[0], tick=3600)
+    event = ProgressEvent("briefing", "part 1 of 2", 1.0, 0, 1, "fake", "127.0.0.1:8080")
+    status(event)
+    for _ in range(3):
+        now[0] += 0.5
+        status.redraw()
+    status.close(summary=False)
+    drawn = ANSI.sub("", screen.getvalue())
+    clocks = re.findall(r"· ([\d.]+) s ·", drawn)
+    assert clocks[:4] == ["1.0", "1.5", "2.0", "2.5"]
+
+
+@pytest.mark.slow
+def test_the_final_line_names_the_endpoint_of_openai_base_url_and_no_openai_price(tmp_path):
+    path = tmp_path / "ntv.txt"
+    path.write_text(NTV, encoding="utf-8")
+    with FakeServer() as server:
+        command = [sys.executable, "-m", "summarize", str(path), "--model", "gpt-4o-mini"]
+        code, _, lines = on_a_terminal(command, OPENAI_BASE_URL=server.url)
+        host = server.url.split("/")[2]
+        assert code == 0, lines
+        final = lines[-1]
+        assert final.endswith(f"gpt-4o-mini @ {host}"), final
+        assert "api.openai.com" not in "\n".join(lines)
+        assert "cost unknown" in final
+        assert "$" not in final
+        priced = [*command, "--price-in", "1", "--price-out", "2"]
+        code, _, lines = on_a_terminal(priced, OPENAI_BASE_URL=server.url)
+    assert code == 0, lines
+    assert re.search(r"· \$0\.\d{4} · gpt-4o-mini @ " + re.escape(host), lines[-1])
+
+
+@pytest.mark.slow
+def test_a_terminal_of_zero_columns_gets_a_status_line_80_wide(tmp_path):
+    path = tmp_path / "ntv.txt"
+    path.write_text(NTV, encoding="utf-8")
+    with FakeServer(latency=LATENCY) as server:
+        code, _, lines = on_a_terminal(_command(path, server.url), columns=0)
+    assert code == 0, lines
+    assert stages_of(lines)[:2] == ["reading", "briefing"]
+    drawn = [line for line in lines if "briefing" in line]
+    assert drawn
+    assert all(len(line) <= 80 for line in drawn)
 
 
 @pytest.mark.slow

@@ -31,22 +31,6 @@ from summarize.schema import ArticleSummary, Usage
 if TYPE_CHECKING:
     from summarize.pipeline import Summarizer
 
-# USD per million tokens (input, output), OpenAI list prices of standard (not batch)
-# processing as of 2025-08; override with prices=. Longest matching prefix wins.
-PRICES: dict[str, tuple[float, float]] = {
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5": (1.25, 10.00),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "o4-mini": (1.10, 4.40),
-    "o3": (2.00, 8.00),
-    "o3-mini": (1.10, 4.40),
-}
-
 
 class BatchError(BaseModel):
     """What went wrong with one article."""
@@ -92,19 +76,6 @@ class BatchResult(BaseModel):
         line["cost_usd"] = self.cost_usd
         line["cached"] = self.cached
         return line
-
-
-def price_of(
-    model: str, usage: Usage, prices: dict[str, tuple[float, float]] | None = None
-) -> float | None:
-    """Cost of ``usage`` in USD, or None for a model without a price."""
-    table = PRICES if prices is None else prices
-    name = model.rsplit("/", 1)[-1].lower()
-    matches = [prefix for prefix in table if name.startswith(prefix)]
-    if not matches:
-        return None
-    per_in, per_out = table[max(matches, key=len)]
-    return (usage.prompt_tokens * per_in + usage.completion_tokens * per_out) / 1_000_000
 
 
 def item_id(item: Any, number: int) -> tuple[str, Any]:
@@ -171,6 +142,13 @@ async def asummarize_many(
     pending: set[asyncio.Task[BatchResult]] = set()
     try:
         async with Summarizer(**options) as summarizer:
+            if max_cost is not None and summarizer.cost(Usage(), prices) is None:
+                raise ConfigurationError(
+                    f"max_cost (--max-cost) needs prices: {summarizer.endpoint.label()} is "
+                    f"not OpenAI's API, or {summarizer.model!r} has no list price; pass "
+                    "price_in= and price_out= (--price-in, --price-out, USD per million "
+                    "tokens)"
+                )
             one = _Article(summarizer, store, prices)
             while True:
                 while len(pending) < concurrency and budget.allows():
@@ -225,7 +203,7 @@ class _Article:
         self.settings = self.summarizer.cache_settings()
 
     async def __call__(self, ident: str, source: Any) -> BatchResult:
-        model, settings = self.summarizer.model, self.settings
+        settings, cost = self.settings, self.summarizer.cost
         try:
             article = await asyncio.to_thread(self.summarizer.read, source)
             key = cache_key(article.text, settings)
@@ -235,15 +213,11 @@ class _Article:
                 return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)
             brief = await self.summarizer.asummarize(article, name=name)
         except SummarizeError as exc:
-            return BatchResult.failed(
-                ident, exc, price_of(model, exc.usage or Usage(), self.prices)
-            )
+            return BatchResult.failed(ident, exc, cost(exc.usage or Usage(), self.prices))
         if self.store is not None:
             self.store.put(key, brief)
         usage = brief.meta.usage
-        return BatchResult(
-            id=ident, result=brief, usage=usage, cost_usd=price_of(model, usage, self.prices)
-        )
+        return BatchResult(id=ident, result=brief, usage=usage, cost_usd=cost(usage, self.prices))
 
 
 def summarize_many(items: Iterable[Any], **options: Any) -> Iterator[BatchResult]:

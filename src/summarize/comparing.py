@@ -183,7 +183,7 @@ async def _compare(
     usage = Usage()
     for brief in sources.values():
         usage = usage + brief.meta.usage
-    progress.done(usage + run.total_usage())
+    progress.done(usage + run.total_usage(), summarizer.cost(usage + run.total_usage()))
     if progress.failure:
         run.warnings.append(progress.failure)
     return Comparison(
@@ -201,6 +201,7 @@ async def _compare(
             ],
             checks=best.checks,
             cut=[*run.cut, *best.cut],
+            endpoint=summarizer.endpoint.label(),
         ),
     )
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from summarize import budget
-from summarize.client import build_client, resolve_endpoint
+from summarize.client import OPENAI_HOST, build_client, resolve_endpoint
 from summarize.errors import ConfigurationError
-from summarize.httperrors import PLACEHOLDER_KEY
+from summarize.httperrors import PLACEHOLDER_KEY, redact_url
 from summarize.local import DEFAULT_CONTEXT, LocalServer
 from summarize.model import Mode
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from summarize.options import Options
 
 Client = Any  # openai.OpenAI | openai.AsyncOpenAI, imported lazily
+OPENAI_URL = f"https://{OPENAI_HOST}/v1"
 
 
 class Endpoint:
@@ -81,20 +82,33 @@ class Endpoint:
             return str(self._given.base_url)
         return self._base_url or os.environ.get("OPENAI_BASE_URL") or "openai"
 
+    def url(self) -> str | None:
+        """The base URL requests go to: ``base_url=``, a given client's, else
+        ``OPENAI_BASE_URL``, else OpenAI's; None for the local engine."""
+        if self.local is not None:
+            return None
+        if self._given is not None:
+            return str(self._given.base_url)
+        return self._base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL
+
+    @property
+    def is_openai(self) -> bool:
+        """Whether requests go to OpenAI's own API (the only one with known prices)."""
+        url = self.url()
+        return url is not None and urlsplit(url).hostname == OPENAI_HOST
+
     def describe(self) -> str:
         if self.local is not None:
             return f"<local llama.cpp: {self.local.model_path}>"
-        return self._base_url or ("<client>" if self._given is not None else "<default>")
+        return redact_url(self.url() or "")
 
     def label(self) -> str:
         """The endpoint as a status line says it: ``local llama.cpp``, a host."""
-        if self.local is not None:
+        url = self.url()
+        if url is None:
             return "local llama.cpp"
-        url = self._base_url
-        if url is None and self._given is not None:
-            url = str(self._given.base_url)
-        host = urlsplit(url).netloc if url else ""
-        return host or "api.openai.com"
+        split = urlsplit(url)
+        return split.netloc.rpartition("@")[2] or redact_url(url)
 
     def client_for(self, asynchronous: bool) -> tuple[Client, str]:
         """An SDK client (``asynchronous`` or blocking) and the key it sends."""

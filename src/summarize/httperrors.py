@@ -4,6 +4,7 @@ and for the Batch API's files and batches calls; keys redacted from every messag
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from summarize.errors import (
     AuthenticationError,
@@ -25,6 +26,15 @@ def redact(text: str, secret: str | None) -> str:
     if secret and secret != PLACEHOLDER_KEY and len(secret) >= 4:
         text = text.replace(secret, "[REDACTED]")
     return text
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the user and password a base URL may carry (a key, often)."""
+    split = urlsplit(url)
+    if "@" not in split.netloc:
+        return url
+    host = split.netloc.rpartition("@")[2]
+    return urlunsplit((split.scheme, "***@" + host, split.path, split.query, split.fragment))
 
 
 def body_message(exc: Any) -> str:

@@ -159,6 +159,15 @@ class Options(BaseModel):
         "UTF-8",
         batch=True,
     )
+    price_in: float | None = _option(
+        None,
+        "USD per million prompt tokens, for the cost shown and `max_cost`; needed for a "
+        "cost on any endpoint but OpenAI's own API (whose prices are built in)",
+        "OpenAI's list price; else none",
+    )
+    price_out: float | None = _option(
+        None, "the same per million answer tokens", "OpenAI's list price; else none"
+    )
     on_progress: Any = _option(
         None,
         "called with a `summarize.ProgressEvent` at each stage (reading, briefing part k "
@@ -234,6 +243,19 @@ class Options(BaseModel):
     def _seconds(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValueError(f"timeout must be a number of seconds > 0, not {value!r}")
+        return value
+
+    @field_validator("price_in", "price_out", mode="before")
+    @classmethod
+    def _price(cls, value: Any, info: Any) -> Any:
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value < float("inf")
+        ):
+            raise ValueError(
+                f"{info.field_name} must be USD per million tokens, a number >= 0, not {value!r}"
+            )
         return value
 
     @field_validator("structured_output", mode="before")
@@ -334,6 +356,8 @@ class SummarizeOptions(TypedDict, total=False):
     rate_limiter: RateLimiter | None
     max_input_bytes: int
     encoding: str | None
+    price_in: float | None
+    price_out: float | None
     on_progress: Callable[[ProgressEvent], None] | None
 
 

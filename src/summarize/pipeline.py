@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from summarize import brief, budget, mapreduce, prompts
+from summarize import brief, budget, mapreduce, pricing, prompts
 from summarize.articles import Article, Source, as_article, looks_like_source
 from summarize.client import ModelClient
 from summarize.endpoint import Client, Endpoint
@@ -29,7 +29,7 @@ from summarize.progress import Reporter, reading
 from summarize.ratelimit import RateLimiter
 from summarize.retrying import Deadline
 from summarize.run import Run
-from summarize.schema import SCHEMA_VERSION, ArticleSummary
+from summarize.schema import SCHEMA_VERSION, ArticleSummary, Usage
 from summarize.sync import run_sync
 from summarize.tokens import count_tokens, encoding_for_model
 
@@ -80,6 +80,11 @@ class Summarizer:
         self.rate_limiter: RateLimiter = limiter or RateLimiter(
             settled.requests_per_minute, settled.tokens_per_minute
         )
+        if (settled.price_in is None) != (settled.price_out is None):
+            raise ConfigurationError(
+                "pass both price_in= and price_out= (--price-in, --price-out: USD per "
+                "million prompt and answer tokens), or neither"
+            )
         self._wrap = wrap_completer
         self._boundary = boundary
 
@@ -119,6 +124,19 @@ class Summarizer:
         return budget.limits(
             self.model, self.options.context_window, self.options.max_output_tokens
         )
+
+    def cost(
+        self, usage: Usage, prices: dict[str, tuple[float, float]] | None = None
+    ) -> float | None:
+        """What ``usage`` cost in USD: at ``price_in`` / ``price_out`` when given, else at
+        ``prices`` (a table by model prefix), else at OpenAI's list prices for OpenAI's
+        own API; None when unknown (any other endpoint), 0 for the local engine."""
+        options = self.options
+        if options.price_in is not None and options.price_out is not None:
+            return pricing.at(usage, options.price_in, options.price_out)
+        if prices is not None or self.endpoint.is_openai:
+            return pricing.price_of(self.model, usage, prices)
+        return 0.0 if self.endpoint.local is not None else None
 
     def cache_settings(self) -> dict[str, Any]:
         """Everything besides the article that decides the brief (for cache keys)."""
@@ -227,7 +245,8 @@ class Summarizer:
             exc.attempts = exc.usage.attempts
             raise
         result.meta.source = name
-        progress.done(result.meta.usage)
+        result.meta.endpoint = self.endpoint.label()
+        progress.done(result.meta.usage, self.cost(result.meta.usage))
         if progress.failure:
             result.meta.warnings.append(progress.failure)
         return result

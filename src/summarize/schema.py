@@ -168,6 +168,11 @@ class Meta(_Model):
         description="The source's short name: a file's stem, a URL's site and title, an "
         "Article's title (None for plain text).",
     )
+    endpoint: str | None = Field(
+        None,
+        description="Where the requests went: the endpoint's host (from base_url=, the "
+        "client given, or OPENAI_BASE_URL), or 'local llama.cpp'.",
+    )
 
 
 class ArticleSummary(_Model):

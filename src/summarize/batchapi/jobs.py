@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarize.articles import Article, as_article
-from summarize.batch import BatchResult, item_id, price_of
+from summarize.batch import BatchResult, item_id
 from summarize.batchapi.remote import TERMINAL, create_queued, download, send_phase, session
 from summarize.batchapi.replay import COSTS, Costs, replaying_summarizer
 from summarize.batchapi.state import BatchCancelledError, BatchJob, BatchStatus, default_root
@@ -18,6 +18,7 @@ from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
 from summarize.model import Deferred, Mode
 from summarize.options import BATCH_KEPT
+from summarize.pricing import price_of
 
 if TYPE_CHECKING:
     import openai

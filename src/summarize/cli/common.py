@@ -165,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the encoding of text files without a byte-order mark, e.g. cp1252, latin-1, "
         "shift_jis (default UTF-8; UTF-16 and UTF-32 with a BOM are read anyway)",
     )
+    add(
+        "--price-in",
+        type=float,
+        metavar="USD",
+        help="USD per million prompt tokens, for the cost shown and --max-cost (built in "
+        "for OpenAI's own API; any other endpoint has no price without it)",
+    )
+    add("--price-out", type=float, metavar="USD", help="the same per million answer tokens")
     batch = parser.add_argument_group("batches (several articles)")
     batch.add_argument(
         "--output", "-o", help="JSON Lines file to append to; re-running skips ids already in it"
@@ -196,6 +204,8 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "stream": args.stream,
         "max_input_bytes": args.max_input_bytes,
         "encoding": args.encoding,
+        "price_in": args.price_in,
+        "price_out": args.price_out,
     }
 
 

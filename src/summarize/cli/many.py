@@ -150,13 +150,15 @@ class Progress:
         if self.live:
             from tqdm import tqdm
 
+            from summarize.cli.status import bar_width
+
             total = count_items(sources)
             self._bar = tqdm(
                 total=None if total is None else max(0, total - already),
                 file=sys.stderr,
                 unit="article",
-                dynamic_ncols=True,
                 smoothing=0.1,
+                **bar_width(sys.stderr),
             )
 
     def update(self, ok: int, failed: int, tokens: int, cost: float) -> None:
@@ -232,7 +234,7 @@ class Tally:
 
     def __init__(self, already: int) -> None:
         self.already = already
-        self.ok = self.failed = self.cached = self.tokens = 0
+        self.ok = self.failed = self.cached = self.tokens = self.unpriced = 0
         self.cost = 0.0
         self.started = time.monotonic()
         self.limiter: RateLimiter | None = None
@@ -249,13 +251,17 @@ class Tally:
         self.cached += result.cached
         self.tokens += result.usage.total_tokens
         self.cost += result.cost_usd or 0.0
+        self.unpriced += result.cost_usd is None and result.usage.requests > 0
 
     def report(self, final: bool) -> str:
         rate = self.done / max(time.monotonic() - self.started, 1e-9)
         skipped = f", {self.already} skipped" if final and self.already else ""
+        cost = f"${self.cost:.4f}"
+        if self.unpriced:
+            cost = "cost unknown (no price for this endpoint: --price-in, --price-out)"
         line = (
             f"{self.done} done ({self.ok} ok, {self.failed} failed, {self.cached} "
-            f"cached{skipped}) · {self.tokens:,} tokens · ${self.cost:.4f} · {rate:.2f}/s"
+            f"cached{skipped}) · {self.tokens:,} tokens · {cost} · {rate:.2f}/s"
         )
         stats = self.limiter.stats if self.limiter is not None else None
         if stats is not None and (stats.throttled or stats.waited >= 0.05):
