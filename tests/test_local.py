@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_end_to_end_with_no_key_and_no_process_left():
     path must end in a brief (possibly salvaged from a loop, with warnings) or a typed
     ModelOutputError carrying the raw answer. Quality is measured in bench/, not here.
     """
-    text = (ARTICLES / "04a6711caa7c.txt").read_text(encoding="utf-8")
+    text = (ARTICLES / "156770d676ce.txt").read_text(encoding="utf-8")  # the shortest
     with Summarizer(local=True) as summarizer:
         choice = summarizer.local_model_choice
         assert choice is not None
@@ -116,7 +117,7 @@ def test_a_crash_of_the_engine_mid_answer_is_a_local_model_error_within_seconds(
             summarizer(text)
         elapsed = time.monotonic() - started
         killer.join()
-    assert elapsed < 10
+    assert elapsed < 30  # not the 600 s timeout: the death is seen within seconds
     error = info.value
     assert error.returncode == -signal.SIGSEGV
     assert "signal 11 (SIGSEGV)" in str(error)
@@ -152,36 +153,51 @@ def test_an_engine_that_cannot_start_is_a_local_model_error(tmp_path):
     assert "while starting" in str(info.value)
 
 
+@pytest.fixture(scope="module")
+def engine() -> Iterator[LocalServer]:
+    """One engine for the tests that only need a running one: a Summarizer's (with its
+    key, three slots for three concurrent parts), started once for this module."""
+    if not HAVE_LOCAL:
+        pytest.skip("pip install -e '.[local]'")
+    with Summarizer(local=True, concurrency=3) as summarizer:
+        server = summarizer.local_server
+        assert server is not None
+        server.start()
+        yield server
+
+
 @needs_local
-def test_two_slots_answer_two_requests_at_the_same_time():
-    """With slots=2 the second request is decoded while the first still runs."""
+def test_two_slots_answer_two_requests_at_the_same_time(engine):
+    """With two slots or more the second request is decoded while the first still runs."""
     windows: dict[int, tuple[float, float]] = {}
-    with LocalServer(slots=2) as server:
-        url = server.base_url + "/chat/completions"
+    url = engine.base_url + "/chat/completions"
 
-        def ask(number: int) -> None:
-            body = {
-                "messages": [{"role": "user", "content": f"Count from 1 to 200, #{number}."}],
-                "max_tokens": 160,
-                "temperature": 0,
-                "stream": True,
-            }
-            request = urllib.request.Request(
-                url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-            )
-            first = last = 0.0
-            with urllib.request.urlopen(request, timeout=120) as response:
-                for line in response:
-                    if line.startswith(b"data: {"):
-                        last = time.monotonic()
-                        first = first or last
-            windows[number] = (first, last)
+    def ask(number: int) -> None:
+        body = {
+            "messages": [{"role": "user", "content": f"Count from 1 to 200, #{number}."}],
+            "max_tokens": 160,
+            "temperature": 0,
+            "stream": True,
+        }
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(body).encode(),
+            headers={"content-type": "application/json",
+                     "authorization": f"Bearer {engine.api_key}"},
+        )  # fmt: skip
+        first = last = 0.0
+        with urllib.request.urlopen(request, timeout=120) as response:
+            for line in response:
+                if line.startswith(b"data: {"):
+                    last = time.monotonic()
+                    first = first or last
+        windows[number] = (first, last)
 
-        threads = [threading.Thread(target=ask, args=(n,)) for n in (1, 2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    threads = [threading.Thread(target=ask, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     (a_first, a_last), (b_first, b_last) = windows[1], windows[2]
     assert a_first
     assert b_first
@@ -191,36 +207,28 @@ def test_two_slots_answer_two_requests_at_the_same_time():
 
 
 @needs_local
-def test_the_summarizer_gives_the_engine_one_slot_per_concurrent_part():
-    with Summarizer(local=True, concurrency=3) as summarizer:
-        server = summarizer.local_server
-        assert server is not None
-        assert server.slots == 3
-        server.start()
-        request = urllib.request.Request(
-            server.base_url.removesuffix("/v1") + "/props",
-            headers={"Authorization": f"Bearer {server.api_key}"},
-        )
-        with urllib.request.urlopen(request) as resp:
-            props = json.load(resp)
-        assert props["total_slots"] == 3
+def test_the_summarizer_gives_the_engine_one_slot_per_concurrent_part(engine):
+    assert engine.slots == 3
+    request = urllib.request.Request(
+        engine.base_url.removesuffix("/v1") + "/props",
+        headers={"Authorization": f"Bearer {engine.api_key}"},
+    )
+    with urllib.request.urlopen(request) as resp:
+        props = json.load(resp)
+    assert props["total_slots"] == 3
 
 
 @needs_local
-def test_the_summarizers_engine_answers_only_requests_with_its_key():
+def test_the_summarizers_engine_answers_only_requests_with_its_key(engine):
     """Another program on this machine (or a web page) cannot use the engine."""
-    with Summarizer(local=True) as summarizer:
-        server = summarizer.local_server
-        assert server is not None
-        server.start()
-        assert server.api_key
-        body = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
-        with pytest.raises(urllib.error.HTTPError) as info:
-            _post(server.base_url + "/chat/completions", body)
-        info.value.close()  # it holds the connection
-        assert info.value.code == 401
-        log = server.log_tail(100_000)
-        assert server.api_key not in log
+    assert engine.api_key
+    body = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
+    with pytest.raises(urllib.error.HTTPError) as info:
+        _post(engine.base_url + "/chat/completions", body)
+    info.value.close()  # it holds the connection
+    assert info.value.code == 401
+    log = engine.log_tail(100_000)
+    assert engine.api_key not in log
 
 
 @needs_local
