@@ -1,4 +1,4 @@
-"""Benchmark summarize.chunking against other chunkers on the same texts, in one process.
+"""Benchmark summarize.text.chunking against other chunkers on the same texts, in one process.
 
     python bench/chunking.py [--quick] [--out bench/results/chunking.json]
 
@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from summarize.chunking import chunk_text  # noqa: E402
-from summarize.tokens import get_encoding  # noqa: E402
+from summarize.text.chunking import chunk_text  # noqa: E402
+from summarize.text.tokens import get_encoding  # noqa: E402
 
 ENC = get_encoding("o200k_base")  # also puts the encoding where tiktoken looks for it
 Spans = list[tuple[int, int]]

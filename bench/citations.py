@@ -148,7 +148,7 @@ def main() -> int:
             after = run_checkout(ROOT / "src", options, articles, "after")
         result: dict[str, Any] = {"server": "testkit fakeserver", "after": summary_of(after)}
     else:
-        from summarize.local import LocalServer
+        from summarize.model.local.server import LocalServer
 
         with tempfile.TemporaryDirectory() as tmp, LocalServer(
             args.model, context_window=window, slots=1, api_key="bench-key"
@@ -169,7 +169,7 @@ def main() -> int:
                 subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
         b, a = summary_of(before), summary_of(after)
         result = {
-            "server": "llama.cpp via xllamacpp (summarize.engine)",
+            "server": "llama.cpp via xllamacpp (summarize.model.local.engine)",
             "model": Path(args.model).name,
             "baseline": args.baseline,
             "before": b,

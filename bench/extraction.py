@@ -68,7 +68,7 @@ def main() -> int:
 
     import trafilatura
 
-    from summarize.articles import read_article
+    from summarize.source.article import read_article
 
     def html(page: Path) -> str:
         return page.read_text(encoding="utf-8", errors="replace")

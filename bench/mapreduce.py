@@ -32,7 +32,7 @@ from testkit.fakeserver import FakeServer  # noqa: E402
 
 from chunking import ENC, _build, _sentences  # noqa: E402
 from summarize import Summarizer  # noqa: E402
-from summarize.client import forget_modes  # noqa: E402
+from summarize.model.client import forget_modes  # noqa: E402
 
 
 def article(tokens: int) -> str:

@@ -4,7 +4,7 @@
                             [--baseline REV] [--limit N] [--fake]
 
 Briefs the 12 sample articles, and compares the two xi-putin reports, with this
-checkout ("after": the checks of ``summarize.checks`` and their hints) and with
+checkout ("after": the checks of ``summarize.answer.neutrality`` and their hints) and with
 ``--baseline`` ("before", default ``refs``, the last commit without them) checked out
 by ``git worktree``. Both run against one endpoint: this checkout's local engine with
 the GGUF of ``--model`` (default: Qwen2.5-Coder-1.5B from ../shared/models/), the
@@ -18,7 +18,7 @@ against fixtures/gold/ (made by reading the articles):
 - false disputes: contested points on the uncontested article, and points anywhere
   that match no gold point;
 - neutrality violations: quoted terms and loaded words in the brief's own voice, as
-  ``summarize.checks`` finds them;
+  ``summarize.answer.neutrality`` finds them;
 - commentary stated as fact: statements resting only on gold commentary that do not
   attribute it to the outlet;
 - conflict recall for compare, against fixtures/gold/conflicts-xi-putin.json;
@@ -56,7 +56,7 @@ WORKER = r"""
 import json, sys, time
 from pathlib import Path
 from summarize import Summarizer
-from summarize.comparing import acompare_with
+from summarize.pipeline.compare import acompare_with
 from summarize.errors import SummarizeError
 from summarize.sync import run_sync
 
@@ -124,9 +124,9 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 def score_brief(brief: dict[str, Any], gold: dict[str, Any], text: str) -> dict[str, Any]:
     """One brief against its gold annotation."""
-    from summarize import checks
+    from summarize.answer import neutrality as checks
     from summarize.schema import ArticleSummary
-    from summarize.sentences import SentenceIndex
+    from summarize.text.sentences import SentenceIndex
 
     produced = [
         [(e["start"], e["end"]) for e in point["evidence"]] for point in brief["contested_points"]
@@ -248,8 +248,8 @@ def endpoint(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         yield {"base_url": args.base_url, "model": args.model, "timeout": 1800,
                "context_window": args.context_window}  # fmt: skip
         return
-    from summarize.local import LocalServer
-    from summarize.models import resolve_model
+    from summarize.model.local.catalogue import resolve_model
+    from summarize.model.local.server import LocalServer
 
     model = resolve_model("smollm2-135m").path if args.smollm2 else Path(args.model)
     with LocalServer(model, context_window=8192, slots=1, api_key="bench-key") as server:
@@ -304,7 +304,7 @@ def main() -> int:
     runs: dict[str, list[dict[str, Any]]] = {}
     if args.score:
         # "hints": an earlier "after" run, with the hints and one re-ask of the checks
-        # but without the follow-up on disputes (summarize.disputes), kept for the docs
+        # but without the follow-up on disputes (summarize.pipeline.disputes), kept for the docs
         for label in ("before", "hints", "after"):
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():

@@ -1,5 +1,5 @@
 """Gold annotations of the 12 sample articles, made by reading each one (see
-fixtures/gold/README.md). Sentence ids are those of summarize.sentences.SentenceIndex;
+fixtures/gold/README.md). Sentence ids are those of summarize.text.sentences.SentenceIndex;
 ``python scripts/gold_spec.py`` writes fixtures/gold/*.json with each cited sentence's
 exact text, so the files stay checkable if the sentence splitter changes."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from summarize.sentences import SentenceIndex  # noqa: E402
+from summarize.text.sentences import SentenceIndex  # noqa: E402
 
 ANNOTATOR = "summarize developers, by reading the article (2026-12-01)"
 

@@ -5,7 +5,7 @@
 Each file is what ``summarize ... --format markdown`` prints for a recorded run
 (replayed offline from fixtures/cassettes/; testkit/golden.py says which), so a change
 to the Markdown output shows up as a diff to review. Re-run after re-recording a
-cassette or changing ``summarize.markdown``.
+cassette or changing ``summarize.render.markdown``.
 """
 
 from __future__ import annotations

@@ -99,8 +99,8 @@ def record(
     import openai
 
     from summarize import summarize
-    from summarize.client import forget_modes
     from summarize.errors import SummarizeError
+    from summarize.model.client import forget_modes
 
     if name in COMPARISONS:
         articles, options = COMPARISONS[name]
@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--base-url", help="a running server's /v1 URL")
     parser.add_argument("--model", help="model name to request (default: the server's first)")
     parser.add_argument("--model-file", help="what the server runs, for the provenance")
-    parser.add_argument("--server", default="llama.cpp's server via xllamacpp (summarize.engine)")
+    parser.add_argument(
+        "--server", default="llama.cpp's server via xllamacpp (summarize.model.local.engine)"
+    )
     parser.add_argument(
         "scenarios",
         nargs="*",
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
     server = None
     if args.local or args.local_model:
-        from summarize.local import LocalServer
+        from summarize.model.local.server import LocalServer
 
         server = LocalServer(args.local_model, context_window=CONTEXT_WINDOW, slots=4)
         args.base_url = server.start()

@@ -389,7 +389,7 @@ def run_flow(
     api: FakeBatchAPI, items: list[tuple[str, str]], *, max_phases: int = 8, **options: Any
 ) -> tuple[Any, list[Any]]:
     """submit, then collect after each phase until the job is done: (job, reports)."""
-    from summarize.batchapi import collect_batch, submit_batch
+    from summarize.many.batchapi import collect_batch, submit_batch
 
     job = submit_batch(items, base_url=api.url, api_key="not-needed", **options)
     reports = []

@@ -92,7 +92,7 @@ class Cassette:
         """The text the evidence offsets refer to (extracted, for a page)."""
         source = self.source()
         if isinstance(source, Path):
-            from summarize.articles import read_article
+            from summarize.source.article import read_article
 
             return read_article(source).text
         return source

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from summarize.tokens import get_encoding
+from summarize.text.tokens import get_encoding
 
 _BLOCK = re.compile(r"BEGIN (ARTICLE-[0-9a-f]{16})\n(.*)\nEND \1", re.DOTALL)
 _LINE = re.compile(r"^\[S(\d+)\] (.*)$", re.MULTILINE)
@@ -22,7 +22,7 @@ _CITED = re.compile(r"\[((?:S\d+(?:, )?)+)\]")
 _POINT = re.compile(r"^- (P\d+) \((\w+)\): (.*?)(?: Asserted by: (.*?)\.)?(?: Disputed by: .*)?$")
 _WORD = re.compile(r"\b[A-Z][a-z]{4,}\b")
 # "Hints from the article's wording (...): S29 reports a denial; S13 and S24 report
-# accusations." in the prompt (summarize.checks.hints)
+# accusations." in the prompt (summarize.answer.neutrality.hints)
 _HINTS = re.compile(r"^Hints from the article's wording.*$", re.MULTILINE)
 
 
@@ -58,7 +58,7 @@ _NAMED = re.compile(r"Their wording suggests disputes: (.*?)\.\n")
 
 
 def is_disputes(body: dict[str, Any]) -> bool:
-    """The follow-up on disputes a brief left out (summarize.disputes)."""
+    """The follow-up on disputes a brief left out (summarize.pipeline.disputes)."""
     user = next(m for m in body["messages"] if m["role"] == "user")["content"]
     return bool(_NAMED.search(user))
 

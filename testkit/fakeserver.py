@@ -241,7 +241,7 @@ def payload(data: Any, code: int = 200) -> Fault:
     return fault
 
 
-# the caps the prompt states (summarize.drafts), by the key that carries them
+# the caps the prompt states (summarize.request.drafts), by the key that carries them
 _CAPS = {"claim": 400, "text": 500, "topic": 300, "fact": 400, "summary": 3000}
 
 

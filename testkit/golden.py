@@ -3,13 +3,13 @@
 Each golden file is what ``--format markdown`` prints for one cassette replayed
 offline: a brief, a long article briefed in parts and merged, a comparison.
 ``python scripts/golden.py`` rewrites them (after re-recording a cassette or changing
-``summarize.markdown``); ``tests/test_markdown.py`` checks them.
+``summarize.render.markdown``); ``tests/test_markdown.py`` checks them.
 """
 
 from __future__ import annotations
 
 from summarize import ArticleSummary, Comparison
-from summarize.markdown import brief_markdown, comparison_markdown
+from summarize.render.markdown import brief_markdown, comparison_markdown
 from testkit.cassette import FIXTURES
 from testkit.replaying import cassette_named, replay, replay_comparison
 

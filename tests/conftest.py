@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from summarize import retrying
-from summarize.client import forget_modes
+from summarize.model import retrying
+from summarize.model.client import forget_modes
 from tests.support import ARTICLES, Handler, mock_client
 
 
@@ -50,7 +50,7 @@ def ntv_path() -> Path:
 @pytest.fixture
 def patch_build_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Handler], None]]:
     """Make clients that the library builds itself (CLI path) use a mock transport."""
-    from summarize import client as client_module
+    from summarize.model import client as client_module
 
     def install(handler: Handler) -> None:
         def build(*, api_key: str, base_url: str | None, asynchronous: bool) -> Any:
@@ -59,7 +59,7 @@ def patch_build_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Ha
             return client.with_options(max_retries=0)
 
         monkeypatch.setattr(client_module, "build_client", build)
-        monkeypatch.setattr("summarize.endpoint.build_client", build)
+        monkeypatch.setattr("summarize.pipeline.endpoint.build_client", build)
 
     return install
 

@@ -13,8 +13,8 @@ import pytest
 from bench.extraction import PAGES, page_score, score
 
 from summarize import Article, read_article
-from summarize.articles import detect_language, extract_html
 from summarize.errors import InputError
+from summarize.source.article import detect_language, extract_html
 from tests.support import ARTICLES
 
 CNBC = ARTICLES / "374ac9a59a85.html"

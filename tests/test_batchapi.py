@@ -19,9 +19,9 @@ from testkit import fakemodel
 from testkit import fakeserver as F
 
 from summarize import summarize_many
-from summarize.batchapi import BatchJob, collect_batch, submit_batch
 from summarize.cli import main as cli_main
-from summarize.pricing import PRICES, price_of
+from summarize.many.batchapi import BatchJob, collect_batch, submit_batch
+from summarize.model.pricing import PRICES, price_of
 from tests.support import ARTICLES
 
 TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}
@@ -312,7 +312,7 @@ def test_the_key_is_never_written_to_the_job_state(api, tmp_path):
 
 
 def test_asking_the_same_body_again_takes_the_next_answer_as_online_would():
-    from summarize.batchapi import BatchClient
+    from summarize.many.batchapi import BatchClient
 
     def line(n: int, status: int) -> dict[str, Any]:
         return {"id": f"l{n}", "custom_id": "r-x", "error": None,

@@ -18,9 +18,9 @@ import pytest
 from testkit import fakemodel
 from testkit.batchserver import FakeBatchAPI
 
-from summarize.batchapi import BatchJob, cancel_batch, collect_batch, submit_batch
-from summarize.batchapi.remote import split
 from summarize.errors import ServerError
+from summarize.many.batchapi import BatchJob, cancel_batch, collect_batch, submit_batch
+from summarize.many.batchapi.remote import split
 from tests.support import ARTICLES
 from tests.test_batchapi import OPTIONS, SHORT, cli
 
@@ -205,7 +205,7 @@ def test_a_batch_refused_for_its_input_is_an_error_naming_the_code(api, tmp_path
 
 
 def test_a_failed_create_orphans_nothing_and_the_rest_is_created_later(api, tmp_path, monkeypatch):
-    monkeypatch.setattr("summarize.batchapi.remote.MAX_REQUESTS", 1)  # a batch a request
+    monkeypatch.setattr("summarize.many.batchapi.remote.MAX_REQUESTS", 1)  # a batch a request
     api.hold = True
     api.create_faults = ["", "500", "500", "500"]  # the second batch: refused three times
     with pytest.raises(ServerError):

@@ -265,7 +265,7 @@ def test_an_uncontested_article_keeps_its_empty_list_and_passes_every_check():
 
 
 def test_marker_echo_is_reasked_and_scrubbed(monkeypatch):
-    from summarize import prompts
+    from summarize.request import prompts
 
     monkeypatch.setattr(prompts.secrets, "token_hex", lambda n: "ab" * n)
     echo = good_answer(key_points=["BEGIN ARTICLE-" + "ab" * 8, "Xi visited Moscow."])
@@ -277,7 +277,7 @@ def test_marker_echo_is_reasked_and_scrubbed(monkeypatch):
 
 
 def test_summary_that_is_only_the_marker_is_never_returned(monkeypatch):
-    from summarize import prompts
+    from summarize.request import prompts
 
     monkeypatch.setattr(prompts.secrets, "token_hex", lambda n: "cd" * n)
     echo = good_answer(summary="BEGIN ARTICLE-" + "cd" * 8)
@@ -318,7 +318,7 @@ def test_5xx_retried_up_to_max_retries_then_server_error():
 def test_429_on_every_attempt_is_retried_until_the_deadline_then_a_rate_limit_error(
     monkeypatch, clock
 ):
-    monkeypatch.setattr("summarize.retrying.BACKOFF_INITIAL", 0.05)
+    monkeypatch.setattr("summarize.model.retrying.BACKOFF_INITIAL", 0.05)
     started = clock.now()
     with pytest.raises(E.RateLimitError) as info:
         run(
@@ -346,12 +346,12 @@ def test_429s_do_not_use_up_the_retries_of_other_failures():
 
 
 def test_a_wait_is_at_least_the_retry_after_and_backs_off_beyond_it(monkeypatch):
-    monkeypatch.setattr("summarize.retrying.BACKOFF_INITIAL", 0.5)
-    monkeypatch.setattr("summarize.retrying.BACKOFF_MAX", 30.0)
+    monkeypatch.setattr("summarize.model.retrying.BACKOFF_INITIAL", 0.5)
+    monkeypatch.setattr("summarize.model.retrying.BACKOFF_MAX", 30.0)
     from tenacity import RetryCallState
 
     from summarize.errors import RateLimitError
-    from summarize.retrying import TransientFailure, _Wait
+    from summarize.model.retrying import TransientFailure, _Wait
 
     wait = _Wait()
     waits = []
@@ -615,7 +615,7 @@ def test_links_not_in_the_article_are_removed_with_a_warning():
 
 def test_a_summary_that_repeats_the_instructions_is_flagged():
     """Hand-built: small models sometimes answer with the system prompt itself."""
-    from summarize import prompts
+    from summarize.request import prompts
 
     echo = json.loads(good_answer())
     echo["summary"] = [

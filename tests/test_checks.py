@@ -1,4 +1,4 @@
-"""The deterministic checks (summarize.checks) on real sentences of the sample articles
+"""The deterministic checks (summarize.answer.neutrality) on real sentences of the sample articles
 in English (xi-putin-ntv), Russian (c82b3d1d540b) and Korean (0ec95c7261d1), each
 with a failing and a passing statement; German, French, Spanish and Chinese on
 sentences written for these tests (translations of NTV's, marked as such)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.checks import (
+from summarize.answer.neutrality import (
     MAX_HINTS,
     Voiced,
     check_attribution,
@@ -29,7 +29,7 @@ from summarize.checks import (
     statements_of,
 )
 from summarize.schema import ContestedPoint, Statement
-from summarize.sentences import SentenceIndex
+from summarize.text.sentences import SentenceIndex
 from tests.support import ARTICLES, NTV
 
 RUSSIAN = (ARTICLES / "c82b3d1d540b.txt").read_text(encoding="utf-8")
@@ -278,7 +278,7 @@ def test_a_comparison_s_own_voice_is_checked_against_every_source():
 )  # fmt: skip
 def test_an_opinion_page_is_known_by_its_section_or_url(page: str, section: str, opinion: bool):
     """The saved pages of the NYT opinion column, Wired's "ideas" and CNBC's news."""
-    from summarize.articles import read_article
+    from summarize.source.article import read_article
 
     article = read_article((ARTICLES / f"{page}.html").read_text(encoding="utf-8"))
     assert article.section == section
@@ -290,7 +290,7 @@ def test_an_opinion_page_is_known_by_its_section_or_url(page: str, section: str,
 def test_an_opinion_page_is_said_to_be_one_and_its_views_must_be_attributed():
     from summarize import summarize
     from summarize.cli.brief import render_text
-    from summarize.markdown import brief_markdown
+    from summarize.render.markdown import brief_markdown
     from tests.support import Recorder, good_answer, mock_client, ok
 
     page = (ARTICLES / "04a6711caa7c.html").read_text(encoding="utf-8")

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import summarize.chunking as chunking
-from summarize.chunking import Chunk, chunk_text
-from summarize.tokens import get_encoding
+import summarize.text.chunking as chunking
+from summarize.text.chunking import Chunk, chunk_text
+from summarize.text.tokens import get_encoding
 from tests.support import ARTICLES
 
 ENC = get_encoding("o200k_base")

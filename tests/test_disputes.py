@@ -1,4 +1,4 @@
-"""The follow-up on disputes a brief left out (summarize.disputes).
+"""The follow-up on disputes a brief left out (summarize.pipeline.disputes).
 
 The answers here are HAND-BUILT (tests.support.good_answer and the fake model of
 testkit/fakemodel.py), shaped like a small model's: a point citing a sentence shown

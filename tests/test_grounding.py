@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summarize.grounding import QuoteLocator, normalize
+from summarize.text.grounding import QuoteLocator, normalize
 from tests.support import ARTICLES
 
 CORPUS = {p.name: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}

@@ -20,7 +20,7 @@ from testkit import fakeserver as F
 
 from summarize import summarize, summarize_many
 from summarize.errors import InputError
-from summarize.inputs import decode_text, read_capped, read_file_bytes
+from summarize.source.files import decode_text, read_capped, read_file_bytes
 from tests.support import ARTICLES, NTV, Recorder, good_answer, mock_client, ok
 
 
@@ -165,7 +165,7 @@ def test_a_named_encoding_reads_a_legacy_file(tmp_path):
     path.write_bytes("Caf\u00e9 \u2013 \u201cquoted\u201d".encode("cp1252"))
     with pytest.raises(InputError, match=r"--encoding cp1252"):
         decode_text(read_file_bytes(path), name=str(path))
-    from summarize.articles import read_article
+    from summarize.source.article import read_article
 
     assert read_article(path, encoding="cp1252").text == "Caf\u00e9 \u2013 \u201cquoted\u201d"
 

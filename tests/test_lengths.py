@@ -1,4 +1,4 @@
-"""Length caps guard against runaway output; they never cost an answer (summarize.lengths).
+"""Length caps guard against runaway output; they never cost an answer (summarize.request.caps).
 
 The prompt and schema say each cap; an answer over one is kept with a warning, and only
 a runaway field (over RUNAWAY_TIMES the cap) is cut, marked, with its full text in
@@ -15,9 +15,9 @@ import pytest
 from testkit import fakeserver as F
 
 from summarize import compare, summarize, summarize_many
-from summarize.drafts import CLAIM_CHARS, DraftBrief, DraftComparison, schema_pair
-from summarize.lengths import CUT_MARK, RUNAWAY_TIMES, caps_of, cut_text
-from summarize.validation import parse_draft
+from summarize.answer.repairs import parse_draft
+from summarize.request.caps import CUT_MARK, RUNAWAY_TIMES, caps_of, cut_text
+from summarize.request.drafts import CLAIM_CHARS, DraftBrief, DraftComparison, schema_pair
 from tests.support import ARTICLES, NTV, good_answer, mock_client, ok
 
 FINE = (ARTICLES / "xi-putin-fine-line.txt").read_text(encoding="utf-8")
@@ -165,7 +165,7 @@ def recorded_answers() -> list[tuple[str, dict]]:
     """Every answer recorded in the cassettes, as its JSON (streamed ones joined)."""
     from testkit.cassette import CASSETTES, Cassette
 
-    from summarize.validation import DraftProblems, extract_json
+    from summarize.answer.repairs import DraftProblems, extract_json
 
     found = []
     for path in sorted(CASSETTES.glob("*.json")):
@@ -193,8 +193,8 @@ def recorded_answers() -> list[tuple[str, dict]]:
 
 
 def test_recorded_answers_over_their_caps_are_kept_and_say_so():
-    from summarize.drafts import DraftDisputes, DraftMerge
-    from summarize.validation import DraftProblems, parse_as
+    from summarize.answer.repairs import DraftProblems, parse_as
+    from summarize.request.drafts import DraftDisputes, DraftMerge
 
     over = 0
     failed: list[tuple[str, list[str]]] = []

@@ -22,8 +22,8 @@ import pytest
 
 from summarize import ArticleSummary, Summarizer
 from summarize.errors import ConfigurationError, LocalModelError, ModelOutputError
-from summarize.local import LocalServer
-from summarize.models import bundled_model
+from summarize.model.local.catalogue import bundled_model
+from summarize.model.local.server import LocalServer
 from tests.support import ARTICLES
 
 HAVE_LOCAL = bool(
@@ -245,7 +245,7 @@ def test_server_dies_with_a_killed_parent(tmp_path):
     """kill -9 of the parent leaves no orphan (stdin closes; Linux parent-death signal)."""
     pidfile = tmp_path / "pid"
     code = (
-        "import sys, time; from summarize.local import LocalServer\n"
+        "import sys, time; from summarize.model.local.server import LocalServer\n"
         "s = LocalServer(); s.start()\n"
         f"open({str(pidfile)!r}, 'w').write(str(s.pid))\n"
         "time.sleep(600)\n"

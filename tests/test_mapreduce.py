@@ -14,7 +14,7 @@ from testkit import fakemodel
 
 import summarize.errors as E
 from summarize import Summarizer, asummarize, summarize
-from summarize import budget as budget_module
+from summarize.pipeline import budget as budget_module
 from tests.support import ARTICLES, error, mock_client
 
 # Real text: every sample article, one after another (about 15k tokens).
@@ -290,7 +290,12 @@ def test_a_10_mb_article_goes_through_in_parts():
 def test_a_part_brief_longer_than_asked_shows_the_merge_only_what_was_asked():
     """Qwen2.5-Coder-1.5B's part briefs ran to 15 sentences and 12 key points; shown
     whole, four of them overflowed the merge request at a 3,072-token window."""
-    from summarize.partials import SHOWN_KEY_POINTS, SHOWN_SUMMARY, Partial, render_partials
+    from summarize.pipeline.partials import (
+        SHOWN_KEY_POINTS,
+        SHOWN_SUMMARY,
+        Partial,
+        render_partials,
+    )
     from summarize.schema import Statement
 
     many = [Statement(text=f"Sentence number {n}.") for n in range(20)]

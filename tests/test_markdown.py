@@ -16,7 +16,7 @@ from testkit.replaying import cassette_named, replay
 
 from summarize import ArticleSummary, compare, summarize
 from summarize.cli import main as cli_main
-from summarize.markdown import brief_markdown, comparison_markdown, escape
+from summarize.render.markdown import brief_markdown, comparison_markdown, escape
 from tests.support import NTV, REPLAY_URL, Recorder, good_answer, mock_client, ok
 
 REGENERATE = "python scripts/golden.py rewrites them; review the diff"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from testkit.hubserver import FakeHub
 
-from summarize import models
 from summarize.errors import ConfigurationError
+from summarize.model.local import catalogue as models
 
 pytest.importorskip("huggingface_hub")
 
@@ -95,7 +95,7 @@ def test_an_unreachable_hub_names_the_fix(tmp_path):
 @pytest.mark.slow
 def test_local_prefers_the_best_pulled_model_over_the_bundled_one(tmp_path):
     code = (
-        "from summarize.models import resolve_model\n"
+        "from summarize.model.local.catalogue import resolve_model\n"
         "c = resolve_model(None); print(c.name, c.source, c.path)\n"
     )
     with FakeHub({KEY: CONTENT}) as hub:

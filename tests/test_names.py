@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from summarize.articles import Article
-from summarize.names import cut, short_name, unique
+from summarize.source.article import Article
+from summarize.source.names import cut, short_name, unique
 
 TITLE = "Emirates orders 65 more Boeing 777X jets in a deal worth $38 billion at list prices"
 

@@ -15,7 +15,7 @@ from testkit import fakeserver as F
 
 import summarize.errors as E
 from summarize import Summarizer, summarize
-from summarize.client import forget_modes
+from summarize.model.client import forget_modes
 from tests.support import NTV, Recorder, chat_body, good_answer, mock_client, ok
 
 # OpenAI's answers, word for word, to a reasoning model sent these parameters

@@ -8,7 +8,7 @@ from testkit.fakeserver import FakeServer
 
 from summarize import Summarizer, summarize
 from summarize.errors import ConfigurationError
-from summarize.pricing import PRICES, price_of
+from summarize.model.pricing import PRICES, price_of
 from summarize.schema import Usage
 from tests.support import NTV
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from summarize import prompts
+from summarize.request import prompts
 
 
 def test_prompts_load_with_versions_and_hash():

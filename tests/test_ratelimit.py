@@ -14,7 +14,7 @@ from testkit.fakemodel import completion as fakemodel_completion
 
 from summarize import summarize_many
 from summarize.errors import DeadlineExceededError
-from summarize.ratelimit import RateLimiter, parse_reset
+from summarize.model.ratelimit import RateLimiter, parse_reset
 from tests.support import ARTICLES
 
 # One request per article through the fake model, which lists what the hints name; not

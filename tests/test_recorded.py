@@ -24,10 +24,10 @@ from testkit.replaying import cassette_named, replay
 from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS
 
 from summarize import ArticleSummary, summarize
-from summarize.checks import CHECKS
+from summarize.answer.neutrality import CHECKS
 from summarize.cli import brief as cli_brief
-from summarize.client import forget_modes
 from summarize.errors import SummarizeError
+from summarize.model.client import forget_modes
 from tests.support import REPLAY_URL
 
 QWEN_PATHS = sorted(CASSETTES.glob("*.json"))
@@ -240,7 +240,7 @@ def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> No
     from testkit.batchserver import FakeBatchAPI, replay_backend, run_flow
     from testkit.cassette import FIXTURES
 
-    from summarize.batchapi import BatchJob
+    from summarize.many.batchapi import BatchJob
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     cassette = cassette_named(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from summarize.drafts import DraftBrief, strict_json_schema
+from summarize.request.drafts import DraftBrief, strict_json_schema
 from summarize.schema import ArticleSummary
 
 

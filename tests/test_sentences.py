@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.citing import content_words, unsupported
-from summarize.drafts import DraftBrief, DraftStatement, ranged_schema
+from summarize.answer.citations import content_words, unsupported
+from summarize.request.drafts import DraftBrief, DraftStatement, ranged_schema
 from summarize.schema import Evidence
-from summarize.sentences import MAX_SENTENCE_CHARS, SentenceIndex, strip_ids
+from summarize.text.sentences import MAX_SENTENCE_CHARS, SentenceIndex, strip_ids
 from tests.support import ARTICLES, NTV
 
 

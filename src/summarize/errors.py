@@ -30,7 +30,7 @@ mapped to one of these, with the original kept as ``__cause__``::
         └── ValidationFailedError  invalid JSON or schema on every attempt: .errors
 
 Transient failures (connection errors, timeouts, 408, 409, 5xx; 429 until the
-deadline) are retried before any of these is raised; see ``summarize.retrying``.
+deadline) are retried before any of these is raised; see ``summarize.model.retrying``.
 Messages never contain the API key.
 """
 

@@ -18,14 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, f
 from typing_extensions import TypedDict
 
 from summarize.errors import ConfigurationError
-from summarize.inputs import DEFAULT_MAX_INPUT_BYTES
-from summarize.model import Mode
+from summarize.model.protocol import Mode
+from summarize.source.files import DEFAULT_MAX_INPUT_BYTES
 
 if TYPE_CHECKING:
     import openai
 
+    from summarize.model.ratelimit import RateLimiter
     from summarize.progress import ProgressEvent
-    from summarize.ratelimit import RateLimiter
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT = 600.0
@@ -285,7 +285,7 @@ class Options(BaseModel):
     @field_validator("rate_limiter", mode="before")
     @classmethod
     def _limiter(cls, value: Any) -> Any:
-        from summarize.ratelimit import RateLimiter
+        from summarize.model.ratelimit import RateLimiter
 
         if value is not None and not isinstance(value, RateLimiter):
             raise ValueError(f"rate_limiter must be a summarize.RateLimiter, not {value!r}")

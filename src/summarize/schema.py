@@ -1,6 +1,6 @@
 """The typed output: what the caller receives.
 
-The model fills a draft (``summarize.drafts``) that cites sentence ids. The library
+The model fills a draft (``summarize.request.drafts``) that cites sentence ids. The library
 resolves them and returns an ``ArticleSummary`` (or a ``Comparison``) whose
 ``Evidence`` carries character offsets computed by the library, never by the model.
 """
@@ -95,7 +95,7 @@ class ContestedPoint(_Model):
 
 
 class Check(_Model):
-    """One deterministic check of the brief (``summarize.checks``)."""
+    """One deterministic check of the brief (``summarize.answer.neutrality``)."""
 
     name: str = Field(
         description="quoted_terms, loaded_words, commentary, disputes or attribution."

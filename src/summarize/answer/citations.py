@@ -19,9 +19,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from summarize.drafts import DraftPoint, DraftStatement
+from summarize.request.drafts import DraftPoint, DraftStatement
 from summarize.schema import ContestedPoint, Evidence, Statement
-from summarize.sentences import SentenceIndex
+from summarize.text.sentences import SentenceIndex
 
 _TOKEN = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")

@@ -1,7 +1,7 @@
 """Deterministic checks of a brief against its article: neutral and complete.
 
 Each check is a small pure function of the article's numbered sentences
-(``summarize.sentences.SentenceIndex``) and the brief's statements with the ids they
+(``summarize.text.sentences.SentenceIndex``) and the brief's statements with the ids they
 cite; it costs no model call and returns a ``Check`` (name, passed, details, sentence
 ids). The cues come from one data file per language in ``summarize/lexicons/``
 (English, German, French, Spanish, Russian, Chinese, Korean; an article in another
@@ -39,7 +39,7 @@ from summarize.schema import Check
 
 if TYPE_CHECKING:
     from summarize.schema import ContestedPoint, Evidence, Statement
-    from summarize.sentences import SentenceIndex
+    from summarize.text.sentences import SentenceIndex
 
 LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ko")
 CHECKS = ("quoted_terms", "loaded_words", "commentary", "disputes", "attribution")
@@ -78,7 +78,7 @@ def lexicon(language: str | None) -> Lexicon:
     fields: dict[str, list[str]] = {}
     for name in names:
         data = json.loads(
-            resources.files("summarize").joinpath(f"lexicons/{name}.json").read_text("utf-8")
+            resources.files("summarize.answer").joinpath(f"lexicons/{name}.json").read_text("utf-8")
         )
         for key in Lexicon.__dataclass_fields__:
             fields.setdefault(key, []).extend(data[key])

@@ -1,7 +1,7 @@
 """Turn the model's raw answer into a grounded brief, or into a list of problems.
 
 ``parse_draft`` checks JSON and schema; the checks here flag or repair what a model
-gets wrong besides its citations (``summarize.citing`` resolves those). The problems
+gets wrong besides its citations (``summarize.answer.citations`` resolves those). The problems
 they report are what a re-ask tells the model.
 """
 
@@ -14,8 +14,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from summarize.drafts import DraftBrief, DraftMerge, DraftMergedPoint, DraftPoint, DraftStatement
-from summarize.lengths import Fitting, fit
+from summarize.request.caps import Fitting, fit
+from summarize.request.drafts import (
+    DraftBrief,
+    DraftMerge,
+    DraftMergedPoint,
+    DraftPoint,
+    DraftStatement,
+)
 
 _D = TypeVar("_D", DraftBrief, DraftMerge)
 _M = TypeVar("_M", bound=BaseModel)
@@ -84,7 +90,7 @@ def summary_text(draft: DraftBrief | DraftMerge) -> str:
 def parse_as(raw: str, model: type[_M]) -> _M:
     """Validate ``raw`` against ``model``; raise DraftProblems listing every error.
 
-    Fields longer than their caps are fitted first (``summarize.lengths``): a long
+    Fields longer than their caps are fitted first (``summarize.request.caps``): a long
     field never fails an answer; what was long or cut is in ``draft.fitting``."""
     data = extract_json(raw)
     if not isinstance(data, dict):

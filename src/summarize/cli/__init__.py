@@ -5,8 +5,11 @@ Exit codes: 0 success, 1 model or API failure, 2 usage error or unusable input,
 once the arguments are parsed, so ``summarize --help`` stays fast.
 
 Modules: ``common`` (exit codes, the error map, shared arguments), ``brief`` (one
-article), ``many`` (several: JSON Lines), ``compare``, ``batch`` (the Batch API),
-``models`` (local models and serve-local).
+article), ``many`` (several: JSON Lines), ``compare``, ``batchapi`` (the Batch API),
+``models`` (local models and serve-local), ``status`` (the live status line).
+
+The top layer: may import every other one. Logic lives in the library; the commands
+parse, call and print.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return models_command(rest)
     if command == ["batch"]:
-        from summarize.cli.batch import batch_command
+        from summarize.cli.batchapi import batch_command
 
         return batch_command(rest)
     args = build_parser().parse_args(argv)

@@ -18,8 +18,8 @@ from summarize.cli.common import (
 from summarize.cli.many import Writer, done_ids, expand
 
 if TYPE_CHECKING:
-    from summarize.batch import BatchResult
-    from summarize.batchapi import BatchStatus
+    from summarize.many.batchapi import BatchStatus
+    from summarize.many.live import BatchResult
 
 
 def batch_command(argv: list[str]) -> int:
@@ -27,7 +27,7 @@ def batch_command(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
 
     def action() -> int:
-        from summarize import batchapi
+        from summarize.many import batchapi
 
         if args.command == "submit":
             return _submit(args)
@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from summarize import batchapi
+    from summarize.many import batchapi
     from summarize.options import BATCH_KEPT
 
     options = {
@@ -140,7 +140,7 @@ def describe(status: BatchStatus) -> str:
 
 
 def _collect_once(args: argparse.Namespace) -> int:
-    from summarize import batchapi
+    from summarize.many import batchapi
 
     output = Path(args.output)
     writer: Writer | None = None  # opened on the first result

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarize.checks import verdict
+from summarize.answer.neutrality import verdict
 from summarize.cli.common import (
     EXIT_OK,
     NOTES_SHOWN,
@@ -28,8 +28,8 @@ def run_brief(args: argparse.Namespace) -> int:
     """Brief the one article ``args.source`` names; print it."""
 
     def action() -> int:
-        from summarize.names import short_name
-        from summarize.pipeline import Summarizer
+        from summarize.pipeline.summarizer import Summarizer
+        from summarize.source.names import short_name
 
         source = args.source
         name = given_names([source], args).get(source)
@@ -56,7 +56,7 @@ def render(brief: ArticleSummary, form: str, *, verbose: bool = False) -> str:
         return brief.model_dump_json(indent=2)
     notes = None if verbose else NOTES_SHOWN
     if form == "markdown":
-        from summarize.markdown import brief_markdown
+        from summarize.render.markdown import brief_markdown
 
         return brief_markdown(brief, notes=notes).rstrip("\n")
     return render_text(brief, notes=notes)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from summarize import __version__
 
 if TYPE_CHECKING:
-    from summarize.articles import Article
+    from summarize.source.article import Article
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 NOTES_SHOWN = 3  # notes (warnings) listed without --verbose
@@ -214,8 +214,8 @@ def read_source(source: str, args: argparse.Namespace) -> Article:
     and stdin read with ``--max-input-bytes`` and ``--encoding``."""
     from pathlib import Path
 
-    from summarize.articles import read_article
-    from summarize.inputs import decode_text, read_capped
+    from summarize.source.article import read_article
+    from summarize.source.files import decode_text, read_capped
 
     cap, encoding = args.max_input_bytes, args.encoding
     if source == "-":
@@ -233,7 +233,7 @@ def source_names(
     else a file's stem or a URL's site and title; repeats suffixed."""
     from pathlib import Path
 
-    from summarize.names import short_name, unique
+    from summarize.source.names import short_name, unique
 
     given = given_names(sources, args)
     names = []

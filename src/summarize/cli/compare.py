@@ -6,7 +6,7 @@ import shutil
 import textwrap
 from typing import TYPE_CHECKING
 
-from summarize.checks import verdict
+from summarize.answer.neutrality import verdict
 from summarize.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -40,7 +40,7 @@ def compare_command(argv: list[str]) -> int:
         return fail("compare needs two or more articles", EXIT_USAGE)
 
     def action() -> int:
-        from summarize.comparing import compare
+        from summarize.pipeline.compare import compare
 
         articles = [read_source(source, args) for source in args.source]
         names = source_names(args.source, articles, args)
@@ -54,7 +54,7 @@ def compare_command(argv: list[str]) -> int:
         if args.format == "json":
             print(comparison.model_dump_json(indent=2))
         elif args.format == "markdown":
-            from summarize.markdown import comparison_markdown
+            from summarize.render.markdown import comparison_markdown
 
             print(comparison_markdown(comparison, notes=notes).rstrip("\n"))
         else:

@@ -30,8 +30,8 @@ from summarize.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from summarize.batch import BatchResult
-    from summarize.ratelimit import RateLimiter
+    from summarize.many.live import BatchResult
+    from summarize.model.ratelimit import RateLimiter
 
 _PAGE_SUFFIXES = (".txt", ".html", ".htm", ".md", ".text")
 
@@ -206,8 +206,8 @@ def run_batch(args: argparse.Namespace) -> int:
 def _write_results(
     args: argparse.Namespace, writer: Writer, progress: Progress, tally: Tally, skip: set[str]
 ) -> None:
-    from summarize.batch import summarize_many
-    from summarize.ratelimit import RateLimiter
+    from summarize.many.live import summarize_many
+    from summarize.model.ratelimit import RateLimiter
 
     options = summarizer_options(args)
     tally.limiter = RateLimiter(
@@ -274,8 +274,8 @@ class Tally:
 
 def _screen(items: Iterator[Any], writer: Writer, tally: Tally, skip: set[str]) -> Iterator[Any]:
     """Write unusable input rows as errors straight away (once); pass the rest on."""
-    from summarize.batch import BatchResult
     from summarize.errors import InputError
+    from summarize.many.live import BatchResult
 
     for item in items:
         if isinstance(item, dict) and "error" in item:

@@ -26,18 +26,18 @@ def models_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     def action() -> int:
-        from summarize import models
+        from summarize.model.local import catalogue
 
         if args.action == "list":
-            for row in models.list_rows():
+            for row in catalogue.list_rows():
                 print(
                     f"{row['name']:<14} {row['size']:>8}  RAM {row['ram']:<8} "
                     f"{row['licence']:<30} {row['note']}\n{'':<14} {row['status']}"
                 )
         elif args.action == "pull":
-            print(models.pull(args.name, quiet=args.quiet))
+            print(catalogue.pull(args.name, quiet=args.quiet))
         else:
-            print(models.resolve_model(args.name).path)
+            print(catalogue.resolve_model(args.name).path)
         return EXIT_OK
 
     return guarded(action, interrupted="interrupted; run the same pull again")
@@ -56,7 +56,7 @@ def serve_local(argv: list[str]) -> int:
         help="a catalogue model or a GGUF file (default: the best pulled, else SmolLM2-135M)",
     )
     parser.add_argument("--port", type=int, help="default: a free port")
-    from summarize.local import DEFAULT_CONTEXT, MAX_SLOTS
+    from summarize.model.local.server import DEFAULT_CONTEXT, MAX_SLOTS
 
     parser.add_argument(
         "--context-window", type=int, default=DEFAULT_CONTEXT, help="tokens per slot"
@@ -70,7 +70,7 @@ def serve_local(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     def action() -> int:
-        from summarize.local import LocalServer
+        from summarize.model.local.server import LocalServer
 
         server = LocalServer(
             args.local_model, context_window=args.context_window, slots=args.slots,

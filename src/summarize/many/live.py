@@ -3,7 +3,7 @@
 ``summarize_many(items)`` yields one ``BatchResult`` per article as each finishes:
 its id and either the brief or the typed error (one failure never stops the batch).
 Items are pulled from the input only as slots free up, so memory stays flat in the
-number of articles. A cached brief (see ``summarize.cache``) costs no request.
+number of articles. A cached brief (see ``summarize.many.cache``) costs no request.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from summarize.articles import Article
-from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
-from summarize.names import short_name
+from summarize.many.cache import BriefCache, cache_key
 from summarize.options import DEFAULT_CONCURRENCY
 from summarize.schema import ArticleSummary, Usage
+from summarize.source.article import Article
+from summarize.source.names import short_name
 
 if TYPE_CHECKING:
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.summarizer import Summarizer
 
 
 class BatchError(BaseModel):
@@ -132,7 +132,7 @@ async def asummarize_many(
     through one ``RateLimiter``, so limits, learned ones and 429s hold for the whole
     batch. ``concurrency`` inside one long article stays the Summarizer's.
     """
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.summarizer import Summarizer
 
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a whole number >= 1, not {concurrency!r}")

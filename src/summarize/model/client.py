@@ -7,7 +7,7 @@ also in ``response_format["schema"]``, as llama.cpp-style servers take it),
 ``response_format`` or the schema) is dropped for the next one, and the mode that
 works is remembered per endpoint and model for the rest of the process.
 
-Sampling and limit parameters are learned the same way (``summarize.params``): a
+Sampling and limit parameters are learned the same way (``summarize.model.params``): a
 400 refusing one is fixed, sent once more and remembered; models that reason get room
 for it on top of the answer's tokens.
 
@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from summarize import params as learning
 from summarize.errors import (
     APIConnectionError,
     APIError,
@@ -36,14 +35,15 @@ from summarize.errors import (
     RefusalError,
     ServerError,
 )
-from summarize.httperrors import PLACEHOLDER_KEY, body_message, redact, status_error
-from summarize.model import Message, Mode, Reply
+from summarize.model import params as learning
+from summarize.model.httperrors import PLACEHOLDER_KEY, body_message, redact, status_error
+from summarize.model.loops import RepetitionGuard
+from summarize.model.protocol import Message, Mode, Reply
+from summarize.model.ratelimit import RateLimiter
+from summarize.model.retrying import Deadline, TransientFailure, retry_transient
+from summarize.model.streamed import Streamed
 from summarize.progress import Reporter
-from summarize.ratelimit import RateLimiter
-from summarize.repetition import RepetitionGuard
-from summarize.retrying import Deadline, TransientFailure, retry_transient
 from summarize.schema import Usage
-from summarize.streamed import Streamed
 
 if TYPE_CHECKING:
     import openai
@@ -90,7 +90,7 @@ def resolve_endpoint(api_key: str | None, base_url: str | None) -> tuple[str, st
 def build_client(
     *, api_key: str, base_url: str | None, asynchronous: bool
 ) -> openai.OpenAI | openai.AsyncOpenAI:
-    """An SDK client with its own retries off: summarize.retrying owns retries."""
+    """An SDK client with its own retries off: summarize.model.retrying owns retries."""
     import openai
 
     cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI

@@ -16,7 +16,7 @@ from summarize.errors import (
     ServerError,
     SummarizeError,
 )
-from summarize.retrying import TransientFailure, retry_after_seconds
+from summarize.model.retrying import TransientFailure, retry_after_seconds
 
 # Local servers ignore the key, but the SDK insists on one.
 PLACEHOLDER_KEY = "not-needed"

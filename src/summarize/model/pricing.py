@@ -2,7 +2,7 @@
 
 Only OpenAI's own API has known prices; for any other endpoint a cost is shown only
 when the caller gives ``price_in`` / ``price_out`` (USD per million tokens) or a table
-(``prices=``). ``summarize.pipeline.Summarizer.cost`` decides which applies.
+(``prices=``). ``summarize.pipeline.summarizer.Summarizer.cost`` decides which applies.
 """
 
 from __future__ import annotations

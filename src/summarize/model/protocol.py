@@ -1,8 +1,8 @@
 """What the pipeline needs from a model: the ``Completer`` protocol and its values.
 
 A completer turns messages into one ``Reply`` in a structured-output ``Mode``.
-``summarize.client.ModelClient`` is the one that calls an OpenAI(-compatible)
-endpoint; ``summarize.batchapi.replay.BatchClient`` answers from Batch API output;
+``summarize.model.client.ModelClient`` is the one that calls an OpenAI(-compatible)
+endpoint; ``summarize.many.batchapi.replay.BatchClient`` answers from Batch API output;
 tests bring their own. This is how httpx separates its transports from its client.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from summarize.retrying import Deadline
+    from summarize.model.retrying import Deadline
     from summarize.schema import Usage
 
 Message = dict[str, str]

@@ -7,7 +7,7 @@ retried for as long as the deadline allows, and does not count against
 ``max_retries``. Every wait is at least what the server asks for in
 ``retry-after-ms`` / ``retry-after``, all inside one overall deadline (``timeout=``).
 The other loop, re-asking an answer that fails validation (``max_reasks``), is
-``summarize.reask``; it runs inside the same deadline.
+``summarize.pipeline.reask``; it runs inside the same deadline.
 
 The openai SDK's own retries are switched off so the two layers do not multiply.
 """

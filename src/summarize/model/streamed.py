@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from summarize.model.loops import RepetitionGuard
 from summarize.progress import Reporter
-from summarize.repetition import RepetitionGuard
 from summarize.schema import Usage
 
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from summarize import checks, prompts
-from summarize.chunking import chunk_text
-from summarize.drafts import DraftBrief, DraftMerge, schema_pair
+from summarize.answer import neutrality
 from summarize.errors import ContextLengthError
-from summarize.partials import LIMITS, Partial, point_line, render_partials
+from summarize.pipeline.partials import LIMITS, Partial, point_line, render_partials
+from summarize.request import prompts
+from summarize.request.drafts import DraftBrief, DraftMerge, schema_pair
 from summarize.schema import ContestedPoint
-from summarize.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
+from summarize.text.chunking import chunk_text
+from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
 
 if TYPE_CHECKING:
-    from summarize.model import Message
-    from summarize.run import Run
-    from summarize.sentences import Sentence
+    from summarize.model.protocol import Message
+    from summarize.pipeline.run import Run
+    from summarize.text.sentences import Sentence
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 # The local engine's answers: a brief with quotes is well under this; a small model
@@ -63,7 +64,7 @@ def prompt_overhead(run: Run, template: str) -> int:
         "part": "999",
         "parts": "999",
         # the whole article's hints: as long as any part's
-        "hints": checks.hints(run.cues, opinion=run.opinion),
+        "hints": neutrality.hints(run.cues, opinion=run.opinion),
     }
     user = prompts.load(template).render(**values)
     return run.count_messages(prompts.messages(system, user)) + BOUNDARY_MARGIN

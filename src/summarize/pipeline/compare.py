@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from summarize import checks, prompts, reask
-from summarize.articles import Article
-from summarize.drafts import DraftComparison, schema_pair
+from summarize.answer import neutrality
+from summarize.answer.repairs import DraftProblems, clean_links, parse_as
 from summarize.errors import ContextLengthError, InputError
-from summarize.grounding import QuoteLocator
-from summarize.inputs import check_article
-from summarize.names import short_name, unique
+from summarize.pipeline import reask
+from summarize.request import prompts
+from summarize.request.drafts import DraftComparison, schema_pair
 from summarize.schema import (
     Agreement,
     ArticleSummary,
@@ -40,15 +39,18 @@ from summarize.schema import (
     UniqueClaim,
     Usage,
 )
-from summarize.sentences import SentenceIndex, strip_ids
-from summarize.validation import DraftProblems, clean_links, parse_as
+from summarize.source.article import Article
+from summarize.source.files import check_article
+from summarize.source.names import short_name, unique
+from summarize.text.grounding import QuoteLocator
+from summarize.text.sentences import SentenceIndex, strip_ids
 
 if TYPE_CHECKING:
-    from summarize.model import Reply
+    from summarize.model.protocol import Reply
     from summarize.options import SummarizeOptions
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.run import Run
+    from summarize.pipeline.summarizer import Summarizer
     from summarize.progress import Reporter
-    from summarize.run import Run
 
 _TEMPLATES = ("compare.system", "compare.user", "schema_hint", "reask")
 
@@ -59,7 +61,7 @@ def compare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Com
     Each article is text, an ``Article``, a path, a URL, an HTML page, or a
     ``(source_name, text)`` pair. Options are those of ``summarize()``.
     """
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.summarizer import Summarizer
     from summarize.sync import run_sync
 
     summarizer = Summarizer(**options)
@@ -79,7 +81,7 @@ def compare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Com
 
 async def acompare(articles: Sequence[Any], **options: Unpack[SummarizeOptions]) -> Comparison:
     """Async ``compare()``."""
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.summarizer import Summarizer
 
     async with Summarizer(**options) as summarizer:
         return await acompare_with(summarizer, articles)
@@ -106,7 +108,7 @@ async def acompare_with(summarizer: Summarizer, articles: Sequence[Any]) -> Comp
     """Compare ``articles`` with the settings (and client) of ``summarizer``.
 
     Sources are named as given in ``(name, text)`` pairs, else by their short names
-    (``summarize.names``), repeats suffixed."""
+    (``summarize.source.names``), repeats suffixed."""
     given = _given(articles)
     progress = summarizer.reporter()
     progress.stage("reading", f"{len(given)} sources")
@@ -172,7 +174,7 @@ async def _compare(
             raise DraftProblems(["summary: it is empty; write the joint account"])
         result, problems, warnings = _ground(draft, indexes, "".join(texts.values()))
         candidate = reask.Candidate(draft, [], reply.mode, problems, warnings, extra=result)
-        candidate.checks = checks.check_comparison(_voiced(result), indexes, language)
+        candidate.checks = neutrality.check_comparison(_voiced(result), indexes, language)
         candidate.soft = [f"{c.name}: {d}" for c in candidate.checks for d in c.details]
         return candidate
 
@@ -206,7 +208,7 @@ async def _compare(
     )
 
 
-def _voiced(grounded: dict[str, Any]) -> list[checks.Voiced]:
+def _voiced(grounded: dict[str, Any]) -> list[neutrality.Voiced]:
     """What a comparison says in its own voice, with the ids it cites in each source."""
 
     def cites(evidence: Sequence[SourceQuote]) -> dict[str, tuple[int, ...]]:
@@ -216,13 +218,13 @@ def _voiced(grounded: dict[str, Any]) -> list[checks.Voiced]:
                 out.setdefault(e.source, []).append(e.sentence)
         return {name: tuple(ids) for name, ids in out.items()}
 
-    said = [checks.Voiced("summary", grounded["summary"], {})]
+    said = [neutrality.Voiced("summary", grounded["summary"], {})]
     said += [
-        checks.Voiced(f"agreement {n}", a.fact, cites(a.evidence))
+        neutrality.Voiced(f"agreement {n}", a.fact, cites(a.evidence))
         for n, a in enumerate(grounded["agreements"], start=1)
     ]
     said += [
-        checks.Voiced(
+        neutrality.Voiced(
             f"conflict {n} topic", c.topic, cites([e for v in c.versions for e in v.evidence])
         )
         for n, c in enumerate(grounded["conflicts"], start=1)

@@ -4,7 +4,7 @@ A small model told "S29 reports a denial" in a long prompt often still leaves th
 denial out, and asked again for the whole brief it writes the whole brief again,
 slowly, and leaves it out again. So when the brief's contested points cite none of
 some sentences the hints name (a denial, an accusation, criticism, the outlet's own
-view; ``summarize.checks.cue_sentences``), those sentences alone, each with its
+view; ``summarize.answer.neutrality.cue_sentences``), those sentences alone, each with its
 neighbours, are sent in one more request that asks only for the contested points they
 show. Its points are cited and checked like the brief's; the ones citing a named
 sentence are added, the others dropped with a warning. At most one such request per
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from summarize import checks, prompts, reask
-from summarize.citing import Citations, cite_points, content_words
-from summarize.drafts import DraftDisputes, ranged_schema, schema_pair
+from summarize.answer import neutrality
+from summarize.answer.citations import Citations, cite_points, content_words
+from summarize.answer.repairs import DraftProblems, parse_as
 from summarize.errors import OutputTruncatedError, ValidationFailedError
-from summarize.validation import DraftProblems, parse_as
+from summarize.pipeline import reask
+from summarize.request import prompts
+from summarize.request.drafts import DraftDisputes, ranged_schema, schema_pair
 
 if TYPE_CHECKING:
-    from summarize.model import Message, Reply
-    from summarize.run import Run
+    from summarize.model.protocol import Message, Reply
+    from summarize.pipeline.run import Run
     from summarize.schema import ContestedPoint
 
 TEMPLATES = ("disputes.user",)
@@ -42,7 +44,7 @@ def left_out(run: Run, candidate: reask.Candidate[Any]) -> dict[int, str]:
 async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
     """Ask for the contested points of the cue sentences ``best`` left out, and add
     them to ``best.points``; whether a request was sent."""
-    missing = checks.first_cues(left_out(run, best))
+    missing = neutrality.first_cues(left_out(run, best))
     if not missing:
         return False
     named = ", ".join(f"S{n}" for n in missing)
@@ -72,7 +74,7 @@ def _prompt(run: Run, missing: dict[int, str]) -> reask.Build:
 
     def build(with_hint: bool) -> list[Message]:
         user = prompts.load("disputes.user").render(
-            cues=checks.describe(missing),
+            cues=neutrality.describe(missing),
             schema_hint=prompts.schema_hint(schema_pair(DraftDisputes)[1]) if with_hint else "",
             boundary=run.boundary,
             sentences=index.render(shown),

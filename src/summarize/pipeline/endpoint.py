@@ -15,15 +15,15 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from summarize import budget
-from summarize.client import OPENAI_HOST, build_client, resolve_endpoint
 from summarize.errors import ConfigurationError
-from summarize.httperrors import PLACEHOLDER_KEY, redact_url
-from summarize.local import DEFAULT_CONTEXT, LocalServer
-from summarize.model import Mode
+from summarize.model.client import OPENAI_HOST, build_client, resolve_endpoint
+from summarize.model.httperrors import PLACEHOLDER_KEY, redact_url
+from summarize.model.local.server import DEFAULT_CONTEXT, LocalServer
+from summarize.model.protocol import Mode
+from summarize.pipeline import budget
 
 if TYPE_CHECKING:
-    from summarize.models import ModelChoice
+    from summarize.model.local.catalogue import ModelChoice
     from summarize.options import Options
 
 Client = Any  # openai.OpenAI | openai.AsyncOpenAI, imported lazily

@@ -2,7 +2,7 @@
 (reduce), collapsing them in groups first when they do not fit one request.
 
 The pure steps (numbering points, rendering part briefs, merging points by id) are
-in ``summarize.partials``; the budgets in ``summarize.budget``.
+in ``summarize.pipeline.partials``; the budgets in ``summarize.pipeline.budget``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ import asyncio
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from summarize import budget, checks, disputes, prompts, reask
-from summarize.brief import SOFT, ask_brief, assemble, with_checks
-from summarize.citing import Citations, cite_statements
-from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
+from summarize.answer import neutrality
+from summarize.answer.citations import Citations, cite_statements
+from summarize.answer.repairs import (
+    DraftProblems,
+    echo_problems,
+    marker_problems,
+    parse_as,
+    remove_foreign_urls,
+    scrub_markers,
+)
 from summarize.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -24,8 +30,9 @@ from summarize.errors import (
     QuotaExceededError,
     SummarizeError,
 )
-from summarize.model import Deferred
-from summarize.partials import (
+from summarize.model.protocol import Deferred
+from summarize.pipeline import budget, disputes, reask
+from summarize.pipeline.partials import (
     LIMITS,
     Partial,
     check_merge,
@@ -34,20 +41,15 @@ from summarize.partials import (
     number_points,
     render_partials,
 )
+from summarize.pipeline.single import SOFT, ask_brief, assemble, with_checks
+from summarize.request import prompts
+from summarize.request.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
 from summarize.schema import ArticleSummary, ContestedPoint
-from summarize.validation import (
-    DraftProblems,
-    echo_problems,
-    marker_problems,
-    parse_as,
-    remove_foreign_urls,
-    scrub_markers,
-)
 
 if TYPE_CHECKING:
-    from summarize.model import Message, Reply
-    from summarize.run import Run
-    from summarize.sentences import Sentence
+    from summarize.model.protocol import Message, Reply
+    from summarize.pipeline.run import Run
+    from summarize.text.sentences import Sentence
 
 T = TypeVar("T")
 
@@ -140,7 +142,7 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
             parts=str(parts),
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
-            hints=checks.hints(
+            hints=neutrality.hints(
                 run.cues, within=range(sentences[0].id, sentences[-1].id + 1), opinion=run.opinion
             ),
             boundary=run.boundary,
@@ -298,7 +300,7 @@ def check_merge_answer(
         summary=summary,
         key_points=key_points,
     )
-    # a dispute the parts left out is the follow-up's (summarize.disputes), after this
+    # a dispute the parts left out is the follow-up's (summarize.pipeline.disputes), after this
     with_checks(run, candidate, soft=SOFT)
     return candidate
 

@@ -1,6 +1,6 @@
 """Part briefs of a long article and the pure steps of merging them.
 
-The flow that makes and merges them is ``summarize.mapreduce``. The map step
+The flow that makes and merges them is ``summarize.pipeline.mapreduce``. The map step
 briefs each part like a short article, citing the article's own sentence ids (global,
 so nothing is shifted). The reduce step sees the part briefs as text, each statement
 with the ids it cites and an id on every contested point, and answers with merged points
@@ -16,9 +16,9 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
-from summarize.drafts import DraftMerge, DraftMergedPoint
+from summarize.answer.repairs import DraftProblems
+from summarize.request.drafts import DraftMerge, DraftMergedPoint
 from summarize.schema import ContestedPoint, Evidence, Statement
-from summarize.validation import DraftProblems
 
 # A part brief longer than asked (kept whole in the part) shows the merge this much,
 # so that a model's long lists cannot crowd the merge request out of its window.

@@ -16,15 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from summarize import budget, prompts
+from summarize.answer.repairs import DraftProblems
 from summarize.errors import OutputTruncatedError, SummarizeError, ValidationFailedError
-from summarize.model import Message, Mode, Reply
-from summarize.repetition import json_closings, loop_start
-from summarize.validation import DraftProblems
+from summarize.model.loops import json_closings, loop_start
+from summarize.model.protocol import Message, Mode, Reply
+from summarize.pipeline import budget
+from summarize.request import prompts
 
 if TYPE_CHECKING:
+    from summarize.pipeline.run import Run
     from summarize.progress import Stage
-    from summarize.run import Run
     from summarize.schema import Check as CheckResult
     from summarize.schema import ContestedPoint, CutText, Statement, Usage
 
@@ -46,14 +47,16 @@ class Candidate(Generic[T]):
     extra: Any = None  # what the caller's check derived (a comparison's grounding)
     summary: list[Statement] = field(default_factory=list)  # with evidence
     key_points: list[Statement] = field(default_factory=list)
-    checks: list[CheckResult] = field(default_factory=list)  # summarize.checks, on the answer
+    checks: list[CheckResult] = field(
+        default_factory=list
+    )  # summarize.answer.neutrality, on the answer
     # what the flagged checks ask to fix: re-asked after the first answer only, then
     # kept as warnings (a check can be wrong; it must not cost the article)
     soft: list[str] = field(default_factory=list)
     cut: list[CutText] = field(default_factory=list)  # runaway fields, with their full text
 
     def __post_init__(self) -> None:
-        """A draft's long and cut fields (``summarize.lengths``) come first in the repairs."""
+        """A draft's long and cut fields (``summarize.request.caps``) come first in the repairs."""
         fitting = getattr(self.value, "fitting", None)
         if fitting is not None and (fitting.warnings or fitting.cut):
             self.repairs = [*fitting.warnings, *self.repairs]

@@ -11,18 +11,18 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from summarize.checks import cue_sentences, is_opinion, lexicon
+from summarize.answer.neutrality import cue_sentences, is_opinion, lexicon
 from summarize.progress import Reporter
 from summarize.schema import CutText, Usage
-from summarize.sentences import SentenceIndex
-from summarize.tokens import count_messages, count_tokens
+from summarize.text.sentences import SentenceIndex
+from summarize.text.tokens import count_messages, count_tokens
 
 if TYPE_CHECKING:
     import tiktoken
 
-    from summarize.articles import Article
-    from summarize.model import Completer, Message
-    from summarize.retrying import Deadline
+    from summarize.model.protocol import Completer, Message
+    from summarize.model.retrying import Deadline
+    from summarize.source.article import Article
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Run:
     cut: list[CutText] = field(default_factory=list)  # runaway fields of the parts' answers
     map_usage: Usage = field(default_factory=Usage)
     reduce_usage: Usage = field(default_factory=Usage)
-    followup_usage: Usage = field(default_factory=Usage)  # summarize.disputes
+    followup_usage: Usage = field(default_factory=Usage)  # summarize.pipeline.disputes
     chunks: int = 1
     depth: int = 0
     coverage: float = 1.0
@@ -60,7 +60,7 @@ class Run:
 
     @functools.cached_property
     def cues(self) -> dict[int, str]:
-        """The sentences the hints name (``summarize.checks.cue_sentences``), found once."""
+        """The sentences the hints name (``neutrality.cue_sentences``), found once."""
         return cue_sentences(self.sentences, lexicon(self.article.language))
 
     @functools.cached_property

@@ -4,19 +4,17 @@
 ``check_brief()`` is the check every brief answer goes through (a whole article's or
 one part's): parse, flag echoed instructions and forged markers, drop foreign links
 and repeated key points, resolve every statement's cited sentence ids into evidence
-(``summarize.citing``). ``assemble()`` turns a finished answer into the
-``ArticleSummary``, for this path and for ``summarize.mapreduce``.
+(``summarize.answer.citations``). ``assemble()`` turns a finished answer into the
+``ArticleSummary``, for this path and for ``summarize.pipeline.mapreduce``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from summarize import checks, disputes, prompts, reask
-from summarize.citing import Citations, cite_points, cite_statements, traceability
-from summarize.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
-from summarize.schema import ArticleSummary, Meta
-from summarize.validation import (
+from summarize.answer import neutrality
+from summarize.answer.citations import Citations, cite_points, cite_statements, traceability
+from summarize.answer.repairs import (
     DraftProblems,
     drop_repeated_key_points,
     echo_problems,
@@ -27,15 +25,19 @@ from summarize.validation import (
     scrub_markers,
     summary_text,
 )
+from summarize.pipeline import disputes, reask
+from summarize.request import prompts
+from summarize.request.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
+from summarize.schema import ArticleSummary, Meta
 
 if TYPE_CHECKING:
-    from summarize.model import Message, Reply
-    from summarize.run import Run
-    from summarize.sentences import Sentence
+    from summarize.model.protocol import Message, Reply
+    from summarize.pipeline.run import Run
+    from summarize.text.sentences import Sentence
 
 # Checks whose flags are re-asked once. A dispute left out is not: it gets the focused
-# follow-up of ``summarize.disputes`` instead of a whole brief again.
-SOFT = frozenset(checks.CHECKS) - {"disputes"}
+# follow-up of ``summarize.pipeline.disputes`` instead of a whole brief again.
+SOFT = frozenset(neutrality.CHECKS) - {"disputes"}
 # Templates whose versions a one-call brief reports (the demo model's are compact).
 TEMPLATES = ("brief.system", "brief.user", "schema_hint", "reask", "disputes.user")
 COMPACT_TEMPLATES = ("compact.system", "compact.user", "reask", "disputes.user")
@@ -49,7 +51,7 @@ async def single(run: Run) -> ArticleSummary:
         user = prompts.load(template).render(
             output_language=run.output_language(),
             schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
-            hints=checks.hints(run.cues, opinion=run.opinion),
+            hints=neutrality.hints(run.cues, opinion=run.opinion),
             boundary=run.boundary,
             article=run.sentences.render(),
         )
@@ -141,11 +143,11 @@ def check_brief(
 
 
 def with_checks(run: Run, candidate: reask.Candidate[Any], *, soft: frozenset[str] = SOFT) -> None:
-    """Run ``summarize.checks`` on a whole-article answer: the results go to
+    """Run ``summarize.answer.neutrality`` on a whole-article answer: the results go to
     ``candidate.checks``; what the flagged ones named in ``soft`` ask to fix, to
     ``candidate.soft`` (re-asked once)."""
     language = run.article.language or run.language
-    candidate.checks = checks.run_checks(
+    candidate.checks = neutrality.run_checks(
         run.sentences,
         language,
         candidate.summary,

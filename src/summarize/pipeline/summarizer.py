@@ -1,9 +1,9 @@
 """``Summarizer``: the configuration, its resources, and the route an article takes.
 
-An article that fits one request goes to ``summarize.brief``; a longer one to
-``summarize.mapreduce``. Both ask through ``summarize.reask`` on a ``Run``
-(``summarize.run``) that this module makes per article. Options are checked by
-``summarize.options``; clients and the local engine live in ``summarize.endpoint``.
+An article that fits one request goes to ``summarize.pipeline.single``; a longer one to
+``summarize.pipeline.mapreduce``. Both ask through ``summarize.pipeline.reask`` on a ``Run``
+(``summarize.pipeline.run``) that this module makes per article. Options are checked by
+``summarize.options``; clients and the local engine live in ``summarize.pipeline.endpoint``.
 """
 
 from __future__ import annotations
@@ -17,26 +17,28 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from summarize import brief, budget, mapreduce, pricing, prompts
-from summarize.articles import Article, Source, as_article, looks_like_source
-from summarize.client import ModelClient
-from summarize.endpoint import Client, Endpoint
 from summarize.errors import ConfigurationError, SummarizeError
-from summarize.inputs import check_article
-from summarize.names import short_name
+from summarize.model import pricing
+from summarize.model.client import ModelClient
+from summarize.model.ratelimit import RateLimiter
+from summarize.model.retrying import Deadline
 from summarize.options import DEFAULT_MODEL, Options, SummarizeOptions, docstring
+from summarize.pipeline import budget, mapreduce, single
+from summarize.pipeline.endpoint import Client, Endpoint
+from summarize.pipeline.run import Run
 from summarize.progress import Reporter, reading
-from summarize.ratelimit import RateLimiter
-from summarize.retrying import Deadline
-from summarize.run import Run
+from summarize.request import prompts
 from summarize.schema import SCHEMA_VERSION, ArticleSummary, Usage
+from summarize.source.article import Article, Source, as_article, looks_like_source
+from summarize.source.files import check_article
+from summarize.source.names import short_name
 from summarize.sync import run_sync
-from summarize.tokens import count_tokens, encoding_for_model
+from summarize.text.tokens import count_tokens, encoding_for_model
 
 if TYPE_CHECKING:
-    from summarize.local import LocalServer
-    from summarize.model import Completer, Mode
-    from summarize.models import ModelChoice
+    from summarize.model.local.catalogue import ModelChoice
+    from summarize.model.local.server import LocalServer
+    from summarize.model.protocol import Completer, Mode
 
 # The 135M demo model: llama.cpp's repetition penalties (which would also penalise
 # the verbatim quotes a capable model copies, so only there).
@@ -69,7 +71,7 @@ class Summarizer:
         self.stream = (local is not None) if settled.stream is None else bool(settled.stream)
         demo = local is not None and local.choice.is_demo
         # The demo model echoes a long prompt back; it gets a compact one.
-        self.templates = brief.COMPACT_TEMPLATES if demo else brief.TEMPLATES
+        self.templates = single.COMPACT_TEMPLATES if demo else single.TEMPLATES
         self._sampling: dict[str, Any] = dict(DEMO_SAMPLING) if demo else {}
         self.model = settled.model or os.environ.get("SUMMARIZE_MODEL") or DEFAULT_MODEL
         limiter = settled.rate_limiter
@@ -237,7 +239,7 @@ class Summarizer:
         progress.named(name)
         try:
             if budget.fits_one_call(run):
-                result = await brief.single(run)
+                result = await single.single(run)
             else:
                 result = await mapreduce.map_reduce(run)
         except SummarizeError as exc:
@@ -313,7 +315,7 @@ def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSum
     (``read_article(source).text`` for a page).
 
     An article longer than the context window is split into parts (see
-    ``summarize.chunking``), each part briefed concurrently, and the part briefs merged.
+    ``summarize.text.chunking``), each part briefed concurrently, and the part briefs merged.
 
     Raises a ``summarize.errors.SummarizeError`` subclass on failure.
     """

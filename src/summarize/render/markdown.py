@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from summarize.checks import verdict
+from summarize.answer.neutrality import verdict
 
 if TYPE_CHECKING:
     from summarize.schema import (

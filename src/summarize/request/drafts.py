@@ -15,10 +15,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from summarize.lengths import Cap, Fitting, chars
+from summarize.request.caps import Cap, Fitting, chars
 from summarize.schema import KIND_HELP, ContestedKind
 
-# The sizes asked for (summarize.lengths: longer is kept with a warning, runaway is cut)
+# The sizes asked for (summarize.request.caps: longer is kept with a warning, runaway is cut)
 STATEMENT_CHARS = 500
 CLAIM_CHARS = 400
 QUOTE_CHARS = 400
@@ -34,13 +34,13 @@ class _Draft(BaseModel):
 
     @property
     def fitting(self) -> Fitting:
-        """What ``summarize.lengths.fit`` found long or cut in the answer."""
+        """What ``summarize.request.caps.fit`` found long or cut in the answer."""
         if self._fitting is None:
             self._fitting = Fitting()
         return self._fitting
 
     def fitted(self, fitting: Fitting) -> None:
-        """Keep what fitting the answer found (``summarize.validation.parse_as``)."""
+        """Keep what fitting the answer found (``summarize.answer.repairs.parse_as``)."""
         self._fitting = fitting
 
 

@@ -43,7 +43,7 @@ def _prompt_dir() -> Traversable:
     if packaged.is_dir():
         return packaged
     # Source checkout or editable install: the repository's top-level prompts/.
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).resolve().parents[3] / "prompts"
 
 
 def _parse(name: str, raw: str) -> PromptTemplate:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarize.errors import ConfigurationError, InputError
-from summarize.inputs import (
+from summarize.source.files import (
     DEFAULT_MAX_INPUT_BYTES,
     decode_text,
     read_file_bytes,

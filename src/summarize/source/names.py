@@ -16,7 +16,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
-from summarize.articles import Article, looks_like_source
+from summarize.source.article import Article, looks_like_source
 
 TITLE_CHARS = 48  # a title in a name is cut at a word boundary before this
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)

@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from summarize.boundaries import CLAUSE_BYTES, CLAUSE_END, DASH_END, SEAMS
-from summarize.tokens import encoding_for_model, get_encoding
+from summarize.text.boundaries import CLAUSE_BYTES, CLAUSE_END, DASH_END, SEAMS
+from summarize.text.tokens import encoding_for_model, get_encoding
 
 if TYPE_CHECKING:
     import tiktoken

@@ -1,7 +1,7 @@
 """The article as numbered sentences: what the model sees, and what it cites.
 
 The article is split once into sentences at the chunker's seams (line breaks and
-sentence ends, abbreviation- and CJK-aware; ``summarize.boundaries``); a sentence
+sentence ends, abbreviation- and CJK-aware; ``summarize.text.boundaries``); a sentence
 longer than ``MAX_SENTENCE_CHARS`` is split at clause ends, then at spaces. Each
 sentence gets an id, ``S1``, ``S2``, ..., global to the article, and its offsets in
 the caller's text. The prompt shows one sentence per line, ``[S12] text``: the ids are
@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from summarize.boundaries import SEAMS
-from summarize.grounding import QuoteLocator
-from summarize.inputs import clean_text
 from summarize.schema import Evidence
+from summarize.source.files import clean_text
+from summarize.text.boundaries import SEAMS
+from summarize.text.grounding import QuoteLocator
 
 # Longer "sentences" (lists run together, tables, a paragraph with no full stop) are
 # split, so a citation stays precise and a line stays readable.

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from summarize.batchapi.jobs import (
+from summarize.many.batchapi.jobs import (
     BATCH_DISCOUNT,
     CollectReport,
     abatch_status,
@@ -38,8 +38,8 @@ from summarize.batchapi.jobs import (
     acollect_batch,
     asubmit_batch,
 )
-from summarize.batchapi.replay import BatchClient, custom_id, request_body
-from summarize.batchapi.state import (
+from summarize.many.batchapi.replay import BatchClient, custom_id, request_body
+from summarize.many.batchapi.state import (
     BatchCancelledError,
     BatchJob,
     BatchJobError,

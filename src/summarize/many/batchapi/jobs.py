@@ -9,21 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarize.articles import Article, as_article
-from summarize.batch import BatchResult, item_id
-from summarize.batchapi.remote import TERMINAL, create_queued, download, send_phase, session
-from summarize.batchapi.replay import COSTS, Costs, replaying_summarizer
-from summarize.batchapi.state import BatchCancelledError, BatchJob, BatchStatus, default_root
-from summarize.cache import BriefCache, cache_key
 from summarize.errors import ConfigurationError, InputError, SummarizeError
-from summarize.model import Deferred, Mode
+from summarize.many.batchapi.remote import TERMINAL, create_queued, download, send_phase, session
+from summarize.many.batchapi.replay import COSTS, Costs, replaying_summarizer
+from summarize.many.batchapi.state import BatchCancelledError, BatchJob, BatchStatus, default_root
+from summarize.many.cache import BriefCache, cache_key
+from summarize.many.live import BatchResult, item_id
+from summarize.model.pricing import price_of
+from summarize.model.protocol import Deferred, Mode
 from summarize.options import BATCH_KEPT
-from summarize.pricing import price_of
+from summarize.source.article import Article, as_article
 
 if TYPE_CHECKING:
     import openai
 
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.summarizer import Summarizer
 
 BATCH_DISCOUNT = 0.5  # OpenAI bills batch requests at half the standard price
 REPLAY_WIDTH = 16  # articles replayed at once when no request goes online (CPU work)

@@ -10,12 +10,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Final
 
-from summarize.batchapi.replay import ENDPOINT
-from summarize.batchapi.state import BatchJob, BatchJobError
-from summarize.client import build_client, resolve_endpoint
 from summarize.errors import APIConnectionError, SummarizeError
-from summarize.httperrors import redact, status_error
-from summarize.retrying import TransientFailure
+from summarize.many.batchapi.replay import ENDPOINT
+from summarize.many.batchapi.state import BatchJob, BatchJobError
+from summarize.model.client import build_client, resolve_endpoint
+from summarize.model.httperrors import redact, status_error
+from summarize.model.retrying import TransientFailure
 
 if TYPE_CHECKING:
     import openai

@@ -11,20 +11,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from summarize import params as learning
-from summarize.batchapi.state import BatchCancelledError
-from summarize.client import ModelClient, UnsupportedMode
 from summarize.errors import BadRequestError, InputError, ServerError
-from summarize.model import Deferred, Message, Mode, Reply
-from summarize.retrying import Deadline, TransientFailure
+from summarize.many.batchapi.state import BatchCancelledError
+from summarize.model import params as learning
+from summarize.model.client import ModelClient, UnsupportedMode
+from summarize.model.protocol import Deferred, Message, Mode, Reply
+from summarize.model.retrying import Deadline, TransientFailure
 from summarize.schema import Usage
 
 if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion
 
-    from summarize.batchapi.state import BatchJob
-    from summarize.pipeline import Summarizer
+    from summarize.many.batchapi.state import BatchJob
+    from summarize.pipeline.summarizer import Summarizer
 
 ENDPOINT: Final = "/v1/chat/completions"
 
@@ -90,7 +90,7 @@ class BatchClient:
     ) -> Reply:
         mode = self.base.start_mode()
         base = self.base
-        # A line refusing a parameter teaches the fix (summarize.params) and the request
+        # A line refusing a parameter teaches the fix (summarize.model.params) and the request
         # goes again without it: the fix is learned anew from the same lines on every
         # replay, so it holds across collects in new processes too.
         for _ in range(len(learning.LEARNABLE) + learning.REASONING_ROOM_MAX):
@@ -252,7 +252,7 @@ def replaying_summarizer(
 ) -> Summarizer:
     """A Summarizer with the job's options whose requests are answered from
     ``answers`` (deferred, or sent online with ``online``)."""
-    from summarize.pipeline import Summarizer
+    from summarize.pipeline.summarizer import Summarizer
 
     salt = job.state["salt"].encode()
     options = dict(job.state["options"])

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from summarize.cache import cache_home
 from summarize.errors import ConfigurationError, SummarizeError
+from summarize.many.cache import cache_home
 
 STATE_VERSION = 1
 

@@ -1,8 +1,8 @@
 """The local engine's child process: llama.cpp's own C++ server, through xllamacpp.
 
-    python -m summarize.engine --model FILE.gguf --port N [--ctx N] [--parallel N] ...
+    python -m summarize.model.local.engine --model FILE.gguf --port N [--ctx N] [--parallel N] ...
 
-Run by ``summarize.local.LocalServer``, never imported by the library itself: a native
+Run by ``summarize.model.local.server.LocalServer``, never imported by the library itself: a native
 crash here (a segfault in a CPU kernel, an abort on a bad GGUF) ends this process only,
 and the parent reports it as a ``LocalModelError``. The server listens on 127.0.0.1
 only, and with ``SUMMARIZE_ENGINE_KEY`` set it answers only requests carrying that key.
@@ -32,7 +32,7 @@ def _die_with_parent() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m summarize.engine")
+    parser = argparse.ArgumentParser(prog="python -m summarize.model.local.engine")
     parser.add_argument("--model", required=True, help="the GGUF file")
     parser.add_argument("--alias", default="local", help="the model name the server answers to")
     parser.add_argument("--port", type=int, required=True)

@@ -1,6 +1,6 @@
 """An embedded local model: llama.cpp's own C++ server, run as a child process.
 
-``LocalServer`` starts ``python -m summarize.engine`` (llama.cpp's server through the
+``LocalServer`` starts ``python -m summarize.model.local.engine`` (llama.cpp's server through the
 prebuilt ``xllamacpp`` wheel: no compiler, portable CPU kernels) on a free loopback
 port, waits until it answers ``/health``, and stops it on ``stop()``, on leaving a
 ``with`` block (Ctrl-C and exceptions included), at interpreter exit, and, on Linux,
@@ -77,7 +77,7 @@ class LocalServer:
         port: int | None = None,
         api_key: str | None = None,
     ) -> None:
-        from summarize.models import resolve_model
+        from summarize.model.local.catalogue import resolve_model
 
         self.choice = resolve_model(model)
         self.model_path = self.choice.path
@@ -121,7 +121,7 @@ class LocalServer:
         fd, log_name = tempfile.mkstemp(prefix="summarize-engine-", suffix=".log")
         self._log_path = Path(log_name)
         command = [
-            sys.executable, "-m", "summarize.engine",
+            sys.executable, "-m", "summarize.model.local.engine",
             "--model", str(self.model_path),
             "--alias", self.model,
             "--port", str(self.port),
