@@ -19,7 +19,6 @@ from typing_extensions import TypedDict
 
 from summarize.errors import ConfigurationError
 from summarize.model.protocol import Mode
-from summarize.source.files import DEFAULT_MAX_INPUT_BYTES
 
 if TYPE_CHECKING:
     import openai
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
     from summarize.progress import ProgressEvent
 
 DEFAULT_MODEL = "gpt-4o-mini"
+# Large enough for any article or book chapter; a guard against /dev/zero and the like.
+DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 600.0
 # Parts of one long article briefed at once, and articles in flight in a batch.
 DEFAULT_CONCURRENCY = 8

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarize.errors import ConfigurationError, InputError
+from summarize.options import DEFAULT_MAX_INPUT_BYTES
 from summarize.source.files import (
-    DEFAULT_MAX_INPUT_BYTES,
     decode_text,
     read_file_bytes,
     read_text_file,

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 import stat
 from pathlib import Path
 from typing import BinaryIO
 
 from summarize.errors import InputError
-
-# Control characters other than tab and newlines, zero-width and bidi controls, the
-# byte-order mark, soft hyphen and Unicode tag characters: invisible to a reader,
-# but able to hide text from one or to smuggle instructions to a model.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
-)
-
-
-def clean_text(text: str) -> str:
-    """The article as it is shown to the model: invisible characters removed.
-
-    Offsets in the result always refer to the caller's original text; grounding maps
-    quotes from the cleaned text back to it.
-    """
-    return _INVISIBLE.sub("", text)
+from summarize.options import DEFAULT_MAX_INPUT_BYTES
+from summarize.text.sentences import clean_text
 
 
 def check_article(text: object) -> str:
@@ -43,8 +27,6 @@ def check_article(text: object) -> str:
     return cleaned
 
 
-# Large enough for any article or book chapter; a guard against /dev/zero and the like.
-DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024
 _BOMS = (  # longest first: the UTF-32 LE mark starts like the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from summarize.schema import Evidence
-from summarize.source.files import clean_text
 from summarize.text.boundaries import SEAMS
 from summarize.text.grounding import QuoteLocator
 
@@ -33,6 +32,23 @@ _CLAUSE = re.compile(r"[,;:)](?=\s)|\s[\u2014\u2013-]\s")
 _FORGED_ID = re.compile(r"\[\s*([Ss])\s*(\d+)\s*\]")
 _ID_IN_QUOTE = re.compile(r"(?:^|(?<=\n))[ \t]*\[S\d+\] ?")
 _SPACES = re.compile(r"\s+")
+
+# Control characters other than tab and newlines, zero-width and bidi controls, the
+# byte-order mark, soft hyphen and Unicode tag characters: invisible to a reader,
+# but able to hide text from one or to smuggle instructions to a model.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def clean_text(text: str) -> str:
+    """The article as it is shown to the model: invisible characters removed.
+
+    Offsets in the result always refer to the caller's original text; grounding maps
+    quotes from the cleaned text back to it.
+    """
+    return _INVISIBLE.sub("", text)
 
 
 @dataclass(frozen=True)
