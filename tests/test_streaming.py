@@ -16,14 +16,9 @@ import httpx2
 import pytest
 
 from summarize import summarize
+from summarize.answer.repairs import close_json, json_closings
 from summarize.errors import OutputTruncatedError, RefusalError
-from summarize.model.loops import (
-    RepetitionGuard,
-    close_json,
-    is_looping,
-    json_closings,
-    loop_start,
-)
+from summarize.model.loops import RepetitionGuard, is_looping, loop_start
 from tests.support import ARTICLES, NTV, Recorder, good_answer, mock_client
 from tests.support.streams import CountingStream, chunk, pieces, sse_event, stream_response
 

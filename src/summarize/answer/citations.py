@@ -11,6 +11,11 @@ warning; a summary sentence or key point without evidence is kept and counted
 ``unsupported`` is the misattribution check: a statement whose cited sentences share
 no content word with it (stop words aside) is cited but probably not supported.
 Deterministic, no model call.
+
+A merge cites the ids of part points (P1, P2, ...): ``merge_points`` makes its points
+from the evidence already grounded in the parts, never re-quoted. A comparison cites
+each source's own sentences: ``SourceCitations`` resolves every citation in the source
+it is credited to, so evidence can never be credited to the wrong source.
 """
 
 from __future__ import annotations
@@ -18,10 +23,30 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from summarize.request.drafts import DraftPoint, DraftStatement
-from summarize.schema import ContestedPoint, Evidence, Statement
-from summarize.text.sentences import SentenceIndex
+from summarize.answer.neutrality import Voiced
+from summarize.answer.repairs import clean_links
+from summarize.request.drafts import (
+    DraftComparison,
+    DraftMerge,
+    DraftMergedPoint,
+    DraftPoint,
+    DraftStatement,
+)
+from summarize.schema import (
+    Agreement,
+    Conflict,
+    ContestedPoint,
+    Evidence,
+    Framing,
+    SourceQuote,
+    SourceVersion,
+    Statement,
+    UniqueClaim,
+)
+from summarize.text.grounding import QuoteLocator
+from summarize.text.sentences import SentenceIndex, strip_ids
 
 _TOKEN = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
@@ -254,3 +279,231 @@ def _unsupported(label: str, number: int, evidence: Sequence[Evidence], text: st
 def _clip(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- a merge: points cited by the ids of part points -----------------------------
+
+_POINT_ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
+
+
+def _union(*lists: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for items in lists:
+        for item in items:
+            if item.strip() and item.strip().casefold() not in {s.casefold() for s in seen}:
+                seen[item.strip()] = None
+    return list(seen)
+
+
+def merge_points(
+    draft: DraftMerge, ids: dict[str, ContestedPoint], hidden: frozenset[str] = frozenset()
+) -> tuple[list[ContestedPoint], list[str], list[str]]:
+    """Merged points from the reducer's answer, with problems (for a re-ask) and warnings.
+
+    Returns ``(points, problems, warnings)``. Points the answer leaves out, and the
+    ``hidden`` ones the prompt had no room for, are appended unchanged; an id used
+    twice counts for its first point only.
+    """
+    points: list[ContestedPoint] = []
+    problems: list[str] = []
+    used: set[str] = set()
+    for number, merged in enumerate(draft.contested_points):
+        names: list[str] = []
+        for raw in merged.sources:
+            match = _POINT_ID.match(raw)
+            name = f"P{int(match.group(1))}" if match else raw
+            if name not in ids or name in hidden:
+                problems.append(
+                    f"contested_points.{number}.sources: {raw!r} is not one of the ids "
+                    f"P1-P{len(ids)}"
+                    if ids
+                    else f"contested_points.{number}: there are no "
+                    "part points to merge; answer with an empty contested_points list"
+                )
+            elif name not in used:
+                used.add(name)
+                names.append(name)
+        if not names:
+            if not merged.sources:
+                problems.append(f"contested_points.{number}.sources: list the ids it merges")
+            continue
+        points.append(_merged_point(merged, [ids[name] for name in names]))
+    warnings = []
+    if hidden:
+        warnings.append(
+            f"{len(hidden)} contested point(s) were kept as found in their parts, unmerged: "
+            "the merge request had no room to list them"
+        )
+    for name, point in ids.items():
+        if name in hidden:
+            points.append(point)
+        elif name not in used:
+            points.append(point)
+            warnings.append(
+                f"the merge step left out contested point {name} ({point.claim[:60]!r}); "
+                "kept as found in its part"
+            )
+    return points, problems, warnings
+
+
+def _merged_point(merged: DraftMergedPoint, originals: list[ContestedPoint]) -> ContestedPoint:
+    """A merged point: the reducer's wording, the union of its originals' parties and
+    their already grounded evidence (never re-quoted)."""
+    evidence: dict[tuple[int, int], Evidence] = {}
+    for original in originals:
+        for item in original.evidence:
+            evidence.setdefault((item.start, item.end), item)
+    return ContestedPoint(
+        claim=merged.claim.strip() or originals[0].claim,
+        kind=merged.kind,
+        asserted_by=_union(merged.asserted_by, *(o.asserted_by for o in originals)),
+        disputed_by=_union(merged.disputed_by, *(o.disputed_by for o in originals)),
+        evidence=sorted(evidence.values(), key=lambda e: (e.start, e.end)),
+    )
+
+
+# --- a comparison: each citation in its own source ---------------------------------
+
+
+@dataclass
+class SourceCitations:
+    """Resolves a comparison's citations, each in the source it is credited to: an id
+    of another source's sentence cannot be evidence. ``problems`` are re-asked,
+    ``warnings`` kept."""
+
+    indexes: dict[str, SentenceIndex]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def comparison(self, draft: DraftComparison) -> dict[str, Any]:
+        """Every field of the comparison, grounded in its sources."""
+        all_text = "".join(index.text for index in self.indexes.values())
+        return {
+            "summary": clean_links(draft.summary, all_text, "summary", self.warnings).strip(),
+            "agreements": self.agreements(draft),
+            "conflicts": self.conflicts(draft),
+            "unique_claims": self.unique_claims(draft),
+            "framing": self.framing(draft),
+        }
+
+    @staticmethod
+    def voiced(grounded: dict[str, Any]) -> list[Voiced]:
+        """What a comparison says in its own voice, with the ids it cites in each source."""
+
+        def cites(evidence: Sequence[SourceQuote]) -> dict[str, tuple[int, ...]]:
+            out: dict[str, list[int]] = {}
+            for e in evidence:
+                if e.sentence is not None:
+                    out.setdefault(e.source, []).append(e.sentence)
+            return {name: tuple(ids) for name, ids in out.items()}
+
+        said = [Voiced("summary", grounded["summary"], {})]
+        said += [
+            Voiced(f"agreement {n}", a.fact, cites(a.evidence))
+            for n, a in enumerate(grounded["agreements"], start=1)
+        ]
+        said += [
+            Voiced(
+                f"conflict {n} topic", c.topic, cites([e for v in c.versions for e in v.evidence])
+            )
+            for n, c in enumerate(grounded["conflicts"], start=1)
+        ]
+        return said
+
+    def source_of(self, raw: str, where: str) -> str | None:
+        by_key = {name.casefold(): name for name in self.indexes}
+        name = by_key.get(raw.strip().casefold())
+        if name is None:
+            self.problems.append(f"{where}: {raw!r} is not one of the sources {list(self.indexes)}")
+        return name
+
+    def cite(self, source: str, refs: list[int], where: str) -> list[SourceQuote]:
+        evidence, problems, _ = self.indexes[source].evidence(refs)
+        for problem in problems:
+            self.problems.append(f"{where}.refs: {problem} of {source}")
+            self.warnings.append(f"{where}: dropped a citation of {source}: {problem}")
+        return [
+            SourceQuote(source=source, quote=e.quote, start=e.start, end=e.end, sentence=e.sentence)
+            for e in evidence
+        ]
+
+    def ground(self, source: str, quote: str, where: str) -> SourceQuote | None:
+        index = self.indexes[source]
+        hit = QuoteLocator(index.text).locate(strip_ids(quote))
+        if hit is None:
+            self.problems.append(
+                f"{where}: this quote is not in {source}'s report: {quote[:150]!r}"
+            )
+            self.warnings.append(f"{where}: dropped a quote not found in {source}: {quote[:80]!r}")
+            return None
+        return SourceQuote(
+            source=source, quote=index.text[hit.start : hit.end], start=hit.start, end=hit.end
+        )
+
+    def agreements(self, draft: DraftComparison) -> list[Agreement]:
+        kept = []
+        for i, agreement in enumerate(draft.agreements):
+            evidence: list[SourceQuote] = []
+            for q in agreement.quotes:
+                name = self.source_of(q.source, f"agreements.{i}")
+                if name is not None:
+                    evidence += self.cite(name, q.refs, f"agreements.{i}")
+            if len({e.source for e in evidence}) < 2:
+                self.warnings.append(
+                    f"agreements.{i}: dropped, no evidence from two sources: "
+                    f"{agreement.fact[:80]!r}"
+                )
+                continue
+            sources = list(dict.fromkeys(e.source for e in evidence))  # each source once
+            kept.append(Agreement(fact=agreement.fact, sources=sources, evidence=evidence))
+        return kept
+
+    def conflicts(self, draft: DraftComparison) -> list[Conflict]:
+        kept = []
+        for i, conflict in enumerate(draft.conflicts):
+            versions = []
+            for version in conflict.versions:
+                name = self.source_of(version.source, f"conflicts.{i}")
+                if name is None:
+                    continue
+                evidence = self.cite(name, version.refs, f"conflicts.{i}")
+                if evidence:
+                    versions.append(
+                        SourceVersion(source=name, claim=version.claim, evidence=evidence)
+                    )
+            if len({v.source for v in versions}) < 2:
+                self.warnings.append(
+                    f"conflicts.{i}: dropped, left without evidence on two sides: "
+                    f"{conflict.topic[:80]!r}"
+                )
+                continue
+            kept.append(Conflict(topic=conflict.topic, versions=versions))
+        return kept
+
+    def unique_claims(self, draft: DraftComparison) -> list[UniqueClaim]:
+        kept = []
+        for i, claim in enumerate(draft.unique_claims):
+            name = self.source_of(claim.source, f"unique_claims.{i}")
+            if name is None:
+                continue
+            evidence = self.cite(name, claim.refs, f"unique_claims.{i}")
+            if not evidence:
+                self.warnings.append(
+                    f"unique_claims.{i}: dropped, no evidence: {claim.claim[:80]!r}"
+                )
+                continue
+            kept.append(UniqueClaim(source=name, claim=claim.claim, evidence=evidence))
+        return kept
+
+    def framing(self, draft: DraftComparison) -> list[Framing]:
+        kept = []
+        for i, item in enumerate(draft.framing):
+            name = self.source_of(item.source, f"framing.{i}")
+            if name is None:
+                continue
+            where = f"framing.{i}.loaded_terms"
+            terms = [e for q in item.loaded_terms if (e := self.ground(name, q, where))]
+            notes = self.cite(name, item.commentary, f"framing.{i}.commentary")
+            voices = [v.strip() for v in item.voices if v.strip()]
+            kept.append(Framing(source=name, voices=voices, loaded_terms=terms, commentary=notes))
+        return kept

@@ -23,7 +23,6 @@ hundreds of characters that repeat with a short period.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 MIN_RUN = 240
 MAX_PERIOD = 600
@@ -99,69 +98,3 @@ def loop_start(text: str) -> int:
                 i -= 1
             return min(n, i + 2 * period)  # at least one whole instance is kept
     return max(0, n - WINDOW * MAX_REPEATS)
-
-
-def close_json(text: str) -> str | None:
-    """The longest prefix of a cut-off JSON object that ends after a complete value
-    (or inside an object's string value, which is then ended), with the brackets it
-    leaves open closed; None if there is no such prefix."""
-    return next(json_closings(text), None)
-
-
-def json_closings(text: str, limit: int = 16) -> Iterator[str]:
-    """Closed prefixes of a cut-off JSON object, longest first, at most ``limit``.
-
-    Used on an answer stopped because it looped: what came before the loop is kept (and
-    then validated and grounded like any answer). A shorter closing drops an incomplete
-    last item, for when the longest one misses a required field."""
-    start = text.find("{")
-    if start < 0:
-        return
-    stack: list[str] = []  # "{" or "["
-    expect_key: list[bool] = []  # per open object: is the next string a key?
-    in_string = escape = False
-    string_is_key = False
-    cuts: list[tuple[int, str]] = []  # (end, the brackets still open there)
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escape:
-                escape = False
-            elif ch == "\\":
-                escape = True
-            elif ch == '"':
-                in_string = False
-                if not string_is_key:
-                    cuts.append((i + 1, "".join(stack)))
-            continue
-        if ch == '"':
-            in_string = True
-            string_is_key = bool(stack) and stack[-1] == "{" and expect_key[-1]
-        elif ch in "{[":
-            stack.append(ch)
-            expect_key.append(ch == "{")
-        elif ch in "}]":
-            if not stack:
-                break
-            stack.pop()
-            expect_key.pop()
-            if not stack:
-                yield text[start : i + 1]
-                return
-            cuts.append((i + 1, "".join(stack)))
-        elif ch == ":" and stack and stack[-1] == "{":
-            expect_key[-1] = False
-        elif ch == "," and stack and stack[-1] == "{":
-            expect_key[-1] = True
-    body = text[start:]
-    if in_string and not string_is_key and stack and stack[-1] == "{":
-        # cut inside a field's value (a summary that loops): end the string there; a
-        # cut list item is dropped instead, as its list has others
-        yield body[: len(body) - escape] + '"' + _closers("".join(stack))
-        limit -= 1
-    for end, open_brackets in reversed(cuts[-limit:] if limit > 0 else []):
-        yield text[start:end] + _closers(open_brackets)
-
-
-def _closers(open_brackets: str) -> str:
-    return "".join("}" if b == "{" else "]" for b in reversed(open_brackets))

@@ -1,17 +1,20 @@
 """Every token-budget decision: window and answer limits, what the prompt around the
 article costs, whether an article fits one call, part sizes, what a merge can show,
-and whether a re-ask can carry the previous answer.
+whether a re-ask can carry the previous answer, and whether a request fits at all.
+
+The prompts are built by ``summarize.request.prompts``, for planning here and for
+sending alike: a plan measures the builder's prompt with an empty article (and a fixed
+marker, so that the parts do not change from run to run), and ``measured`` counts the
+very messages that go out, just before they do.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from summarize.answer import neutrality
 from summarize.errors import ContextLengthError
 from summarize.pipeline.partials import LIMITS, Partial, point_line, render_partials
 from summarize.request import prompts
-from summarize.request.drafts import DraftBrief, DraftMerge, schema_pair
 from summarize.schema import ContestedPoint
 from summarize.text.chunking import chunk_text
 from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
@@ -31,6 +34,11 @@ MIN_CHUNK_TOKENS = 256
 BOUNDARY_MARGIN = 48
 # Merge levels before giving up: each level shrinks the part briefs by the group size.
 MAX_DEPTH = 4
+# What a plan measures in place of a run's own values: a marker as long as a random one,
+# and a long output language.
+PLANNING_BOUNDARY = "ARTICLE-0123456789abcdef"
+LONGEST_LANGUAGE = "the language with BCP-47 tag 'zh-Hant-TW'"
+Kind = Literal["brief", "part", "merge"]
 
 
 def limits(model: str, context_window: int | None, max_output: int | None) -> tuple[int, int]:
@@ -47,37 +55,44 @@ def local_output(window: int) -> int:
     return min(DEFAULT_LOCAL_OUTPUT, window // 4)
 
 
-def prompt_overhead(run: Run, template: str) -> int:
-    """Tokens of the prompt around the article text, schema hint included."""
-    system = {"reduce.user": "reduce.system", "compact.user": "compact.system"}.get(
-        template, "brief.system"
-    )
-    bounded = schema_pair(DraftMerge if template == "reduce.user" else DraftBrief)[1]
-    values = {
-        "output_language": "the language with BCP-47 tag 'zh-Hant-TW'",
-        "schema_hint": prompts.schema_hint(bounded),
-        # Fixed, not the random boundary: the budget (and so the parts) must not
-        # change from run to run; the margin covers any boundary's tokens.
-        "boundary": "ARTICLE-0123456789abcdef",
-        "article": "",
-        "partials": "",
-        "part": "999",
-        "parts": "999",
-        # the whole article's hints: as long as any part's
-        "hints": neutrality.hints(run.cues, opinion=run.opinion),
-    }
-    user = prompts.load(template).render(**values)
-    return run.count_messages(prompts.messages(system, user)) + BOUNDARY_MARGIN
+def prompt_overhead(run: Run, kind: Kind) -> int:
+    """Tokens of the prompt around the article text (or the part briefs) of a request
+    of ``kind``, schema hint included: the request's own builder, given no article."""
+    shared = {"output_language": LONGEST_LANGUAGE, "boundary": PLANNING_BOUNDARY}
+    if kind == "merge":
+        messages = prompts.merge(True, parts=999, partials="", **shared)
+    elif kind == "part":  # the whole article's hints: as long as any part's
+        messages = prompts.part(
+            True, number=999, parts=999, hints=run.hints(), article="", **shared
+        )
+    else:
+        compact = run.templates[0] == "compact.system"
+        messages = prompts.brief(True, compact=compact, hints=run.hints(), article="", **shared)
+    return run.count_messages(messages) + BOUNDARY_MARGIN
 
 
-def text_budget(run: Run, template: str) -> int:
-    """Tokens left for article text (or part briefs) under ``template``."""
-    return run.window - run.output_tokens - prompt_overhead(run, template)
+def text_budget(run: Run, kind: Kind) -> int:
+    """Tokens left for article text (or part briefs) in a request of ``kind``."""
+    return run.window - run.output_tokens - prompt_overhead(run, kind)
 
 
 def fits_one_call(run: Run) -> bool:
     """Whether the whole article, as numbered sentences, fits one brief request."""
-    return run.count(run.sentences.render()) <= text_budget(run, run.templates[1])
+    return run.count(run.sentences.render()) <= text_budget(run, "brief")
+
+
+def measured(run: Run, messages: list[Message]) -> list[Message]:
+    """``messages``, as they are about to be sent, counted; a ``ContextLengthError``
+    before anything is sent when the prompt alone fills the context window. (A prompt
+    that leaves the answer less than planned is sent: for models whose tokenizer is not
+    tiktoken's, the count is an estimate, and the server decides.)"""
+    tokens = run.count_messages(messages)
+    if tokens >= run.window:
+        raise ContextLengthError(
+            f"a request of {tokens} prompt tokens fills {run.model}'s context window of "
+            f"{run.window}: pass a larger context_window= if the model has one"
+        )
+    return messages
 
 
 def parts_of(run: Run) -> list[list[Sentence]]:
@@ -85,7 +100,7 @@ def parts_of(run: Run) -> list[list[Sentence]]:
 
     Parts are cut by the chunker on the article text; a part holds the sentences that
     start in its chunk."""
-    budget = text_budget(run, "map.user")
+    budget = text_budget(run, "part")
     if budget < MIN_CHUNK_TOKENS:
         raise ContextLengthError(
             f"{run.model}'s context window of {run.window} tokens leaves only {budget} "

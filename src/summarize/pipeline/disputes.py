@@ -18,15 +18,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from summarize.answer import neutrality
-from summarize.answer.citations import Citations, cite_points, content_words
-from summarize.answer.repairs import DraftProblems, parse_as
+from summarize.answer.checking import Candidate, check_disputes
+from summarize.answer.citations import content_words
 from summarize.errors import OutputTruncatedError, ValidationFailedError
 from summarize.pipeline import reask
 from summarize.request import prompts
 from summarize.request.drafts import DraftDisputes, ranged_schema, schema_pair
 
 if TYPE_CHECKING:
-    from summarize.model.protocol import Message, Reply
+    from summarize.model.protocol import Message
     from summarize.pipeline.run import Run
     from summarize.schema import ContestedPoint
 
@@ -35,13 +35,13 @@ CONTEXT = 1  # neighbouring sentences shown on each side of a named one
 MAX_ADDED = 5  # contested points the follow-up may add
 
 
-def left_out(run: Run, candidate: reask.Candidate[Any]) -> dict[int, str]:
+def left_out(run: Run, candidate: Candidate[Any]) -> dict[int, str]:
     """The cue sentences (id -> kind) that no contested point of ``candidate`` cites."""
     cited = {e.sentence for p in candidate.points for e in p.evidence}
     return {n: kind for n, kind in run.cues.items() if n not in cited}
 
 
-async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
+async def follow_up(run: Run, best: Candidate[Any]) -> bool:
     """Ask for the contested points of the cue sentences ``best`` left out, and add
     them to ``best.points``; whether a request was sent."""
     missing = neutrality.first_cues(left_out(run, best))
@@ -52,7 +52,7 @@ async def follow_up(run: Run, best: reask.Candidate[Any]) -> bool:
         answer = await reask.ask(
             run,
             _prompt(run, missing),
-            lambda reply: _check(run, reply),
+            lambda reply: check_disputes(reply, run),
             (schema_pair(DraftDisputes)[0], ranged_schema(DraftDisputes, len(run.sentences))),
             run.followup_usage,
             stage="re-asking",
@@ -73,32 +73,21 @@ def _prompt(run: Run, missing: dict[int, str]) -> reask.Build:
     shown = [s for n in ids if (s := index.get(n)) is not None]
 
     def build(with_hint: bool) -> list[Message]:
-        user = prompts.load("disputes.user").render(
+        return prompts.disputes(
+            with_hint,
+            compact=run.templates[0] == "compact.system",
             cues=neutrality.describe(missing),
-            schema_hint=prompts.schema_hint(schema_pair(DraftDisputes)[1]) if with_hint else "",
             boundary=run.boundary,
             sentences=index.render(shown),
             output_language=run.output_language(),
         )
-        return prompts.messages(run.templates[0], user)
 
     return build
 
 
-def _check(run: Run, reply: Reply) -> reask.Candidate[DraftDisputes]:
-    if reply.finish_reason == "length":
-        raise DraftProblems([f"the answer was cut off at {run.output_tokens} tokens"])
-    draft = parse_as(reply.text, DraftDisputes)
-    citations = Citations()
-    points = cite_points(
-        draft.contested_points, run.sentences, citations, check_support=run.checks_support
-    )
-    return reask.Candidate(draft, points, reply.mode, citations.problems, citations.warnings)
-
-
 def _add(
-    best: reask.Candidate[Any],
-    answer: reask.Candidate[DraftDisputes],
+    best: Candidate[Any],
+    answer: Candidate[DraftDisputes],
     missing: dict[int, str],
     named: str,
     run: Run,

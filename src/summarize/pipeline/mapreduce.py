@@ -11,16 +11,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from summarize.answer import neutrality
-from summarize.answer.citations import Citations, cite_statements
-from summarize.answer.repairs import (
-    DraftProblems,
-    echo_problems,
-    marker_problems,
-    parse_as,
-    remove_foreign_urls,
-    scrub_markers,
-)
+from summarize.answer.checking import Candidate, check_merge, with_checks
 from summarize.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -35,19 +26,17 @@ from summarize.pipeline import budget, disputes, reask
 from summarize.pipeline.partials import (
     LIMITS,
     Partial,
-    check_merge,
     group_partials,
-    merge_points,
     number_points,
     render_partials,
 )
-from summarize.pipeline.single import SOFT, ask_brief, assemble, with_checks
+from summarize.pipeline.single import ask_brief, assemble
 from summarize.request import prompts
-from summarize.request.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
+from summarize.request.drafts import DraftMerge, ranged_schema, schema_pair
 from summarize.schema import ArticleSummary, ContestedPoint
 
 if TYPE_CHECKING:
-    from summarize.model.protocol import Message, Reply
+    from summarize.model.protocol import Message
     from summarize.pipeline.run import Run
     from summarize.text.sentences import Sentence
 
@@ -137,18 +126,15 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
     parts = run.chunks
 
     def build(with_hint: bool) -> list[Message]:
-        user = prompts.load("map.user").render(
-            part=str(index + 1),
-            parts=str(parts),
+        return prompts.part(
+            with_hint,
+            number=index + 1,
+            parts=parts,
             output_language=run.output_language(),
-            schema_hint=prompts.schema_hint(schema_pair(DraftBrief)[1]) if with_hint else "",
-            hints=neutrality.hints(
-                run.cues, within=range(sentences[0].id, sentences[-1].id + 1), opinion=run.opinion
-            ),
+            hints=run.hints(within=range(sentences[0].id, sentences[-1].id + 1)),
             boundary=run.boundary,
             article=run.sentences.render(sentences),
         )
-        return prompts.messages("brief.system", user)
 
     label = f"part {index + 1} of {parts}: "
     warnings: list[str] = []
@@ -169,7 +155,7 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
 
 async def reduce(run: Run, partials: list[Partial]) -> ArticleSummary:
     """Merge part briefs into one; collapse them in groups first if they do not fit."""
-    room = budget.text_budget(run, "reduce.user")
+    room = budget.text_budget(run, "merge")
     semaphore = asyncio.Semaphore(run.concurrency)
 
     async def collapse_group(group: list[Partial]) -> Partial:
@@ -240,69 +226,29 @@ async def merge(
     ids: dict[str, ContestedPoint],
     text: str,
     hidden: frozenset[str] = frozenset(),
-) -> reask.Candidate[DraftMerge]:
+) -> Candidate[DraftMerge]:
     """One reduce request: the merged draft, with points built from the ids it names."""
 
     def build(with_hint: bool) -> list[Message]:
-        user = prompts.load("reduce.user").render(
-            parts=str(len(partials)),
+        return prompts.merge(
+            with_hint,
+            parts=len(partials),
             output_language=run.output_language(),
-            schema_hint=prompts.schema_hint(schema_pair(DraftMerge)[1]) if with_hint else "",
             boundary=run.boundary,
             partials=text,
         )
-        return prompts.messages("reduce.system", user)
-
-    def check(reply: Reply) -> reask.Candidate[DraftMerge]:
-        return check_merge_answer(run, reply, text, ids, hidden)
 
     schemas = (schema_pair(DraftMerge)[0], ranged_schema(DraftMerge, len(run.sentences)))
     what = f"{len(partials)} part briefs, level {run.depth}"
     return await reask.ask(
-        run, build, check, schemas, run.reduce_usage, stage="merging", label=f"{what}: "
+        run,
+        build,
+        lambda reply: check_merge(reply, run, text, ids, hidden),
+        schemas,
+        run.reduce_usage,
+        stage="merging",
+        label=f"{what}: ",
     )
-
-
-def check_merge_answer(
-    run: Run, reply: Reply, text: str, ids: dict[str, ContestedPoint], hidden: frozenset[str]
-) -> reask.Candidate[DraftMerge]:
-    """Validate one merge answer; raise DraftProblems if it cannot be used at all."""
-    if reply.finish_reason == "length":
-        raise DraftProblems(
-            [
-                f"the answer was cut off at the limit of {run.output_tokens} tokens: "
-                "write a shorter summary and fewer key points"
-            ]
-        )
-    draft = parse_as(reply.text, DraftMerge)
-    echoed = echo_problems(draft, prompts.instructions("reduce.system"), text)
-    problems = marker_problems(draft)
-    draft, repairs = scrub_markers(draft)
-    repairs += [f"warning: {line}" for line in echoed]
-    draft, unlinked = remove_foreign_urls(draft, run.article.text)
-    repairs += unlinked
-    check_merge(draft)
-    points, id_problems, warnings = merge_points(draft, ids, hidden)
-    citations = Citations(problems=id_problems, warnings=warnings)
-    index, check_support = run.sentences, run.checks_support
-    summary = cite_statements(
-        draft.summary, "summary", index, citations, check_support=check_support
-    )
-    key_points = cite_statements(
-        draft.key_points, "key_points", index, citations, check_support=check_support
-    )
-    candidate = reask.Candidate(
-        draft,
-        points,
-        reply.mode,
-        problems + citations.problems,
-        [*repairs, *citations.warnings],
-        summary=summary,
-        key_points=key_points,
-    )
-    # a dispute the parts left out is the follow-up's (summarize.pipeline.disputes), after this
-    with_checks(run, candidate, soft=SOFT)
-    return candidate
 
 
 async def gather_deferring(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:

@@ -12,13 +12,10 @@ with a warning; nothing found in a part is dropped silently.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
-from summarize.answer.repairs import DraftProblems
-from summarize.request.drafts import DraftMerge, DraftMergedPoint
-from summarize.schema import ContestedPoint, Evidence, Statement
+from summarize.schema import ContestedPoint, Statement
 
 # A part brief longer than asked (kept whole in the part) shows the merge this much,
 # so that a model's long lists cannot crowd the merge request out of its window.
@@ -29,7 +26,6 @@ SHOWN_KEY_POINTS = 8
 LIMITS: tuple[tuple[int, int], ...] = (
     (SHOWN_SUMMARY, SHOWN_KEY_POINTS), (4, 5), (3, 3), (2, 2), (1, 1), (1, 0),
 )  # fmt: skip
-_ID = re.compile(r"^\s*\[?P(\d+)\]?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -95,88 +91,6 @@ def render_partials(
             lines += [point_line(name, ids[name]) for name in listed]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
-
-
-def _union(*lists: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for items in lists:
-        for item in items:
-            if item.strip() and item.strip().casefold() not in {s.casefold() for s in seen}:
-                seen[item.strip()] = None
-    return list(seen)
-
-
-def merge_points(
-    draft: DraftMerge, ids: dict[str, ContestedPoint], hidden: frozenset[str] = frozenset()
-) -> tuple[list[ContestedPoint], list[str], list[str]]:
-    """Merged points from the reducer's answer, with problems (for a re-ask) and warnings.
-
-    Returns ``(points, problems, warnings)``. Points the answer leaves out, and the
-    ``hidden`` ones the prompt had no room for, are appended unchanged; an id used
-    twice counts for its first point only.
-    """
-    points: list[ContestedPoint] = []
-    problems: list[str] = []
-    used: set[str] = set()
-    for number, merged in enumerate(draft.contested_points):
-        names: list[str] = []
-        for raw in merged.sources:
-            match = _ID.match(raw)
-            name = f"P{int(match.group(1))}" if match else raw
-            if name not in ids or name in hidden:
-                problems.append(
-                    f"contested_points.{number}.sources: {raw!r} is not one of the ids "
-                    f"P1-P{len(ids)}"
-                    if ids
-                    else f"contested_points.{number}: there are no "
-                    "part points to merge; answer with an empty contested_points list"
-                )
-            elif name not in used:
-                used.add(name)
-                names.append(name)
-        if not names:
-            if not merged.sources:
-                problems.append(f"contested_points.{number}.sources: list the ids it merges")
-            continue
-        points.append(_merged_point(merged, [ids[name] for name in names]))
-    warnings = []
-    if hidden:
-        warnings.append(
-            f"{len(hidden)} contested point(s) were kept as found in their parts, unmerged: "
-            "the merge request had no room to list them"
-        )
-    for name, point in ids.items():
-        if name in hidden:
-            points.append(point)
-        elif name not in used:
-            points.append(point)
-            warnings.append(
-                f"the merge step left out contested point {name} ({point.claim[:60]!r}); "
-                "kept as found in its part"
-            )
-    return points, problems, warnings
-
-
-def _merged_point(merged: DraftMergedPoint, originals: list[ContestedPoint]) -> ContestedPoint:
-    """A merged point: the reducer's wording, the union of its originals' parties and
-    their already grounded evidence (never re-quoted)."""
-    evidence: dict[tuple[int, int], Evidence] = {}
-    for original in originals:
-        for item in original.evidence:
-            evidence.setdefault((item.start, item.end), item)
-    return ContestedPoint(
-        claim=merged.claim.strip() or originals[0].claim,
-        kind=merged.kind,
-        asserted_by=_union(merged.asserted_by, *(o.asserted_by for o in originals)),
-        disputed_by=_union(merged.disputed_by, *(o.disputed_by for o in originals)),
-        evidence=sorted(evidence.values(), key=lambda e: (e.start, e.end)),
-    )
-
-
-def check_merge(draft: DraftMerge) -> None:
-    """Raise DraftProblems if the merged brief has no summary at all."""
-    if not any(s.text.strip() for s in draft.summary):
-        raise DraftProblems(["summary: it is empty; summarise the whole article"])
 
 
 def group_partials(sizes: list[int], budget: int) -> list[list[int]]:

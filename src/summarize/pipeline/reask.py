@@ -11,14 +11,13 @@ and comparisons all go through it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from summarize.answer.checking import Candidate, CheckFn, salvage
 from summarize.answer.repairs import DraftProblems
 from summarize.errors import OutputTruncatedError, SummarizeError, ValidationFailedError
-from summarize.model.loops import json_closings, loop_start
 from summarize.model.protocol import Message, Mode, Reply
 from summarize.pipeline import budget
 from summarize.request import prompts
@@ -26,50 +25,11 @@ from summarize.request import prompts
 if TYPE_CHECKING:
     from summarize.pipeline.run import Run
     from summarize.progress import Stage
-    from summarize.schema import Check as CheckResult
-    from summarize.schema import ContestedPoint, CutText, Statement, Usage
+    from summarize.schema import Usage
 
 T = TypeVar("T")
-# The lists an answer may not have reached when it looped: read as empty, and said so.
-BRIEF_LISTS = ("key_points", "contested_points")
-COMPARISON_LISTS = ("agreements", "conflicts", "unique_claims", "framing")
 
 
-@dataclass
-class Candidate(Generic[T]):
-    """A parsed answer, what it yields, and what a re-ask would ask to fix."""
-
-    value: T
-    points: list[ContestedPoint]
-    mode: Mode
-    problems: list[str]
-    repairs: list[str]
-    extra: Any = None  # what the caller's check derived (a comparison's grounding)
-    summary: list[Statement] = field(default_factory=list)  # with evidence
-    key_points: list[Statement] = field(default_factory=list)
-    checks: list[CheckResult] = field(
-        default_factory=list
-    )  # summarize.answer.neutrality, on the answer
-    # what the flagged checks ask to fix: re-asked after the first answer only, then
-    # kept as warnings (a check can be wrong; it must not cost the article)
-    soft: list[str] = field(default_factory=list)
-    cut: list[CutText] = field(default_factory=list)  # runaway fields, with their full text
-
-    def __post_init__(self) -> None:
-        """A draft's long and cut fields (``summarize.request.caps``) come first in the repairs."""
-        fitting = getattr(self.value, "fitting", None)
-        if fitting is not None and (fitting.warnings or fitting.cut):
-            self.repairs = [*fitting.warnings, *self.repairs]
-            self.cut = [*fitting.cut, *self.cut]
-
-    @property
-    def rank(self) -> tuple[int, int, int]:
-        """Lower is better: fewest problems, then fewest flagged checks, then most
-        grounded points."""
-        return (len(self.problems), len(self.soft), -len(self.points))
-
-
-Check = Callable[[Reply], Candidate[T]]
 Build = Callable[[bool], list[Message]]  # with_hint -> the messages
 
 
@@ -90,7 +50,7 @@ class _Tally(Generic[T]):
 async def ask(
     run: Run,
     build: Build,
-    check: Check[T],
+    check: CheckFn[T],
     schemas: tuple[dict[str, Any], dict[str, Any]],
     usage: Usage,
     *,
@@ -113,7 +73,8 @@ async def ask(
     followup: list[Message] = []
 
     def messages_for(mode: Mode) -> list[Message]:
-        return [*build(not mode.strict), *followup]
+        # what is sent is what the budget measures, and it must fit the window
+        return budget.measured(run, [*build(not mode.strict), *followup])
 
     try:
         for number in range(1, most + 2):
@@ -147,7 +108,7 @@ async def ask(
 
 
 def _problems_of(
-    reply: Reply, check: Check[T], tally: _Tally[T], *, first: bool
+    reply: Reply, check: CheckFn[T], tally: _Tally[T], *, first: bool
 ) -> DraftProblems | None:
     """Check one reply; its problems (None: usable as it is). The flagged checks count
     on the ``first`` answer only."""
@@ -163,8 +124,7 @@ def _problems_of(
 def _followup(run: Run, build: Build, reply: Reply, problems: list[str]) -> list[Message]:
     """The messages after the prompt on the next attempt: the previous answer (if it
     fits the window and did not loop) and the list of problems to fix."""
-    errors = "\n".join(f"- {p}" for p in problems)
-    again: Message = {"role": "user", "content": prompts.load("reask").render(errors=errors)}
+    again = prompts.reask(problems)
     answer: Message = {"role": "assistant", "content": reply.text}
     # A loop sent back is a loop continued: small models pick up where they stopped.
     if reply.finish_reason != "loop" and budget.reask_fits(run, build(True), [answer, again]):
@@ -192,39 +152,3 @@ def _failure(run: Run, tally: _Tally[Any], label: str) -> SummarizeError:
     if tally.last is not None and tally.last.finish_reason in ("length", "loop"):
         return OutputTruncatedError(message, raw_output=raw)
     return ValidationFailedError(message, errors=problems, raw_output=raw)
-
-
-def salvage(reply: Reply, check: Check[T]) -> Candidate[T]:
-    """A looping answer: what came before the loop, closed as JSON and checked like any
-    answer, with the loop as a problem (re-asked; kept only if nothing better comes).
-
-    The longest closing that passes the check wins; a shorter one drops an unfinished
-    last item. A brief's (or a comparison's) lists the loop never reached are read as
-    empty, and said so."""
-    loop = (
-        f"the answer started repeating itself and was stopped after {len(reply.text)} "
-        "characters: write each point once, then close the JSON object"
-    )
-    first_problems: list[str] = []
-    for closed in json_closings(reply.text[: loop_start(reply.text)]):
-        data = json.loads(closed)
-        lists = COMPARISON_LISTS if any(k in data for k in COMPARISON_LISTS) else BRIEF_LISTS
-        missing = [k for k in lists if k not in data]
-        tries: list[tuple[dict[str, Any], list[str]]] = [(data, [])]
-        if missing and "summary" in data:
-            tries.append(({**data, **{key: [] for key in missing}}, missing))
-        for answer, filled in tries:
-            try:
-                candidate = check(
-                    Reply(text=json.dumps(answer), finish_reason="stop", mode=reply.mode)
-                )
-            except DraftProblems as exc:
-                first_problems = first_problems or exc.problems
-                continue
-            note = "the answer repeated itself and was stopped; kept what came before the loop"
-            if filled:
-                note += f" (it never reached {' or '.join(filled)})"
-            candidate.problems.insert(0, loop)
-            candidate.repairs.append(note)
-            return candidate
-    raise DraftProblems([loop, *first_problems])

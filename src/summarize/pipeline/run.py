@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from summarize.answer.neutrality import cue_sentences, is_opinion, lexicon
+from summarize.answer import neutrality
 from summarize.progress import Reporter
 from summarize.schema import CutText, Usage
 from summarize.text.sentences import SentenceIndex
@@ -61,12 +61,21 @@ class Run:
     @functools.cached_property
     def cues(self) -> dict[int, str]:
         """The sentences the hints name (``neutrality.cue_sentences``), found once."""
-        return cue_sentences(self.sentences, lexicon(self.article.language))
+        return neutrality.cue_sentences(self.sentences, neutrality.lexicon(self.article.language))
 
     @functools.cached_property
     def opinion(self) -> bool:
         """Whether the article is wholly opinion (its URL or section says so)."""
-        return is_opinion(self.article.url, self.article.section)
+        return neutrality.is_opinion(self.article.url, self.article.section)
+
+    def hints(self, within: range | None = None) -> str:
+        """What the prompt tells the model of the article's cues (of the part ``within``)."""
+        return neutrality.hints(self.cues, within=within, opinion=self.opinion)
+
+    @property
+    def checks_language(self) -> str | None:
+        """The language whose lexicon checks the brief: the article's, else the output's."""
+        return self.article.language or self.language
 
     @property
     def checks_support(self) -> bool:
