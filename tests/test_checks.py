@@ -289,8 +289,8 @@ def test_an_opinion_page_is_known_by_its_section_or_url(page: str, section: str,
 
 def test_an_opinion_page_is_said_to_be_one_and_its_views_must_be_attributed():
     from summarize import summarize
-    from summarize.cli.brief import render_text
     from summarize.render.markdown import brief_markdown
+    from summarize.render.text import render_text
     from tests.support import Recorder, good_answer, mock_client, ok
 
     page = (ARTICLES / "04a6711caa7c.html").read_text(encoding="utf-8")

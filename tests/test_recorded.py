@@ -25,9 +25,9 @@ from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS
 
 from summarize import ArticleSummary, summarize
 from summarize.answer.neutrality import CHECKS
-from summarize.cli import brief as cli_brief
 from summarize.errors import SummarizeError
 from summarize.model.client import forget_modes
+from summarize.render import text as cli_brief
 from tests.support import REPLAY_URL
 
 QWEN_PATHS = sorted(CASSETTES.glob("*.json"))

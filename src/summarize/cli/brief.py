@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from summarize.answer.neutrality import verdict
 from summarize.cli.common import (
     EXIT_OK,
-    NOTES_SHOWN,
     given_names,
     guarded,
     read_source,
@@ -19,6 +15,7 @@ from summarize.cli.common import (
     summarizer_options,
 )
 from summarize.cli.status import StatusLine
+from summarize.render.text import NOTES_SHOWN, render_text
 
 if TYPE_CHECKING:
     from summarize.schema import ArticleSummary
@@ -60,64 +57,3 @@ def render(brief: ArticleSummary, form: str, *, verbose: bool = False) -> str:
 
         return brief_markdown(brief, notes=notes).rstrip("\n")
     return render_text(brief, notes=notes)
-
-
-def render_text(brief: ArticleSummary, *, notes: int | None = NOTES_SHOWN) -> str:
-    """The brief as readable text (the first ``notes`` notes; None: all)."""
-    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
-
-    def wrap(text: str, indent: str = "  ", first: str | None = None) -> str:
-        return textwrap.fill(
-            text,
-            width=width,
-            initial_indent=first if first is not None else indent,
-            subsequent_indent=indent,
-        )
-
-    out = []
-    meta = brief.meta
-    if meta.title or meta.url or meta.source:
-        heading = meta.title or meta.source
-        out += [line for line in (heading, meta.url) if line] + [""]
-    summary = " ".join(s.cited() for s in brief.summary_sentences) or brief.summary
-    out += ["Summary", wrap(summary), ""]
-    if brief.key_points:
-        out.append("Key points")
-        out += [wrap(point.cited(), "    ", "  - ") for point in brief.key_points]
-        out.append("")
-    out.append("Contested points" if brief.contested_points else "Contested points: none")
-    for n, point in enumerate(brief.contested_points, start=1):
-        out.append(wrap(f"{n}. [{point.kind}] {point.claim}", "     ", "  "))
-        who = []
-        if point.asserted_by:
-            who.append("asserted by " + ", ".join(point.asserted_by))
-        if point.disputed_by:
-            who.append("disputed by " + ", ".join(point.disputed_by))
-        if who:
-            out.append(wrap("; ".join(who), "     "))
-        for ev in point.evidence:
-            where = f"S{ev.sentence} " if ev.sentence is not None else ""
-            line = f"{where}\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]"
-            out.append(wrap(line, "       ", "     > "))
-    out.append("")
-    if meta.opinion:
-        out += ["Opinion: the page is an opinion piece; its views are the author's", ""]
-    if meta.checks:
-        out += [wrap("Checks: " + verdict(meta.checks), "    ", ""), ""]
-    if meta.warnings:
-        out.append(f"Notes ({len(meta.warnings)})")
-        shown = meta.warnings if notes is None else meta.warnings[:notes]
-        out += [wrap(w, "    ", "  - ") for w in shown]
-        if len(shown) < len(meta.warnings):
-            out.append(f"  ... and {len(meta.warnings) - len(shown)} more (--verbose lists them)")
-        out.append("")
-    parts = ""
-    if meta.chunks > 1:
-        parts = f" · {meta.chunks} parts, {meta.depth} merge level(s), coverage {meta.coverage:.0%}"
-    out.append(
-        f"[{meta.model} · language {brief.language} · {meta.usage.prompt_tokens}+"
-        f"{meta.usage.completion_tokens} tokens · {meta.usage.requests} request(s), "
-        f"{meta.usage.attempts} answer(s) · {meta.structured_output} · "
-        f"{meta.traceability:.0%} of statements cited{parts}]"
-    )
-    return "\n".join(out)

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from summarize.source.article import Article
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-NOTES_SHOWN = 3  # notes (warnings) listed without --verbose
 
 
 def fail(message: str, code: int) -> int:
