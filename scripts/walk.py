@@ -53,8 +53,9 @@ def _caller(frame: FrameType) -> tuple[str, int] | None:
     return None
 
 
-def walk() -> tuple[list[str], int]:
-    """The stays of one brief (file names), and how many came before the first request."""
+def walk() -> tuple[list[str], int, list[tuple[str, str]]]:
+    """The stays of one brief (file names), how many came before the first request,
+    and the calls that crossed from one folder into another, in order."""
     import httpx2
     import openai
     from testkit import fakemodel
@@ -76,6 +77,7 @@ def walk() -> tuple[list[str], int]:
         http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
     )
 
+    crossings: list[tuple[str, str]] = []  # (from folder, into folder), calls only
     seen: set[Any] = set()  # the functions followed once
     followed: set[int] = set()  # frames whose call was followed
 
@@ -92,7 +94,10 @@ def walk() -> tuple[list[str], int]:
                 return
             seen.add(frame.f_code)
             followed.add(id(frame))
-            stay(_here(frame))
+            here = _here(frame) or ""
+            if caller and not down and folder(caller[0]) != folder(here):
+                crossings.append((folder(caller[0]), folder(here)))
+            stay(here)
         elif id(frame) in followed:
             followed.discard(id(frame))
             stay(caller[0] if caller else None)
@@ -105,7 +110,7 @@ def walk() -> tuple[list[str], int]:
             sys.setprofile(None)
 
     asyncio.run(brief())
-    return stays, down[0] if down else len(stays)
+    return stays, down[0] if down else len(stays), crossings
 
 
 def returns(stays: list[str]) -> int:
@@ -117,24 +122,35 @@ def returns(stays: list[str]) -> int:
     return count
 
 
+CORE = {"errors.py", "schema.py", "clock.py", "sync.py", "progress.py"}
+
+
 def folder(path: str) -> str:
+    """A file's layer folder; the top-level modules are ``(core)`` or ``(top)``."""
     parts = path.split("/")
-    return parts[0] if len(parts) > 1 else "(top)"
+    if len(parts) > 1:
+        return parts[0]
+    return "(core)" if path in CORE else "(top)"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list every stay")
     args = parser.parse_args()
-    stays, first = walk()
+    stays, first, crossings = walk()
     way_down = stays[:first]
-    folders = [folder(stay) for stay in way_down]
-    entries = [f for i, f in enumerate(folders) if i == 0 or folders[i - 1] != f]
     print(f"stays: {len(stays)} in {len(set(stays))} files; returns: {returns(stays)}")
     print(f"down to the first request: {len(way_down)} stays, {returns(way_down)} returns")
+    route = [stay for stay in stays if folder(stay) != "(core)"]
+    route = [s for i, s in enumerate(route) if i == 0 or route[i - 1] != s]
     print(
-        "folders entered on the way down: "
-        + ", ".join(f"{name} {count}" for name, count in Counter(entries).most_common())
+        f"without the core modules ({', '.join(sorted(CORE))}): {len(route)} stays, "
+        f"{returns(route)} returns"
+    )
+    entered = Counter(into for _, into in crossings)
+    print(
+        "folders entered by a call on the way down: "
+        + ", ".join(f"{name} {count}" for name, count in entered.most_common())
     )
     if args.verbose:
         print("\n".join(stays))
