@@ -317,3 +317,35 @@ def test_an_opinion_page_is_said_to_be_one_and_its_views_must_be_attributed():
     assert "**Checks**: quoted terms passed · loaded words passed · commentary flagged (1)" in (
         brief_markdown(brief)
     )
+
+
+def _by_each_cue(lex: object, text: str) -> set[str]:
+    """What one ``re.search`` per cue finds: the slow, plain reading of a lexicon."""
+    from dataclasses import fields
+
+    from summarize.answer.cues import Lexicon, pattern
+
+    classes = {f.name: getattr(lex, f.name) for f in fields(Lexicon)}
+    return {name for name, cues in classes.items() if any(pattern(c).search(text) for c in cues)}
+
+
+@pytest.mark.parametrize("language", [None, "en", "de", "fr", "es", "ru", "zh", "ko"])
+def test_the_one_pass_matcher_finds_what_one_search_per_cue_finds(language: str | None) -> None:
+    from summarize.answer.cues import matcher_of
+
+    lex = lexicon(language)
+    # every sentence of every sample article, and each cue written as it would stand in
+    # a sentence (so that every cue, prefix and gap form is met at least once)
+    texts = [
+        SentenceIndex(path.read_text(encoding="utf-8")).original(s)
+        for path in sorted(ARTICLES.glob("*.txt"))
+        for s in SentenceIndex(path.read_text(encoding="utf-8")).sentences
+    ]
+    from dataclasses import fields
+
+    for f in fields(lex):
+        for cue in getattr(lex, f.name):
+            written = cue.rstrip("*").replace("…", "nicht mehr")
+            texts += [f"They {written}ed it.", f"«{written.upper()}», he said.", f"x{written}"]
+    for text in texts:
+        assert matcher_of(lex).holds(text) == _by_each_cue(lex, text), text

@@ -27,21 +27,20 @@ match whole words, except in Chinese and Korean, where they match as substrings.
 from __future__ import annotations
 
 import functools
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from summarize.answer.cues import Lexicon, found, lexicon, matcher_of, pattern
 from summarize.schema import Check
 
 if TYPE_CHECKING:
     from summarize.schema import ContestedPoint, Evidence, Statement
     from summarize.text.sentences import SentenceIndex
 
-LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ko")
+T = TypeVar("T")
 CHECKS = ("quoted_terms", "loaded_words", "commentary", "disputes", "attribution")
 # "…", “…”, «…», „…“ / „…”, ‘…’, '…' (not an apostrophe), 「…」, 『…』
 _QUOTED = re.compile(r'"([^"\n]{1,60})"|“([^”\n]{1,60})”|«([^»\n]{1,60})»|„([^“”\n]{1,60})[“”]'
@@ -50,59 +49,10 @@ _QUOTED = re.compile(r'"([^"\n]{1,60})"|“([^”\n]{1,60})”|«([^»\n]{1,60})
 # any quotation up to a paragraph long, for what the article says in its own voice
 _LONG_QUOTES = re.compile(r'"[^"\n]{1,600}"|“[^”\n]{1,600}”|«[^»\n]{1,600}»|„[^“”\n]{1,600}[“”]'
                           r"|‘[^’\n]{1,600}’|「[^」\n]{1,600}」|『[^』\n]{1,600}』")  # fmt: skip
+_QUOTE_MARKS = re.compile("[\"“”«»„‘’'「」『』]")
+_WORDS = re.compile(r"\w+")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[•·▪\-–*])(?:\s|$)")
 MAX_TERM_WORDS = 4  # a longer quotation is speech, not a characterisation
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """The cues of one language (or of all of them)."""
-
-    loaded: tuple[str, ...]
-    denial: tuple[str, ...]
-    denial_weak: tuple[str, ...]  # count only beside a reporting cue ("false", "not true")
-    allegation: tuple[str, ...]
-    criticism: tuple[str, ...]  # disagreement short of a denial: hints only
-    commentary_labels: tuple[str, ...]
-    outlet_voice: tuple[str, ...]  # the outlet's own evaluation: "we believe", "нам кажется"
-    reporting: tuple[str, ...]
-    claiming: tuple[str, ...]  # the reporting cues that mark a claim ("said", not "announced")
-    outlet: tuple[str, ...]
-
-
-@functools.cache
-def lexicon(language: str | None) -> Lexicon:
-    """The cues for a BCP-47 tag: its language's file, else all files together."""
-    base = (language or "").split("-")[0].lower()
-    names = (base,) if base in LANGUAGES else LANGUAGES
-    fields: dict[str, list[str]] = {}
-    for name in names:
-        data = json.loads(
-            resources.files("summarize.answer").joinpath(f"lexicons/{name}.json").read_text("utf-8")
-        )
-        for key in Lexicon.__dataclass_fields__:
-            fields.setdefault(key, []).extend(data[key])
-    return Lexicon(**{key: tuple(dict.fromkeys(values)) for key, values in fields.items()})
-
-
-def _pattern(cue: str) -> re.Pattern[str]:
-    prefix = cue.endswith("*")
-    parts = [re.escape(part.strip()).replace(r"\ ", r"\s+") for part in cue.rstrip("*").split("…")]
-    body = r"(?:\W+\w+){0,6}?\W+".join(parts)  # "wies … zurück": up to six words between
-    if re.search(r"[\u3400-\u9fff\uac00-\ud7af]", cue):  # Chinese, Korean: no word boundaries
-        return re.compile(body)
-    tail = r"\w*" if prefix else ""
-    return re.compile(rf"(?<!\w){body}{tail}(?!\w)", re.IGNORECASE)
-
-
-@functools.cache
-def _compiled(cues: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((cue, _pattern(cue)) for cue in cues)
-
-
-def found(cues: tuple[str, ...], text: str) -> list[str]:
-    """The words of ``text`` that match ``cues``, as written there."""
-    return [m.group(0) for _, pattern in _compiled(cues) if (m := pattern.search(text))]
 
 
 def unquoted(text: str) -> str:
@@ -113,10 +63,22 @@ def unquoted(text: str) -> str:
 # --- what the article holds ---------------------------------------------------------
 
 
+def _memo(index: SentenceIndex, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, once per article index and ``key``: the article's cues are found
+    once, and every check and hint of every answer reads them."""
+    if key not in index.memo:
+        index.memo[key] = compute()
+    return cast("T", index.memo[key])
+
+
 def quoted_terms(index: SentenceIndex) -> dict[str, int]:
     """Short quotations of the article (1-4 words): term (lower case) -> the first
     sentence holding it. A single capitalised word is taken for a name and skipped, and
     a term the article also uses unquoted is not a quotation only."""
+    return dict(_memo(index, ("quoted_terms",), lambda: _quoted_terms(index)))
+
+
+def _quoted_terms(index: SentenceIndex) -> dict[str, int]:
     terms: dict[str, int] = {}
     for sentence in index.sentences:
         for match in _QUOTED.finditer(index.original(sentence)):
@@ -127,14 +89,51 @@ def quoted_terms(index: SentenceIndex) -> dict[str, int]:
             if len(words) == 1 and term[0].isupper() and not term.isupper():
                 continue
             terms.setdefault(term.casefold(), sentence.id)
+    if not terms:
+        return terms
     # a word the article also uses in its own voice is its word too, not only a quote
     own = own_voice(index.text)
-    return {term: n for term, n in terms.items() if not _pattern(term).search(own)}
+    folded = own.casefold()
+    return {term: n for term, n in terms.items() if not _said_in(term, own, folded)}
+
+
+def _said_in(term: str, own: str, folded: str) -> bool:
+    """Whether ``own`` (``folded`` its case-folded copy) holds ``term`` (case-folded):
+    its pattern is tried only where the term's first word stands, not at every
+    character of a long article."""
+    words = _WORDS.findall(term)
+    if not words or not all(word in folded for word in words):
+        return False
+    compiled = pattern(term)
+    if len(folded) != len(own):  # a letter that folds to two: positions differ
+        return compiled.search(own) is not None
+    lead = term.find(words[0])
+    at = folded.find(words[0], lead)
+    while at != -1:
+        if compiled.match(own, at - lead):
+            return True
+        at = folded.find(words[0], at + 1)
+    return False
 
 
 def own_voice(text: str) -> str:
     """``text`` with every quotation (up to a paragraph long) blanked out."""
     return _LONG_QUOTES.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _classes(index: SentenceIndex, lex: Lexicon) -> list[set[str]]:
+    """The cue classes of ``lex`` each sentence holds, in one pass over the article."""
+
+    def compute() -> list[set[str]]:
+        holds = matcher_of(lex).holds
+        return [holds(index.original(sentence), _SENTENCE_CLASSES) for sentence in index.sentences]
+
+    return _memo(index, ("classes", lex), compute)
+
+
+_SENTENCE_CLASSES = frozenset(
+    {"denial", "denial_weak", "allegation", "criticism", "outlet_voice", "reporting", "claiming"}
+)
 
 
 def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = False) -> set[int]:
@@ -144,19 +143,29 @@ def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = 
     "нам кажется"); every sentence if ``opinion``."""
     if opinion:
         return {s.id for s in index.sentences}
-    labels = "|".join(re.escape(label) for label in lex.commentary_labels)
-    opening = re.compile(rf"^\s*(?:{labels})\s*[:：|—–-]", re.IGNORECASE)
+    return set(_memo(index, ("commentary", lex), lambda: _commentary(index, lex)))
+
+
+def _commentary(index: SentenceIndex, lex: Lexicon) -> set[int]:
+    opening = _opening(lex.commentary_labels)
+    classes = _classes(index, lex)
     ids: set[int] = set()
     inside = False
-    for sentence in index.sentences:
+    for sentence, held in zip(index.sentences, classes, strict=True):
         text = index.original(sentence)
         if sentence.paragraph and not _LIST_ITEM.match(text):
             inside = False
         if opening.match(text):
             inside = True
-        if inside or found(lex.outlet_voice, text):
+        if inside or "outlet_voice" in held:
             ids.add(sentence.id)
     return ids
+
+
+@functools.cache
+def _opening(labels: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(label) for label in labels)
+    return re.compile(rf"^\s*(?:{alternatives})\s*[:：|—–-]", re.IGNORECASE)
 
 
 def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
@@ -164,14 +173,12 @@ def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     ``"criticism"`` (the first that applies). A weak cue ("false") counts only beside
     a reporting one ("said")."""
     out: dict[int, str] = {}
-    for sentence in index.sentences:
-        text = index.original(sentence)
-        reported = bool(found(lex.reporting, text))
-        if found(lex.denial, text) or (reported and found(lex.denial_weak, text)):
+    for sentence, held in zip(index.sentences, _classes(index, lex), strict=True):
+        if "denial" in held or ("reporting" in held and "denial_weak" in held):
             out[sentence.id] = "denial"
-        elif found(lex.allegation, text):
+        elif "allegation" in held:
             out[sentence.id] = "accusation"
-        elif found(lex.criticism, text):
+        elif "criticism" in held:
             out[sentence.id] = "criticism"
     return out
 
@@ -179,9 +186,17 @@ def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
 def cue_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     """``dispute_sentences``, and the sentences in the outlet's own voice ("we
     believe", "нам кажется") as ``"view"``: what the hints name, in article order."""
+    return dict(_memo(index, ("cues", lex), lambda: _cues(index, lex)))
+
+
+def _cues(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     out = dispute_sentences(index, lex)
-    for sentence in index.sentences:
-        if sentence.id not in out and found(lex.outlet_voice, unquoted(index.original(sentence))):
+    holds = matcher_of(lex).holds
+    for sentence, held in zip(index.sentences, _classes(index, lex), strict=True):
+        text = index.original(sentence)
+        if sentence.id in out or ("outlet_voice" not in held and not _QUOTE_MARKS.search(text)):
+            continue  # without quotation marks, the sentence is all its own voice
+        if "outlet_voice" in holds(unquoted(text), ("outlet_voice",)):
             out[sentence.id] = "view"
     return dict(sorted(out.items()))
 
@@ -296,7 +311,7 @@ def _own_terms(
         if found(lex.reporting, own):
             continue  # attributed: "what Xi called harassment"
         for term in terms:
-            if _pattern(term).search(own):
+            if pattern(term).search(own):
                 yield statement, term
 
 
@@ -353,9 +368,10 @@ def check_disputes(points: Sequence[ContestedPoint], disputes: dict[int, str]) -
 def check_attribution(said: Sequence[Said], index: SentenceIndex, lex: Lexicon) -> Check:
     details: list[str] = []
     sentences: list[int] = []
+    classes = _classes(index, lex)
     for statement in said:
-        texts = [index.original(s) for n in statement.cites if (s := index.get(n))]
-        if not texts or not all(found(lex.claiming, t) for t in texts):
+        cited = [classes[n - 1] for n in statement.cites if index.get(n) is not None]
+        if not cited or not all("claiming" in held for held in cited):
             continue
         if found(lex.reporting, statement.text) or found(lex.outlet, statement.text):
             continue
@@ -416,7 +432,7 @@ def check_comparison(
     }  # fmt: skip
     # a term one source quotes and another uses in its own voice is that source's word
     owns = [own_voice(index.text) for index in indexes.values()]
-    terms = {t: at for t, at in terms.items() if not any(_pattern(t).search(o) for o in owns)}
+    terms = {t: at for t, at in terms.items() if not any(pattern(t).search(o) for o in owns)}
     flat = [Said(s.where, s.text, ()) for s in said]
     hits = [_quoted_detail(st.where, t, terms[t]) for st, t in _own_terms(flat, terms, lex)]
     quoted = Check(name="quoted_terms", passed=not hits, details=hits)

@@ -7,6 +7,7 @@ they report are what a re-ask tells the model.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -234,6 +235,11 @@ def _shingles(text: str, n: int = _ECHO_WORDS) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
+@functools.lru_cache(maxsize=16)
+def _instruction_shingles(instructions: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(_shingles(instructions))
+
+
 def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: str) -> list[str]:
     """Re-ask lines for a summary or key point that copies the instructions, not the article.
 
@@ -241,7 +247,7 @@ def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: st
     words in a row with the instructions, and is not also in the article, is not a
     summary of the article.
     """
-    copied = _shingles(instructions) - _shingles(article)
+    copied = _instruction_shingles(instructions) - _shingles(article)
     texts = [("summary", summary_text(draft))]
     texts += [(f"key_points.{i}", p.text) for i, p in enumerate(draft.key_points)]
     return [

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarize.answer import neutrality
+from summarize.answer.cues import lexicon
 from summarize.progress import Reporter
 from summarize.schema import CutText, Usage
 from summarize.text.sentences import SentenceIndex
@@ -61,7 +62,7 @@ class Run:
     @functools.cached_property
     def cues(self) -> dict[int, str]:
         """The sentences the hints name (``neutrality.cue_sentences``), found once."""
-        return neutrality.cue_sentences(self.sentences, neutrality.lexicon(self.article.language))
+        return neutrality.cue_sentences(self.sentences, lexicon(self.article.language))
 
     @functools.cached_property
     def opinion(self) -> bool:

@@ -16,6 +16,7 @@ So no article is ever lost only because a field is long.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import typing
@@ -111,30 +112,53 @@ class Fitting:
         return items[:cap]
 
 
+@dataclass(frozen=True)
+class _Field:
+    """What ``fit`` needs of one field: its cap, whether it is a plain string or a list,
+    and the draft model inside it."""
+
+    name: str
+    cap: int | None
+    string: bool
+    listed: bool
+    inner: type[BaseModel] | None
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> tuple[_Field, ...]:
+    return tuple(
+        _Field(
+            name,
+            _cap_of(info.metadata),
+            info.annotation is str,
+            typing.get_origin(info.annotation) is list,
+            _model_in(info.annotation),
+        )
+        for name, info in model.model_fields.items()
+    )
+
+
 def fit(model: type[BaseModel], data: Any, fitting: Fitting, where: str = "") -> Any:
     """``data`` (an answer's JSON, before validation against ``model``) with its capped
     fields fitted; what was long or cut is noted in ``fitting``."""
     if not isinstance(data, dict):
         return data
     fitted = dict(data)
-    for name, info in model.model_fields.items():
-        if name not in fitted:
+    for field in _fields(model):
+        if field.name not in fitted:
             continue
-        value, path = fitted[name], f"{where}{name}"
-        cap = _cap_of(info.metadata)
-        if isinstance(value, str) and cap is not None and info.annotation is str:
+        value, path, cap = fitted[field.name], f"{where}{field.name}", field.cap
+        if isinstance(value, str) and cap is not None and field.string:
             value = fitting.string(path, value, cap)
         elif isinstance(value, list):
-            if cap is not None and typing.get_origin(info.annotation) is list:
+            if cap is not None and field.listed:
                 value = fitting.items(path, value, cap)
-            inner = _model_in(info.annotation)
-            if inner is not None:
+            if field.inner is not None:
+                inner = field.inner
                 value = [fit(inner, item, fitting, f"{path}.{i}.") for i, item in enumerate(value)]
-        elif isinstance(value, dict):
-            inner = _model_in(info.annotation)
-            if inner is not None:
-                value = fit(inner, value, fitting, f"{path}.")
-        fitted[name] = value
+        elif isinstance(value, dict) and field.inner is not None:
+            value = fit(field.inner, value, fitting, f"{path}.")
+        fitted[field.name] = value
     return fitted
 
 

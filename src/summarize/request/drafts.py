@@ -255,8 +255,15 @@ def schema_pair(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]
 def ranged_schema(model: type[BaseModel], ids: range | int) -> dict[str, Any]:
     """The bounded schema with every ``refs`` item limited to the sentence ids ``ids``
     (``n``: S1-Sn), so a grammar-constrained server cannot cite a sentence that does
-    not exist. Only for such servers: the strict schema stays the same per article."""
+    not exist. Only for such servers: the strict schema stays the same per article.
+    Built once per model and range; never mutated."""
     ids = range(1, ids + 1) if isinstance(ids, int) else ids
+    return _ranged(model, ids.start, ids.stop)
+
+
+@functools.lru_cache(maxsize=256)
+def _ranged(model: type[BaseModel], start: int, stop: int) -> dict[str, Any]:
+    ids = range(start, stop)
     schema = copy.deepcopy(schema_pair(model)[1])
 
     def visit(node: Any) -> None:

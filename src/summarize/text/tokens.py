@@ -126,7 +126,15 @@ def encoding_for_model(model: str | None) -> tiktoken.Encoding:
 
 
 def count_tokens(text: str, encoding: tiktoken.Encoding) -> int:
-    """Count tokens, treating special-token strings such as ``<|endoftext|>`` as text."""
+    """Count tokens, treating special-token strings such as ``<|endoftext|>`` as text.
+
+    Counts are remembered (the same system prompt, article and part briefs are counted
+    for the plan, the rate limit and the request alike)."""
+    return _counted(text, encoding)
+
+
+@functools.lru_cache(maxsize=512)
+def _counted(text: str, encoding: tiktoken.Encoding) -> int:
     return len(encoding.encode(text, disallowed_special=()))
 
 
