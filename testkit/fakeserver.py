@@ -68,6 +68,7 @@ class Handler(BaseHTTPRequestHandler):
             fake.count += 1
             number = fake.count
             fake.arrivals.append(time.monotonic())
+            fake.peers.add(self.client_address)
             if fake.keep_requests:
                 fake.requests.append(body)
             fake.in_flight += 1
@@ -101,6 +102,7 @@ class FakeServer:
         self.count = 0
         self.requests: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each request's arrival
+        self.peers: set[tuple[str, int]] = set()  # the connections requests came on
         # Extra response headers for the Nth request (1-based), e.g. x-ratelimit-*.
         self.headers: Callable[[int], dict[str, str]] | None = None
         self.lock = threading.Lock()

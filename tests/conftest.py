@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 
-from summarize.model import retrying
+from summarize.model import pool, retrying
 from summarize.model.client import forget_modes
 from tests.support import ARTICLES, Handler, mock_client
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     for var in (
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",
@@ -30,6 +32,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setattr(retrying, "BACKOFF_INITIAL", 0.01)
     monkeypatch.setattr(retrying, "BACKOFF_MAX", 0.05)
     forget_modes()
+    yield
+    pool.close_all()  # each test builds its own clients, as a new process would
 
 
 @pytest.fixture
@@ -59,7 +63,7 @@ def patch_build_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Ha
             return client.with_options(max_retries=0)
 
         monkeypatch.setattr(client_module, "build_client", build)
-        monkeypatch.setattr("summarize.pipeline.endpoint.build_client", build)
+        pool.close_all()  # a client built for an earlier handler is not reused
 
     return install
 

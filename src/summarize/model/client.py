@@ -20,6 +20,7 @@ import asyncio
 import concurrent.futures
 import functools
 import os
+import ssl
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -87,15 +88,37 @@ def resolve_endpoint(api_key: str | None, base_url: str | None) -> tuple[str, st
     return api_key, base_url
 
 
+_tls_lock = threading.Lock()
+_tls: list[ssl.SSLContext] = []
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context every client built here verifies servers with: the SDK's own
+    default (the certificate store; ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` honoured),
+    built once per process, as reading the store is the costly part of a client."""
+    with _tls_lock:
+        if not _tls:
+            import httpcore2
+
+            _tls.append(httpcore2.default_ssl_context(_trust_env=True))
+        return _tls[0]
+
+
 def build_client(
     *, api_key: str, base_url: str | None, asynchronous: bool
 ) -> openai.OpenAI | openai.AsyncOpenAI:
-    """An SDK client with its own retries off: summarize.model.retrying owns retries."""
+    """An SDK client with its own retries off: summarize.model.retrying owns retries.
+    Its HTTP client has the SDK's defaults and the shared ``tls_context``."""
     import openai
 
-    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
     try:
-        return cls(api_key=api_key, base_url=base_url, max_retries=0)
+        if asynchronous:
+            http: Any = openai.DefaultAsyncHttpxClient(verify=tls_context())
+            return openai.AsyncOpenAI(
+                api_key=api_key, base_url=base_url, max_retries=0, http_client=http
+            )
+        http = openai.DefaultHttpxClient(verify=tls_context())
+        return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0, http_client=http)
     except openai.OpenAIError as exc:
         raise ConfigurationError(f"Could not configure the openai client: {exc}") from exc
 

@@ -1,6 +1,7 @@
 """Where a Summarizer's requests go, and the resources that serve them.
 
-An ``Endpoint`` owns the SDK clients (built lazily: one blocking, one async), the
+An ``Endpoint`` holds the SDK clients (one blocking, one async: the process's shared
+ones of ``summarize.model.pool``, taken on first use), the
 local engine when ``local=`` is set (started on first use, stopped on close), and
 the threads a blocking client's requests run on. ``Endpoint.open()`` also settles
 the options the local engine decides (model, window, answer budget, mode).
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from summarize.errors import ConfigurationError
-from summarize.model.client import OPENAI_HOST, build_client, resolve_endpoint
+from summarize.model import pool
+from summarize.model.client import OPENAI_HOST, resolve_endpoint
 from summarize.model.httperrors import PLACEHOLDER_KEY, redact_url
 from summarize.model.local.server import DEFAULT_CONTEXT, LocalServer
 from summarize.model.protocol import Mode
@@ -123,7 +125,7 @@ class Endpoint:
         else:
             api_key, base_url = resolve_endpoint(self._api_key, self._base_url)
         if asynchronous not in self._clients:
-            self._clients[asynchronous] = build_client(
+            self._clients[asynchronous] = pool.client(
                 api_key=api_key, base_url=base_url, asynchronous=asynchronous
             )
         return self._clients[asynchronous], api_key
@@ -151,28 +153,24 @@ class Endpoint:
         return self._executor
 
     def close(self) -> None:
-        """Close the clients built here (not one given as ``client=``) and stop the
-        local engine."""
-        import openai
-
+        """Let go of the clients (the process's shared ones stay open for the next
+        Summarizer; one of the local engine is closed with it) and stop the engine."""
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
         try:
-            for client in self._clients.values():
-                if isinstance(client, openai.OpenAI):
-                    client.close()
+            blocking = self._clients.pop(False, None)
+            if blocking is not None and self.local is not None:
+                blocking.close()  # its engine's port and key die with the engine
         finally:
             self._clients.clear()
             if self.local is not None:
                 self.local.stop()
 
     async def aclose(self) -> None:
-        import openai
-
         try:
-            for client in self._clients.values():
-                if isinstance(client, openai.AsyncOpenAI):
-                    await client.close()
+            asynchronous = self._clients.pop(True, None)
+            if asynchronous is not None:
+                await pool.release(asynchronous)
         finally:
             self.close()
