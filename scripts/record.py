@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shlex
 import sys
 import time
@@ -29,6 +30,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# every scenario finds its endpoint's mode as a first run does: no mode remembered
+# from an earlier run is read, and the user's own are left alone
+os.environ["SUMMARIZE_NO_MEMORY"] = "1"
 
 from testkit.cassette import CASSETTES, FIXTURES, Cassette, RecordingTransport  # noqa: E402
 from testkit.scenarios import BATCHES, COMPARISONS, SCENARIOS  # noqa: E402

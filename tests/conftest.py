@@ -31,6 +31,8 @@ def _isolated(
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "tiktoken"))
     monkeypatch.setattr(retrying, "BACKOFF_INITIAL", 0.01)
     monkeypatch.setattr(retrying, "BACKOFF_MAX", 0.05)
+    # what endpoints taught an earlier test (summarize.model.memory) stays there
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     forget_modes()
     yield
     pool.close_all()  # each test builds its own clients, as a new process would

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -467,6 +468,62 @@ def test_fallback_chain_and_memory_per_endpoint():
     # The working mode is remembered: the next article goes straight to it.
     _, again = run(handler)
     assert [r["response_format"]["type"] for r in again.requests] == ["json_object"]
+
+
+def _json_object_only(request):
+    fmt = json.loads(request.content).get("response_format", {})
+    if fmt.get("type") == "json_schema":
+        return error(400, "response_format json_schema is not supported")
+    if "schema" in fmt:
+        return error(422, "Unrecognized key in response_format: schema")
+    return ok(good_answer())
+
+
+def _new_process() -> None:
+    """What a new process starts with: no mode found in memory (the file stays)."""
+    from summarize.model import client as client_module
+
+    client_module._working_modes.clear()
+
+
+def test_the_mode_found_is_remembered_for_a_later_run_in_the_cache_directory():
+    import os
+    import stat
+
+    run(_json_object_only)
+    _new_process()
+    _, again = run(_json_object_only)
+    assert [r["response_format"]["type"] for r in again.requests] == ["json_object"]
+    path = Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "endpoints.json"
+    kept = path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "json_object" in kept
+    assert "sk-" not in kept  # named by a digest, not by key
+    assert "http" not in kept  # nor by URL
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"x": 5}', "\u0000" * 10])
+def test_a_damaged_memory_file_is_a_first_run_not_a_crash(content):
+    import os
+
+    path = Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "endpoints.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    _, first = run(_json_object_only)
+    kinds = [r.get("response_format", {}).get("type") for r in first.requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]
+    assert json.loads(path.read_text(encoding="utf-8"))  # rewritten whole
+
+
+def test_no_memory_turns_the_file_off(monkeypatch):
+    import os
+
+    monkeypatch.setenv("SUMMARIZE_NO_MEMORY", "1")
+    run(_json_object_only)
+    _new_process()
+    _, again = run(_json_object_only)
+    assert len(again.requests) == 3  # found again
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "summarize" / "endpoints.json").exists()
 
 
 def test_server_ignoring_every_mode_ends_in_plain_text():

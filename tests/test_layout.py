@@ -26,6 +26,7 @@ TOP_LEVEL = {
     "summarize.clock": "core",
     "summarize.sync": "core",
     "summarize.progress": "core",
+    "summarize.paths": "core",
     "summarize.options": "options",
     "summarize": "top",
     "summarize.__main__": "top",

@@ -17,14 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import ConfigurationError
+from summarize.paths import cache_home
 from summarize.schema import ArticleSummary
-
-
-def cache_home() -> Path:
-    """summarize's own cache directory: ``$XDG_CACHE_HOME/summarize`` (``~/.cache``
-    when unset). Briefs and Batch API jobs live under it."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "summarize"
 
 
 def default_path() -> Path:

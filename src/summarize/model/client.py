@@ -36,6 +36,7 @@ from summarize.errors import (
     RefusalError,
     ServerError,
 )
+from summarize.model import memory
 from summarize.model import params as learning
 from summarize.model.httperrors import PLACEHOLDER_KEY, body_message, redact, status_error
 from summarize.model.loops import RepetitionGuard
@@ -60,10 +61,11 @@ _modes_lock = threading.Lock()
 
 
 def forget_modes() -> None:
-    """Forget every remembered structured-output mode and learned parameter (tests, or
-    a server upgrade)."""
+    """Forget every remembered structured-output mode (in this process and in the
+    cache directory) and learned parameter (tests, or a server upgrade)."""
     with _modes_lock:
         _working_modes.clear()
+    memory.forget()
     learning.forget()
 
 
@@ -168,14 +170,31 @@ class ModelClient:
         return (self.endpoint, self.model)
 
     def mode_known(self) -> bool:
-        """Whether the structured-output mode is forced or already found for this endpoint."""
+        """Whether the structured-output mode is forced or already found for this
+        endpoint: in this process, or by an earlier run (``summarize.model.memory``)."""
+        if self._forced_mode is not None:
+            return True
         with _modes_lock:
-            return self._forced_mode is not None or self.mode_key in _working_modes
+            if self.mode_key in _working_modes:
+                return True
+        recalled = memory.recall(*self.mode_key, tuple(m.value for m in Mode))
+        if recalled is None:
+            return False
+        with _modes_lock:
+            _working_modes.setdefault(self.mode_key, Mode(recalled))
+        return True
+
+    def surely_strict(self) -> bool:
+        """Whether every request is sure to go in strict ``json_schema`` mode, whatever
+        earlier runs found: forced so, or OpenAI's own API (which always takes it)."""
+        mode = self._forced_mode
+        return mode is Mode.JSON_SCHEMA or (mode is None and self._is_openai)
 
     def start_mode(self) -> Mode:
         """The mode to try first: forced, remembered, or the strongest."""
         if self._forced_mode is not None:
             return self._forced_mode
+        self.mode_known()  # an earlier run's mode, if one was found
         with _modes_lock:
             return _working_modes.get(self.mode_key, Mode.JSON_SCHEMA)
 
@@ -221,7 +240,10 @@ class ModelClient:
                 )
                 continue
             with _modes_lock:
+                known = _working_modes.get(self.mode_key)
                 _working_modes[self.mode_key] = mode
+            if known is not mode and self._forced_mode is None:
+                memory.remember(*self.mode_key, mode.value)
             return reply
 
     @property

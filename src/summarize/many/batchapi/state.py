@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import ConfigurationError, SummarizeError
-from summarize.many.cache import cache_home
+from summarize.paths import cache_home
 
 STATE_VERSION = 1
 
