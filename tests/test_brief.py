@@ -451,15 +451,17 @@ def test_api_key_never_appears_in_errors():
 # --- structured-output fallback ---------------------------------------------------
 
 
-def test_fallback_chain_and_memory_per_endpoint():
-    def handler(request):
-        fmt = json.loads(request.content).get("response_format", {})
-        if fmt.get("type") == "json_schema":
-            return error(400, "response_format json_schema is not supported")
-        if "schema" in fmt:
-            return error(422, "Unrecognized key in response_format: schema")
-        return ok(good_answer())
+def _json_object_only(request):
+    fmt = json.loads(request.content).get("response_format", {})
+    if fmt.get("type") == "json_schema":
+        return error(400, "response_format json_schema is not supported")
+    if "schema" in fmt:
+        return error(422, "Unrecognized key in response_format: schema")
+    return ok(good_answer())
 
+
+def test_fallback_chain_and_memory_per_endpoint():
+    handler = _json_object_only
     brief, recorder = run(handler)
     kinds = [r.get("response_format", {}).get("type") for r in recorder.requests]
     assert kinds == ["json_schema", "json_object", "json_object"]
@@ -468,15 +470,6 @@ def test_fallback_chain_and_memory_per_endpoint():
     # The working mode is remembered: the next article goes straight to it.
     _, again = run(handler)
     assert [r["response_format"]["type"] for r in again.requests] == ["json_object"]
-
-
-def _json_object_only(request):
-    fmt = json.loads(request.content).get("response_format", {})
-    if fmt.get("type") == "json_schema":
-        return error(400, "response_format json_schema is not supported")
-    if "schema" in fmt:
-        return error(422, "Unrecognized key in response_format: schema")
-    return ok(good_answer())
 
 
 def _new_process() -> None:
