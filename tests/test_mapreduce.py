@@ -340,3 +340,33 @@ def test_long_part_briefs_in_a_tight_window_are_merged_from_fewer_lines_not_lost
     assert "key point(s) of each part: the context window of 3072 leaves" in note
     assert brief.summary_sentences
     assert brief.ungrounded(text) == []
+
+
+class MergeWaitsForFollowUp(FakeModel):
+    """Holds the merge until the disputes follow-up is in flight too (at most 20 s):
+    ``together`` says whether they were. A follow-up sent only after the merge's answer
+    never arrives in time, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.together = False
+        self._arrived = threading.Event()
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if fakemodel.is_disputes(body):
+            self._arrived.set()
+        elif fakemodel.is_merge(body):
+            self.together = self._arrived.wait(timeout=20)
+        return super().__call__(request)
+
+
+def test_the_disputes_follow_up_goes_out_beside_the_merge_not_after_it():
+    fake = MergeWaitsForFollowUp()
+    brief = run(fake, concurrency=4)
+    assert brief.meta.followup_requests == 1
+    assert len(fake.merges()) == 1
+    assert fake.together
+    # what the follow-up added cites the sentences the hints named and is grounded
+    assert brief.ungrounded(LONG) == []
+    assert any("disputes follow-up on" in w for w in brief.meta.warnings)

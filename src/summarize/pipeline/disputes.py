@@ -15,6 +15,7 @@ be pushed into inventing a dispute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from summarize.answer import neutrality
@@ -35,35 +36,61 @@ CONTEXT = 1  # neighbouring sentences shown on each side of a named one
 MAX_ADDED = 5  # contested points the follow-up may add
 
 
-def left_out(run: Run, candidate: Candidate[Any]) -> dict[int, str]:
-    """The cue sentences (id -> kind) that no contested point of ``candidate`` cites."""
-    cited = {e.sentence for p in candidate.points for e in p.evidence}
+def left_out(run: Run, points: Iterable[ContestedPoint]) -> dict[int, str]:
+    """The cue sentences (id -> kind) that none of ``points`` cites."""
+    cited = {e.sentence for p in points for e in p.evidence}
     return {n: kind for n, kind in run.cues.items() if n not in cited}
+
+
+def missing(run: Run, points: Iterable[ContestedPoint]) -> dict[int, str]:
+    """The cue sentences a follow-up asks about: those ``points`` leave out, at most
+    ``neutrality.MAX_HINTS``."""
+    return neutrality.first_cues(left_out(run, points))
 
 
 async def follow_up(run: Run, best: Candidate[Any]) -> bool:
     """Ask for the contested points of the cue sentences ``best`` left out, and add
     them to ``best.points``; whether a request was sent."""
-    missing = neutrality.first_cues(left_out(run, best))
-    if not missing:
+    named = missing(run, best.points)
+    if not named:
         return False
-    named = ", ".join(f"S{n}" for n in missing)
+    add(run, best, named, await ask(run, named))
+    return True
+
+
+async def ask(run: Run, named: dict[int, str]) -> Candidate[DraftDisputes] | str:
+    """The follow-up's answer on the cue sentences ``named``, or why there is none. It
+    needs only the sentences, so a long article's is asked beside its merge."""
+    ids = ", ".join(f"S{n}" for n in named)
     try:
-        answer = await reask.ask(
+        return await reask.ask(
             run,
-            _prompt(run, missing),
+            _prompt(run, named),
             lambda reply: check_disputes(reply, run),
             (schema_pair(DraftDisputes)[0], ranged_schema(DraftDisputes, len(run.sentences))),
             run.followup_usage,
             stage="re-asking",
-            detail=f"the disputes the brief left out ({named})",
+            detail=f"the disputes the brief left out ({ids})",
             reasks=0,
         )
     except (ValidationFailedError, OutputTruncatedError) as exc:
-        best.repairs.append(f"disputes follow-up on {named}: no usable answer: {exc}")
-        return True
-    _add(best, answer, missing, named, run)
-    return True
+        return str(exc)
+
+
+def add(
+    run: Run, best: Candidate[Any], named: dict[int, str], answer: Candidate[DraftDisputes] | str
+) -> None:
+    """Add ``answer``'s points on the sentences of ``named`` that ``best`` still leaves
+    out (a merge asked beside the follow-up may have cited some itself)."""
+    ids = ", ".join(f"S{n}" for n in named)
+    if isinstance(answer, str):
+        best.repairs.append(f"disputes follow-up on {ids}: no usable answer: {answer}")
+        return
+    still = {n: kind for n, kind in named.items() if n in left_out(run, best.points)}
+    if still != named:
+        cited = ", ".join(f"S{n}" for n in named if n not in still)
+        best.repairs.append(f"disputes follow-up: {cited} cited by the merged brief itself")
+    _add(best, answer, still, ", ".join(f"S{n}" for n in still) or ids, run)
 
 
 def _prompt(run: Run, missing: dict[int, str]) -> reask.Build:

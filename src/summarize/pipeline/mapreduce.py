@@ -8,8 +8,8 @@ in ``summarize.pipeline.partials``; the budgets in ``summarize.pipeline.budget``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from summarize.answer.checking import Candidate, check_merge, with_checks
 from summarize.errors import (
@@ -32,7 +32,7 @@ from summarize.pipeline.partials import (
 )
 from summarize.pipeline.single import ask_brief, assemble
 from summarize.request import prompts
-from summarize.request.drafts import DraftMerge, ranged_schema, schema_pair
+from summarize.request.drafts import DraftDisputes, DraftMerge, ranged_schema, schema_pair
 from summarize.schema import ArticleSummary, ContestedPoint
 
 if TYPE_CHECKING:
@@ -196,10 +196,32 @@ async def reduce(run: Run, partials: list[Partial]) -> ArticleSummary:
                 )
             hidden = frozenset(ids) - shown
             text = render_partials(partials, run.chunks, ids, shown, limit)
-        best = await merge(run, partials, ids, text, hidden)
-        if await disputes.follow_up(run, best):
-            with_checks(run, best)
+        best = await _merged_and_followed_up(run, partials, ids, text, hidden)
         return assemble(run, best, TEMPLATES, fallback_language=partials[0].language or "")
+
+
+async def _merged_and_followed_up(
+    run: Run,
+    partials: list[Partial],
+    ids: dict[str, ContestedPoint],
+    text: str,
+    hidden: frozenset[str],
+) -> Candidate[DraftMerge]:
+    """The final merge, and beside it (not after it: one round less) the disputes
+    follow-up on the cue sentences no part brief's contested points cite."""
+    named = disputes.missing(run, (p for partial in partials for p in partial.points))
+    if not named:
+        return await merge(run, partials, ids, text, hidden)
+    follow = asyncio.ensure_future(disputes.ask(run, named))
+    try:
+        both: list[Awaitable[Any]] = [merge(run, partials, ids, text, hidden), follow]
+        merged = await gather_deferring(both)
+    finally:
+        follow.cancel()  # the merge failed: the follow-up is not waited for
+    best, answer = cast("Candidate[DraftMerge]", merged[0]), merged[1]
+    disputes.add(run, best, named, cast("Candidate[DraftDisputes] | str", answer))
+    with_checks(run, best)
+    return best
 
 
 async def collapse(run: Run, group: list[Partial]) -> Partial:
@@ -251,11 +273,11 @@ async def merge(
     )
 
 
-async def gather_deferring(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:
+async def gather_deferring(coroutines: list[Awaitable[T]]) -> list[T]:
     """``asyncio.gather``, except that requests deferred to a batch are all collected
     (one Deferred) rather than the first one cancelling the rest."""
 
-    async def settle(coroutine: Coroutine[Any, Any, T]) -> T | Deferred:
+    async def settle(coroutine: Awaitable[T]) -> T | Deferred:
         try:
             return await coroutine
         except Deferred as deferred:
