@@ -125,8 +125,8 @@ def _classes(index: SentenceIndex, lex: Lexicon) -> list[set[str]]:
     """The cue classes of ``lex`` each sentence holds, in one pass over the article."""
 
     def compute() -> list[set[str]]:
-        holds = matcher_of(lex).holds
-        return [holds(index.original(sentence), _SENTENCE_CLASSES) for sentence in index.sentences]
+        spans = [(sentence.start, sentence.end) for sentence in index.sentences]
+        return matcher_of(lex).per_span(index.text, spans, _SENTENCE_CLASSES)
 
     return _memo(index, ("classes", lex), compute)
 
@@ -193,11 +193,13 @@ def _cues(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     out = dispute_sentences(index, lex)
     holds = matcher_of(lex).holds
     for sentence, held in zip(index.sentences, _classes(index, lex), strict=True):
+        if sentence.id in out or "outlet_voice" not in held:
+            continue
         text = index.original(sentence)
-        if sentence.id in out or ("outlet_voice" not in held and not _QUOTE_MARKS.search(text)):
-            continue  # without quotation marks, the sentence is all its own voice
-        if "outlet_voice" in holds(unquoted(text), ("outlet_voice",)):
+        if not _QUOTE_MARKS.search(text):  # all of it is its own voice
             out[sentence.id] = "view"
+        elif "outlet_voice" in holds(unquoted(text), ("outlet_voice",)):
+            out[sentence.id] = "view"  # said in its own voice, not inside a quotation
     return dict(sorted(out.items()))
 
 

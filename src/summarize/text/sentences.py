@@ -16,6 +16,7 @@ either way ``text[start:end] == quote``. No search of the whole article is neede
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterator
@@ -98,7 +99,10 @@ class SentenceIndex:
     def within(self, start: int = 0, end: int | None = None) -> list[Sentence]:
         """The sentences that start in ``[start, end)`` (a part of a long article)."""
         stop = len(self.text) if end is None else end
-        return [s for s in self.sentences if start <= s.start < stop]
+        starts = self.memo.get("starts")
+        if starts is None:  # sentences are in text order: found by bisection
+            starts = self.memo["starts"] = [s.start for s in self.sentences]
+        return self.sentences[bisect.bisect_left(starts, start) : bisect.bisect_left(starts, stop)]
 
     def span(self, ids: range) -> str:
         """The article text from sentence ``ids.start`` to the end of ``ids.stop - 1``."""
