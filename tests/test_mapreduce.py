@@ -370,3 +370,71 @@ def test_the_disputes_follow_up_goes_out_beside_the_merge_not_after_it():
     # what the follow-up added cites the sentences the hints named and is grounded
     assert brief.ungrounded(LONG) == []
     assert any("disputes follow-up on" in w for w in brief.meta.warnings)
+
+
+# --- plans too large, and --timeout while preparing -----------------------------------
+
+
+def test_a_plan_over_max_requests_is_refused_before_the_first_request():
+    fake = FakeModel()
+    with pytest.raises(E.InputError) as info:
+        run(fake, max_requests=5)
+    assert fake.bodies == []
+    message = str(info.value)
+    assert "more than max_requests=5" in message
+    assert "(--max-requests)" in message
+    assert " parts of up to " in message
+    assert "prompt tokens" in message
+    assert "cost unknown" in message  # a fake endpoint has no price
+
+
+def test_a_huge_article_is_refused_from_an_estimate_before_it_is_indexed(monkeypatch):
+    from summarize.text.sentences import SentenceIndex
+
+    def never(*_args: Any) -> None:
+        raise AssertionError("the article was indexed")
+
+    monkeypatch.setattr(SentenceIndex, "__init__", never)
+    fake = FakeModel()
+    huge = LONG * 200  # about 10 MB: some 1,700 parts of a 4k window
+    with pytest.raises(E.InputError, match=r"more than max_requests=200: raise max_requests="):
+        run(fake, text=huge)
+    assert fake.bodies == []
+
+
+def test_max_requests_as_large_as_the_plan_lets_it_through():
+    fake = FakeModel()
+    brief = run(fake, max_requests=budget_module.planned_requests(4, _run_for(LONG)) + 50)
+    assert brief.meta.chunks > 2
+    assert brief.meta.usage.requests <= budget_module.planned_requests(
+        brief.meta.chunks, _run_for(LONG)
+    )
+
+
+def _run_for(text: str) -> Any:
+    summarizer = Summarizer(model="m", api_key="sk-test", context_window=WINDOW)
+    return summarizer.new_run(summarizer.read(text), text)
+
+
+def test_timeout_covers_preparing_a_long_article():
+    fake = FakeModel()
+    # preparing a 2 MB article takes far longer than a millisecond on any machine
+    with pytest.raises(E.DeadlineExceededError):
+        run(fake, text=LONG * 40, timeout=0.001, max_requests=100_000)
+    assert fake.bodies == []
+
+
+def test_the_cli_refuses_a_plan_over_max_requests(tmp_path, capsys, patch_build_client):
+    from summarize.cli import main
+
+    fake = FakeModel()
+    patch_build_client(fake)
+    path = tmp_path / "long.txt"
+    path.write_text(LONG, encoding="utf-8")
+    code = main([str(path), "--base-url", "http://fake.invalid/v1", "--model", "m",
+                 "--context-window", str(WINDOW), "--max-requests", "3"])  # fmt: skip
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "more than max_requests=3" in err
+    assert "--max-requests" in err
+    assert fake.bodies == []

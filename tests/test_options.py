@@ -49,8 +49,8 @@ def test_cli_defaults_come_from_the_options():
 def test_a_batch_job_keeps_the_options_that_shape_its_prompts_and_read_its_inputs():
     assert set(BATCH_KEPT) == {
         "model", "base_url", "language", "max_retries", "max_reasks", "timeout",
-        "context_window", "max_output_tokens", "temperature", "structured_output",
-        "concurrency", "allow_partial",
+        "context_window", "max_requests", "max_output_tokens", "temperature",
+        "structured_output", "concurrency", "allow_partial",
         # how submit reads the inputs
         "max_input_bytes", "encoding",
     }  # fmt: skip
@@ -66,6 +66,7 @@ def test_a_batch_job_keeps_the_options_that_shape_its_prompts_and_read_its_input
         ({"max_reasks": "2"}, "max_reasks must be a whole number >= 0, not '2'"),
         ({"concurrency": 0}, "concurrency must be a whole number >= 1, not 0"),
         ({"concurrency": True}, "concurrency must be a whole number >= 1, not True"),
+        ({"max_requests": 0}, "max_requests must be a whole number >= 1, not 0"),
         ({"context_window": 0}, "context_window must be a whole number > 0, not 0"),
         ({"timeout": 0}, "timeout must be a number of seconds > 0, not 0"),
         ({"structured_output": "xml"}, "structured_output must be one of"),

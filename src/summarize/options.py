@@ -30,6 +30,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 # Large enough for any article or book chapter; a guard against /dev/zero and the like.
 DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 600.0
+DEFAULT_MAX_REQUESTS = 200
 # Parts of one long article briefed at once, and articles in flight in a batch.
 DEFAULT_CONCURRENCY = 8
 
@@ -91,6 +92,12 @@ class Options(BaseModel):
     )
     context_window: int | None = _option(
         None, "tokens; set it for other models", "known for OpenAI models, else 8192", batch=True
+    )
+    max_requests: int = _option(
+        DEFAULT_MAX_REQUESTS,
+        "requests one article may need; a longer plan is refused before the first request, "
+        "with its parts, tokens and cost",
+        batch=True,
     )
     max_output_tokens: int | None = _option(
         None, "answer budget", "min(4096, model max, window/4)", batch=True
@@ -202,11 +209,11 @@ class Options(BaseModel):
             raise ValueError(f"{info.field_name} must be a whole number >= 0, not {value!r}")
         return value
 
-    @field_validator("concurrency", mode="before")
+    @field_validator("concurrency", "max_requests", mode="before")
     @classmethod
-    def _positive_count(cls, value: Any) -> Any:
+    def _positive_count(cls, value: Any, info: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"concurrency must be a whole number >= 1, not {value!r}")
+            raise ValueError(f"{info.field_name} must be a whole number >= 1, not {value!r}")
         return value
 
     @field_validator("context_window", "max_output_tokens", mode="before")
@@ -344,6 +351,7 @@ class SummarizeOptions(TypedDict, total=False):
     max_reasks: int
     timeout: float
     context_window: int | None
+    max_requests: int
     max_output_tokens: int | None
     temperature: float | None
     structured_output: str | None

@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     from summarize.schema import Usage
 
 Stage = Literal[
-    "reading", "starting", "briefing", "checking", "re-asking", "merging", "comparing", "done"
+    "reading",
+    "starting",
+    "preparing",
+    "briefing",
+    "checking",
+    "re-asking",
+    "merging",
+    "comparing",
+    "done",
 ]
 # Seconds between two events that only say more tokens arrived.
 TOKEN_INTERVAL = 0.25

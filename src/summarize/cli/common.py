@@ -125,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=retries,
         help=f"retries of transient API failures (default {retries})",
     )
+    most = default("max_requests")
+    add(
+        "--max-requests",
+        type=int,
+        default=most,
+        metavar="N",
+        help=f"requests one article may need; a longer plan is refused before the first "
+        f"request (default {most})",
+    )
     concurrency = default("concurrency")
     add(
         "--concurrency",
@@ -193,6 +202,7 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "context_window": args.context_window,
         "timeout": args.timeout,
         "max_retries": args.max_retries,
+        "max_requests": args.max_requests,
         "local": args.local,
         "local_model": args.local_model,
         "concurrency": args.concurrency,

@@ -10,12 +10,13 @@ very messages that go out, just before they do.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal
 
-from summarize.errors import ContextLengthError
+from summarize.errors import ContextLengthError, InputError
 from summarize.pipeline.partials import LIMITS, Partial, point_line, render_partials
 from summarize.request import prompts
-from summarize.schema import ContestedPoint
+from summarize.schema import ContestedPoint, Usage
 from summarize.text.chunking import chunk_text
 from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
 
@@ -32,6 +33,7 @@ DEFAULT_LOCAL_OUTPUT = 1_536
 MIN_CHUNK_TOKENS = 256
 # A random boundary (4 uses in a prompt) may take more tokens than the fixed one.
 BOUNDARY_MARGIN = 48
+PREFIX_CHARS_PER_TOKEN = 8  # more characters than a token of any text holds on average
 # Merge levels before giving up: each level shrinks the part briefs by the group size.
 MAX_DEPTH = 4
 # What a plan measures in place of a run's own values: a marker as long as a random one,
@@ -55,19 +57,30 @@ def local_output(window: int) -> int:
     return min(DEFAULT_LOCAL_OUTPUT, window // 4)
 
 
+def spelled_out(run: Run) -> bool:
+    """Whether the plan leaves room for the schema spelled out in the prompt: unless
+    every request is sure to go in strict ``json_schema`` mode (forced, or OpenAI's own
+    API), where the hint is never sent, and a part holds some 700 more tokens of
+    article. Not on what an earlier run found: the same article under the same options
+    is cut into the same parts on every run."""
+    surely_strict = getattr(run.client, "surely_strict", None)  # a Completer may not say
+    return surely_strict is None or not surely_strict()
+
+
 def prompt_overhead(run: Run, kind: Kind) -> int:
     """Tokens of the prompt around the article text (or the part briefs) of a request
     of ``kind``, schema hint included: the request's own builder, given no article."""
     shared = {"output_language": LONGEST_LANGUAGE, "boundary": PLANNING_BOUNDARY}
+    hint = spelled_out(run)
     if kind == "merge":
-        messages = prompts.merge(True, parts=999, partials="", **shared)
+        messages = prompts.merge(hint, parts=999, partials="", **shared)
     elif kind == "part":  # the whole article's hints: as long as any part's
         messages = prompts.part(
-            True, number=999, parts=999, hints=run.hints(), article="", **shared
+            hint, number=999, parts=999, hints=run.hints(), article="", **shared
         )
     else:
         compact = run.templates[0] == "compact.system"
-        messages = prompts.brief(True, compact=compact, hints=run.hints(), article="", **shared)
+        messages = prompts.brief(hint, compact=compact, hints=run.hints(), article="", **shared)
     return run.count_messages(messages) + BOUNDARY_MARGIN
 
 
@@ -77,8 +90,18 @@ def text_budget(run: Run, kind: Kind) -> int:
 
 
 def fits_one_call(run: Run) -> bool:
-    """Whether the whole article, as numbered sentences, fits one brief request."""
-    return run.count(run.sentences.render()) <= text_budget(run, "brief")
+    """Whether the whole article, as numbered sentences, fits one brief request. A long
+    article is not counted whole: when the sentences that make up the first
+    ``PREFIX_CHARS_PER_TOKEN`` characters per token of room are over the room already,
+    it does not fit (a prefix never has fewer tokens than the room it overflows)."""
+    room = text_budget(run, "brief")
+    index = run.sentences
+    limit = room * PREFIX_CHARS_PER_TOKEN
+    if len(index.text) > limit:
+        prefix = index.within(0, limit)
+        if prefix and run.count(index.render(prefix)) > room:
+            return False
+    return run.count(index.render()) <= room
 
 
 def measured(run: Run, messages: list[Message]) -> list[Message]:
@@ -113,11 +136,80 @@ def parts_of(run: Run) -> list[list[Sentence]]:
     index, size = run.sentences, budget
     while True:
         chunks = chunk_text(index.text, size, encoding=run.encoding)
+        run.deadline.check()  # --timeout covers preparing a long article too
         parts = [part for c in chunks if (part := index.within(c.start, c.end))]
         shown = max(run.count(index.render(part)) for part in parts)
         if shown <= budget or size <= MIN_CHUNK_TOKENS:
+            overhead = prompt_overhead(run, "part")
+            check_plan(run, len(parts), sum(run.count(index.render(p)) + overhead for p in parts))
             return parts
         size = max(MIN_CHUNK_TOKENS, size - (shown - budget) - size // 50)
+
+
+SAMPLE_CHARS = 200_000  # of a long article, counted to estimate its tokens
+
+
+def check_estimate(run: Run) -> None:
+    """``check_plan`` on the parts a long article needs, estimated from its length and
+    the tokens per character of its opening (ids included), before it is indexed or
+    counted whole: a huge article is refused at once. The estimate is lowered by a
+    margin, so only a plan clearly over the limit is refused here; the exact plan
+    (``parts_of``) is checked again."""
+    text = run.article.text
+    if len(text) <= SAMPLE_CHARS:
+        return
+    sample = text[:SAMPLE_CHARS]
+    tokens = len(text) * run.count(sample) / len(sample) * ID_TOKENS
+    overhead = _overhead_without_text(run)
+    room = max(run.window - run.output_tokens - overhead, MIN_CHUNK_TOKENS)
+    parts = math.floor(tokens / room * ESTIMATE_MARGIN)
+    if parts > 1:
+        check_plan(run, parts, int(tokens) + parts * overhead)
+
+
+ESTIMATE_MARGIN = 0.85
+
+
+ID_TOKENS = 1.12  # numbered sentences' tokens per token of text (news prose), at least
+
+
+def _overhead_without_text(run: Run) -> int:
+    shared = {"output_language": LONGEST_LANGUAGE, "boundary": PLANNING_BOUNDARY}
+    messages = prompts.part(True, number=999, parts=999, hints="", article="", **shared)
+    return run.count_messages(messages) + BOUNDARY_MARGIN
+
+
+def planned_requests(parts: int, run: Run) -> int:
+    """Requests a plan of ``parts`` takes at least: each part, the merges (a level per
+    group of part briefs that fits a request), and the disputes follow-up."""
+    if parts <= 1:
+        return 1
+    per_merge = max(2, (run.window - run.output_tokens) // MERGED_BRIEF_TOKENS)
+    merges, level = 0, parts
+    while level > 1:
+        level = math.ceil(level / per_merge)
+        merges += level
+    return parts + merges + 1
+
+
+MERGED_BRIEF_TOKENS = 900  # a part brief as the merge is shown it, about
+
+
+def check_plan(run: Run, parts: int, tokens: int) -> None:
+    """Refuse, before the first request, a plan of more than ``run.max_requests``
+    requests, saying its parts, its prompt ``tokens`` and (where known) its cost."""
+    requests = planned_requests(parts, run)
+    if requests <= run.max_requests:
+        return
+    estimate = Usage(prompt_tokens=tokens, completion_tokens=parts * run.output_tokens // 2)
+    price = run.cost(estimate) if run.cost is not None else None
+    cost = f"about ${price:,.2f}" if price is not None else "cost unknown"
+    raise InputError(
+        f"this article needs about {requests} requests ({parts} parts of up to "
+        f"{run.window - run.output_tokens:,} tokens, about {tokens:,} prompt tokens, "
+        f"{cost}), more than max_requests={run.max_requests}: raise max_requests= "
+        "(--max-requests) to brief it, or brief a shorter text"
+    )
 
 
 def what_fits(

@@ -8,6 +8,7 @@ it outlives the article.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ class Run:
     model: str
     language: str | None = None  # the output language asked for (None: the article's)
     max_reasks: int = 2
+    max_requests: int = 200  # a longer plan for one article is refused (budget.check_plan)
+    cost: Callable[[Usage], float | None] | None = None  # USD of a usage, where known
     concurrency: int = 8
     allow_partial: bool = False
     # system and user templates of a one-call brief (the demo model gets compact ones)

@@ -203,18 +203,20 @@ class Summarizer:
         ``name``: the source's short name in ``meta.source`` and the progress events
         (default: a file's stem, a URL's site and title, an ``Article``'s title)."""
         progress = self.reporter(source)
+        deadline = Deadline(self.timeout)  # the whole call: reading and preparing too
         if not isinstance(source, Article):
             progress.stage("reading", reading(source))
         article = self.read(source)
         cleaned = check_article(article.text)
         self._say_start(progress)
         client, key = self.endpoint.client_for(asynchronous=False)
-        run = self.new_run(article, cleaned, client, key, progress=progress)
+        run = self.new_run(article, cleaned, client, key, progress=progress, deadline=deadline)
         return run_sync(self._route(run, name or short_name(source, article)))
 
     async def asummarize(self, source: Source, *, name: str | None = None) -> ArticleSummary:
         """Summarise one article (async); the same arguments as calling the instance."""
         progress = self.reporter(source)
+        deadline = Deadline(self.timeout)  # the whole call: reading and preparing too
         if not isinstance(source, Article):
             progress.stage("reading", reading(source))
         if isinstance(source, str) and not looks_like_source(source):
@@ -225,7 +227,7 @@ class Summarizer:
         self._say_start(progress)
         await self.endpoint.astart()  # a blocking wait for the local engine's start-up
         client, key = self.endpoint.client_for(asynchronous=True)
-        run = self.new_run(article, cleaned, client, key, progress=progress)
+        run = self.new_run(article, cleaned, client, key, progress=progress, deadline=deadline)
         return await self._route(run, name or short_name(source, article))
 
     def _say_start(self, progress: Reporter) -> None:
@@ -238,7 +240,12 @@ class Summarizer:
         progress = run.progress
         progress.named(name)
         try:
-            if budget.fits_one_call(run):
+            budget.check_estimate(run)  # a huge article refused before it is indexed
+            if len(run.article.text) >= PREPARING_SHOWN:  # seconds of work: say so
+                progress.stage("preparing", _size(run.article.text))
+            one_call = budget.fits_one_call(run)
+            run.deadline.check()  # --timeout covers preparing too
+            if one_call:
                 result = await single.single(run)
             else:
                 result = await mapreduce.map_reduce(run)
@@ -261,6 +268,7 @@ class Summarizer:
         secret: str | None = None,
         *,
         progress: Reporter | None = None,
+        deadline: Deadline | None = None,
     ) -> Run:
         """The shared state of one article's (or one comparison's) requests."""
         if client is None:
@@ -290,7 +298,7 @@ class Summarizer:
         marker = self._boundary(article) if self._boundary else prompts.new_boundary(cleaned)
         return Run(
             client=completer,
-            deadline=Deadline(self.timeout),
+            deadline=deadline or Deadline(self.timeout),
             encoding=encoding,
             window=window,
             output_tokens=output_tokens,
@@ -299,11 +307,21 @@ class Summarizer:
             model=self.model,
             language=options.language,
             max_reasks=options.max_reasks,
+            max_requests=options.max_requests,
+            cost=self.cost,
             concurrency=options.concurrency,
             allow_partial=options.allow_partial,
             templates=(self.templates[0], self.templates[1]),
             progress=progress,
         )
+
+
+PREPARING_SHOWN = 1_000_000  # characters: a shorter article is prepared at once
+
+
+def _size(text: str) -> str:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size / 1024:.0f} kB"
 
 
 def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSummary:
