@@ -349,15 +349,3 @@ def test_the_one_pass_matcher_finds_what_one_search_per_cue_finds(language: str 
             texts += [f"They {written}ed it.", f"«{written.upper()}», he said.", f"x{written}"]
     for text in texts:
         assert matcher_of(lex).holds(text) == _by_each_cue(lex, text), text
-
-
-@pytest.mark.parametrize("language", [None, "en", "ru", "ko"])
-def test_one_scan_of_a_whole_article_finds_what_each_sentence_holds(language: str | None) -> None:
-    from summarize.answer.cues import matcher_of
-
-    matcher = matcher_of(lexicon(language))
-    for path in sorted(ARTICLES.glob("*.txt")):
-        index = SentenceIndex(path.read_text(encoding="utf-8"))
-        spans = [(s.start, s.end) for s in index.sentences]
-        each = [matcher.holds(index.original(s)) for s in index.sentences]
-        assert matcher.per_span(index.text, spans) == each, path.name

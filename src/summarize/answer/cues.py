@@ -17,19 +17,16 @@ which cue classes a text has.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from importlib import resources
-from typing import Any
 
 LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ko")
 _CJK = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+")
-_NOT_WORD = re.compile(r"\W")
 _SEEN_WORDS = 200_000
 _GAP = r"(?:\W+\w+){0,6}?\W+"  # "…" in a cue: up to six words between
 
@@ -106,7 +103,6 @@ class Matcher:
             for name, compiled in entries:
                 self.starts.setdefault(prefix[:3], []).append((prefix, name, compiled))
         self.short = sorted({len(p) for p in self.starts if len(p) < 3})
-        self._scanner, self._by_literal = _scanner(classes)
         self.cjk = {name: re.compile("|".join(parts)) for name, parts in cjk.items()}
 
     def holds(self, text: str, wanted: Iterable[str] | None = None) -> set[str]:
@@ -134,52 +130,6 @@ class Matcher:
                     hits.add(name)
         return hits
 
-    def per_span(
-        self, text: str, spans: Sequence[tuple[int, int]], wanted: Iterable[str] | None = None
-    ) -> list[set[str]]:
-        """``holds`` for each ``(start, end)`` of ``text`` (a long article's sentences, in
-        order, not overlapping), in one Aho-Corasick scan of the whole text for the cues'
-        first words; only a cue whose first word stands in a span is tried there, with
-        its own pattern, on that span alone."""
-        want = self.names if wanted is None else _wanted(tuple(wanted))
-        lowered = text.lower()
-        if len(lowered) != len(text) or self._scanner is None:  # positions would shift
-            return [self.holds(text[a:b], want) for a, b in spans]
-        # every non-word character a space, and one before the text: a word cue's literal
-        # (" said") then matches only where a word starts
-        spaced = " " + _NOT_WORD.sub(" ", lowered)
-        starts = [a for a, _ in spans]
-        out: list[set[str]] = [set() for _ in spans]
-        tried: dict[tuple[int, str], bool] = {}  # (span, cue pattern) -> found
-        scan = self._scanner.find_matches_as_indexes
-        for literal, at, _end in scan(spaced, overlapping=True):
-            cjk, cues = self._by_literal[literal]
-            start = at - 1 if cjk else at  # in the text: "spaced" has one more character,
-            # and a word literal opens with the space before the word
-            i = bisect.bisect_right(starts, start) - 1
-            if i < 0 or start >= spans[i][1]:
-                continue
-            for name, compiled in cues:
-                if name not in want or name in out[i]:
-                    continue
-                key = (i, compiled.pattern)
-                if key not in tried:
-                    tried[key] = self._in_span(compiled, text, spans[i])
-                if tried[key]:
-                    out[i].add(name)
-        for name, compiled in self.others:
-            if name in want:
-                for i, (a, b) in enumerate(spans):
-                    if name not in out[i] and compiled.search(text[a:b]):
-                        out[i].add(name)
-        return out
-
-    @staticmethod
-    def _in_span(compiled: re.Pattern[str], text: str, span: tuple[int, int]) -> bool:
-        """Whether the cue matches the span as a text of its own (what ``holds`` sees:
-        nothing before its start, nothing after its end)."""
-        return compiled.search(text[span[0] : span[1]]) is not None
-
     def _candidates(self, word: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
         """The cues that may start at ``word``: filed under it, or a prefix of it."""
         out = list(self.words.get(word, ()))
@@ -187,34 +137,6 @@ class Matcher:
         for size in self.short:  # prefixes under three letters are filed whole
             out += [(n, c) for _, n, c in self.starts.get(word[:size], ()) if size < 3]
         return tuple(out)
-
-
-def _scanner(
-    classes: dict[str, tuple[str, ...]],
-) -> tuple[Any, list[tuple[bool, list[tuple[str, re.Pattern[str]]]]]]:
-    """An Aho-Corasick automaton of the cues' first words (lower case; a Chinese or
-    Korean cue's first characters), and per literal the cues it opens; (None, []) where
-    ``ahocorasick_rs`` is missing."""
-    try:
-        import ahocorasick_rs
-    except ImportError:  # pragma: no cover - a core dependency
-        return None, []
-    literals: dict[str, tuple[bool, list[tuple[str, re.Pattern[str]]]]] = {}
-    for name, cues in classes.items():
-        for cue in cues:
-            first = _WORD.match(cue)
-            if first is None and not _CJK.search(cue):
-                continue  # filed under ``others``: searched for span by span
-            literal = (first.group() if first else cue.split("…")[0].strip()).lower()
-            literal = literal if _CJK.search(cue) else " " + literal
-            literals.setdefault(literal, (bool(_CJK.search(cue)), []))[1].append(
-                (name, pattern(cue))
-            )
-    if not literals:
-        return None, []
-    keys = list(literals)
-    automaton = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
-    return automaton, [literals[k] for k in keys]
 
 
 @functools.cache

@@ -125,8 +125,11 @@ def _classes(index: SentenceIndex, lex: Lexicon) -> list[set[str]]:
     """The cue classes of ``lex`` each sentence holds, in one pass over the article."""
 
     def compute() -> list[set[str]]:
-        spans = [(sentence.start, sentence.end) for sentence in index.sentences]
-        return matcher_of(lex).per_span(index.text, spans, _SENTENCE_CLASSES)
+        # sentence by sentence, each word's cues remembered (Matcher.holds): measured
+        # faster than one Aho-Corasick scan of the whole article whose matches are then
+        # placed and checked in Python (ahocorasick-rs: 1.4 s against 0.95 s for 5 MB)
+        holds = matcher_of(lex).holds
+        return [holds(index.original(sentence), _SENTENCE_CLASSES) for sentence in index.sentences]
 
     return _memo(index, ("classes", lex), compute)
 
