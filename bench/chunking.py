@@ -33,10 +33,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+if str(ROOT / "src") not in sys.path:  # a baseline's src may come first (bench/baseline.py)
+    sys.path.append(str(ROOT / "src"))
 
-from summarize.text.chunking import chunk_text  # noqa: E402
-from summarize.text.tokens import get_encoding  # noqa: E402
+try:
+    from summarize.text.chunking import chunk_text
+    from summarize.text.tokens import get_encoding
+except ImportError:  # the layout before #31
+    from summarize.chunking import chunk_text  # type: ignore[import-not-found,no-redef]
+    from summarize.tokens import get_encoding  # type: ignore[import-not-found,no-redef]
 
 ENC = get_encoding("o200k_base")  # also puts the encoding where tiktoken looks for it
 Spans = list[tuple[int, int]]
