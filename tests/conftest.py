@@ -12,7 +12,7 @@ import pytest
 
 from summarize.model import pool, retrying
 from summarize.model.client import forget_modes
-from tests.support import ARTICLES, Handler, mock_client
+from tests.support import ARTICLES, Handler, loopback_as_public, mock_client
 
 
 @pytest.fixture(autouse=True)
@@ -70,8 +70,16 @@ def patch_build_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Ha
     return install
 
 
+@pytest.fixture
+def article_site(_article_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """fixtures/articles/ served over HTTP on a free loopback port, standing in for a
+    public site."""
+    loopback_as_public(monkeypatch)
+    return _article_server
+
+
 @pytest.fixture(scope="session")
-def article_site() -> Iterator[str]:
+def _article_server() -> Iterator[str]:
     """fixtures/articles/ served over HTTP on a free loopback port."""
     import functools
     import threading

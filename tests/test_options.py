@@ -49,7 +49,8 @@ def test_cli_defaults_come_from_the_options():
 def test_a_batch_job_keeps_the_options_that_shape_its_prompts_and_read_its_inputs():
     assert set(BATCH_KEPT) == {
         "model", "base_url", "language", "max_retries", "max_reasks", "timeout",
-        "context_window", "max_requests", "max_output_tokens", "temperature",
+        "context_window", "allow_private_urls", "max_requests", "max_output_tokens",
+        "temperature",
         "structured_output", "concurrency", "allow_partial",
         # how submit reads the inputs
         "max_input_bytes", "encoding",

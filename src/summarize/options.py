@@ -93,6 +93,13 @@ class Options(BaseModel):
     context_window: int | None = _option(
         None, "tokens; set it for other models", "known for OpenAI models, else 8192", batch=True
     )
+    allow_private_urls: bool = _option(
+        False,
+        "fetch URLs that resolve to this machine or a private network (loopback, private, "
+        "link-local, CGNAT); off, a stranger's URL cannot reach them",
+        "off",
+        batch=True,
+    )
     max_requests: int = _option(
         DEFAULT_MAX_REQUESTS,
         "requests one article may need; a longer plan is refused before the first request, "
@@ -351,6 +358,7 @@ class SummarizeOptions(TypedDict, total=False):
     max_reasks: int
     timeout: float
     context_window: int | None
+    allow_private_urls: bool
     max_requests: int
     max_output_tokens: int | None
     temperature: float | None

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx2
 import openai
+import pytest
 from testkit.cassette import FIXTURES
 from testkit.replaying import REPLAY_URL
 
@@ -141,3 +142,16 @@ def mock_client(
     return openai.OpenAI(
         base_url=REPLAY_URL, api_key=key, http_client=httpx2.Client(transport=transport)
     )
+
+
+def loopback_as_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let a page server on 127.0.0.1 stand in for a public site: the URL guard
+    (summarize.source.urls) is told 127.0.0.1 resolves to a public address."""
+    from summarize.source import urls
+
+    real = urls.resolve
+
+    def resolve(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"] if host == "127.0.0.1" else real(host, port)
+
+    monkeypatch.setattr(urls, "resolve", resolve)

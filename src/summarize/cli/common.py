@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse files and stdin larger than this (default {cap // 1_048_576} MB)",
     )
     add(
+        "--allow-private-urls",
+        action="store_true",
+        help="fetch URLs on this machine or a private network (refused by default: a "
+        "stranger's URL must not reach them)",
+    )
+    add(
         "--encoding",
         help="the encoding of text files without a byte-order mark, e.g. cp1252, latin-1, "
         "shift_jis (default UTF-8; UTF-16 and UTF-32 with a BOM are read anyway)",
@@ -203,6 +209,7 @@ def summarizer_options(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": args.timeout,
         "max_retries": args.max_retries,
         "max_requests": args.max_requests,
+        "allow_private_urls": args.allow_private_urls,
         "local": args.local,
         "local_model": args.local_model,
         "concurrency": args.concurrency,
@@ -231,7 +238,11 @@ def read_source(source: str, args: argparse.Namespace) -> Article:
         data = read_capped(sys.stdin.buffer, cap, "stdin")
         return read_article(decode_text(data, name="stdin", encoding=encoding))
     if source.lower().startswith(("http://", "https://")):
-        return read_article(source, timeout=min(args.timeout, 60.0))
+        return read_article(
+            source,
+            timeout=min(args.timeout, 60.0),
+            allow_private_urls=args.allow_private_urls,
+        )
     return read_article(Path(source), max_input_bytes=cap, encoding=encoding)
 
 

@@ -152,6 +152,14 @@ class Endpoint:
             )
         return self._executor
 
+    def abort(self) -> None:
+        """Close the shared blocking client now (the pool builds a new one when next
+        asked): a request still in flight on a worker thread fails at once, so an
+        interrupted run exits instead of waiting for the server."""
+        blocking = self._clients.get(False)
+        if blocking is not None:
+            blocking.close()
+
     def close(self) -> None:
         """Let go of the clients (the process's shared ones stay open for the next
         Summarizer; one of the local engine is closed with it) and stop the engine."""

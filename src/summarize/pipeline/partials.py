@@ -16,6 +16,7 @@ from collections.abc import Set
 from dataclasses import dataclass, field
 
 from summarize.schema import ContestedPoint, Statement
+from summarize.text.sentences import neutral_line
 
 # A part brief longer than asked (kept whole in the part) shows the merge this much,
 # so that a model's long lists cannot crowd the merge request out of its window.
@@ -58,11 +59,23 @@ def number_points(partials: list[Partial]) -> dict[str, ContestedPoint]:
 
 
 def point_line(name: str, point: ContestedPoint) -> str:
-    """One contested point as the reduce prompt lists it."""
-    who = f" Asserted by: {', '.join(point.asserted_by)}." if point.asserted_by else ""
-    if point.disputed_by:
-        who += f" Disputed by: {', '.join(point.disputed_by)}."
-    return f"- {name} ({point.kind}): {point.claim}{who}"
+    """One contested point as the reduce prompt lists it. Every field the model wrote is
+    put on one neutral line (``neutral_line``): a part brief cannot forge the merge
+    prompt's structure (a line of its own, a sentence id, the boundary, a chat turn)."""
+    asserted = ", ".join(neutral_line(p) for p in point.asserted_by)
+    disputed = ", ".join(neutral_line(p) for p in point.disputed_by)
+    who = f" Asserted by: {asserted}." if asserted else ""
+    if disputed:
+        who += f" Disputed by: {disputed}."
+    return f"- {name} ({point.kind}): {neutral_line(point.claim)}{who}"
+
+
+def _cited(statement: Statement) -> str:
+    """A part brief's statement for the merge prompt: its text on one neutral line, then
+    the ids it cites (written by us)."""
+    ids = [f"S{e.sentence}" for e in statement.evidence if e.sentence is not None]
+    text = neutral_line(statement.text)
+    return f"{text} [{', '.join(ids)}]" if ids else text
 
 
 def render_partials(
@@ -79,11 +92,11 @@ def render_partials(
     by_point = {id(point): name for name, point in ids.items()}
     blocks = []
     for partial in partials:
-        summary = " ".join(s.cited() for s in partial.summary[: limit[0]])
+        summary = " ".join(_cited(s) for s in partial.summary[: limit[0]])
         lines = [f"[{partial.label(parts)}]", f"Summary: {summary}"]
         if partial.key_points and limit[1]:
             lines.append("Key points:")
-            lines += [f"- {kp.cited()}" for kp in partial.key_points[: limit[1]]]
+            lines += [f"- {_cited(kp)}" for kp in partial.key_points[: limit[1]]]
         names = [by_point[id(p)] for p in partial.points]
         listed = [n for n in names if shown is None or n in shown]
         if listed:

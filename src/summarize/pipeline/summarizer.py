@@ -170,6 +170,9 @@ class Summarizer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        kind = exc[0]
+        if isinstance(kind, type) and not issubclass(kind, Exception):
+            self.endpoint.abort()  # Ctrl-C, exit: no request in flight may keep it waiting
         self.close()
 
     async def __aenter__(self) -> Summarizer:
@@ -185,7 +188,11 @@ class Summarizer:
         and ``encoding`` (blocking I/O for a path or URL)."""
         options = self.options
         return as_article(
-            source, max_input_bytes=options.max_input_bytes, encoding=options.encoding
+            source,
+            max_input_bytes=options.max_input_bytes,
+            encoding=options.encoding,
+            timeout=min(options.timeout, URL_TIMEOUT),
+            allow_private_urls=options.allow_private_urls,
         )
 
     def reporter(self, source: Source | None = None) -> Reporter:
@@ -316,6 +323,7 @@ class Summarizer:
         )
 
 
+URL_TIMEOUT = 60.0  # seconds for fetching a page at most, within the run's timeout
 PREPARING_SHOWN = 1_000_000  # characters: a shorter article is prepared at once
 
 

@@ -33,6 +33,7 @@ from summarize.request.drafts import (
     DraftMerge,
     schema_pair,
 )
+from summarize.text.sentences import neutral_line
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -215,7 +216,7 @@ def comparison(
     """The comparison of several reports (``reports``: their ``report`` blocks)."""
     text = load("compare.user").render(
         count=str(len(names)),
-        names=", ".join(names),
+        names=", ".join(neutral_line(name) for name in names),
         output_language=output_language,
         schema_hint=_hint(DraftComparison, with_hint),
         boundary=boundary,
@@ -225,18 +226,21 @@ def comparison(
 
 
 def report(name: str, body: str) -> str:
-    """One source's block in a comparison: its ``SOURCE`` line, then ``body``."""
-    return f"SOURCE: {name}\n{body}"
+    """One source's block in a comparison: its ``SOURCE`` line (the name on one neutral
+    line: a file name with newlines cannot add a line of its own), then ``body``."""
+    return f"SOURCE: {neutral_line(name)}\n{body}"
 
 
 def source_brief(brief: ArticleSummary, index: SentenceIndex) -> str:
     """A source's brief and the sentences it cites, for a comparison whose full texts
     do not fit one request."""
     lines = ["Brief:"]
-    lines += [f"- {s.cited()}" for s in [*brief.summary_sentences, *brief.key_points]]
+    for statement in [*brief.summary_sentences, *brief.key_points]:
+        ids = ", ".join(f"S{e.sentence}" for e in statement.evidence if e.sentence)
+        lines.append(f"- {neutral_line(statement.text)}" + (f" [{ids}]" if ids else ""))
     for point in brief.contested_points:
         ids = ", ".join(f"S{e.sentence}" for e in point.evidence if e.sentence)
-        lines.append(f"- Claim ({point.kind}): {point.claim} [{ids}]")
+        lines.append(f"- Claim ({point.kind}): {neutral_line(point.claim)} [{ids}]")
     cited = sorted({e.sentence for e in brief.evidence() if e.sentence})
     sentences = [s for n in cited if (s := index.get(n)) is not None]
     lines += ["Cited sentences:", index.render(sentences)]

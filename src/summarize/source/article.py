@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from summarize.errors import ConfigurationError, InputError
 from summarize.options import DEFAULT_MAX_INPUT_BYTES
+from summarize.source import urls
 from summarize.source.files import (
     decode_text,
     read_file_bytes,
@@ -34,7 +35,7 @@ SourceType = Literal["text", "text_file", "html_file", "html", "url"]
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_BYTES = 10_000_000
-MAX_REDIRECTS = 5
+MAX_REDIRECTS = urls.MAX_REDIRECTS
 # Fewer words than this is a menu or a teaser, not an article.
 _MIN_WORDS = 15
 USER_AGENT = "summarize/0.1 (+https://pypi.org/project/summarize)"
@@ -90,13 +91,15 @@ def read_article(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     encoding: str | None = None,
+    allow_private_urls: bool = False,
 ) -> Article:
     """Read an article from a path, raw HTML, an ``http(s)://`` URL, or plain text.
 
     A ``str`` is a URL if it is one ``http(s)://`` address, HTML if it starts like
     an HTML document, a path if it is one line ending in ``.txt``, ``.html`` or
-    ``.htm``, and plain text otherwise. URLs are fetched with ``timeout`` seconds per
-    step, at most ``max_bytes`` bytes and 5 redirects. Files must be regular files of
+    ``.htm``, and plain text otherwise. URLs are fetched within ``timeout`` seconds in
+    all, at most ``max_bytes`` bytes and 5 redirects, and only from public addresses
+    unless ``allow_private_urls`` (``summarize.source.urls``). Files must be regular files of
     at most ``max_input_bytes``; text files are UTF-8, UTF-16 or UTF-32 with a
     byte-order mark, or in ``encoding``.
     """
@@ -111,7 +114,9 @@ def read_article(
         )
     stripped = source.strip()
     if _URL.match(stripped):
-        return fetch_url(stripped, timeout=timeout, max_bytes=max_bytes)
+        return fetch_url(
+            stripped, timeout=timeout, max_bytes=max_bytes, allow_private=allow_private_urls
+        )
     if _HTML_START.match(source):
         return extract_html(source, source_type="html")
     if _PATH_LIKE.match(stripped):
@@ -137,55 +142,77 @@ def _read_path(path: Path, max_bytes: int, encoding: str | None) -> Article:
 
 
 def fetch_url(
-    url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_private: bool = False,
 ) -> Article:
-    """Download ``url`` (HTML or plain text) and read the article in it."""
+    """Download ``url`` (HTML or plain text) and read the article in it: redirects
+    followed hop by hop, every address checked (``summarize.source.urls``), the whole
+    fetch within ``timeout`` seconds."""
     import httpx2
 
+    deadline = urls.FetchDeadline(timeout, url)
+    headers = {"user-agent": USER_AGENT, "accept": "text/html,text/plain;q=0.8"}
+    current = url
     try:
-        with (
-            httpx2.Client(
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-                timeout=httpx2.Timeout(timeout),
-                headers={"user-agent": USER_AGENT, "accept": "text/html,text/plain;q=0.8"},
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            final = str(response.url)
-            if response.status_code >= 400:
-                raise InputError(
-                    f"{url}: the server answered HTTP {response.status_code} "
-                    f"{response.reason_phrase}; check the URL"
+        with httpx2.Client(follow_redirects=False, headers=headers) as client:
+            for _hop in range(MAX_REDIRECTS + 1):
+                urls.check(current, allow_private=allow_private)
+                request = client.build_request(
+                    "GET", current, timeout=httpx2.Timeout(deadline.left())
                 )
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind and kind not in ("text/html", "application/xhtml+xml", "text/plain"):
-                raise InputError(
-                    f"{url}: is {kind}, not a web page or text; save the article as HTML "
-                    "or text and pass the file"
-                )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise InputError(_too_large(url, max_bytes))
-            data = bytearray()
-            for block in response.iter_bytes():
-                data += block
-                if len(data) > max_bytes:
-                    raise InputError(_too_large(url, max_bytes))
-            charset = response.charset_encoding
-    except httpx2.TooManyRedirects as exc:
-        raise InputError(f"{url}: more than {MAX_REDIRECTS} redirects; check the URL") from exc
+                response = client.send(request, stream=True)
+                try:
+                    if response.is_redirect and "location" in response.headers:
+                        current = str(response.url.join(response.headers["location"]))
+                        continue
+                    data, kind, charset = _body(response, url, max_bytes, deadline)
+                    final = str(response.url)
+                    break
+                finally:
+                    response.close()
+            else:
+                raise InputError(f"{url}: more than {MAX_REDIRECTS} redirects; check the URL")
     except httpx2.TimeoutException as exc:
         raise InputError(
-            f"{url}: no answer within {timeout:g} s; try again or raise timeout"
+            f"{url}: not fetched within {timeout:g} s; try again or raise timeout (--timeout)"
         ) from exc
     except httpx2.HTTPError as exc:
         raise InputError(f"{url}: could not be fetched ({exc}); check the URL and network") from exc
     if kind == "text/plain":
-        text = _decode_bytes(bytes(data), charset, url)
+        text = _decode_bytes(data, charset, url)
         return Article(text=text, url=final, language=detect_language(text), source_type="url")
-    html = _decode_html(bytes(data), url, charset)
+    html = _decode_html(data, url, charset)
     return extract_html(html, url=final, source_type="url")
+
+
+def _body(
+    response: Any, url: str, max_bytes: int, deadline: urls.FetchDeadline
+) -> tuple[bytes, str, str | None]:
+    """The page's bytes, content type and charset; each block read within the deadline."""
+    if response.status_code >= 400:
+        raise InputError(
+            f"{url}: the server answered HTTP {response.status_code} "
+            f"{response.reason_phrase}; check the URL"
+        )
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind and kind not in ("text/html", "application/xhtml+xml", "text/plain"):
+        raise InputError(
+            f"{url}: is {kind}, not a web page or text; save the article as HTML "
+            "or text and pass the file"
+        )
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise InputError(_too_large(url, max_bytes))
+    data = bytearray()
+    for block in response.iter_bytes():
+        data += block
+        if len(data) > max_bytes:
+            raise InputError(_too_large(url, max_bytes))
+        deadline.left()  # a server trickling bytes does not outlast the deadline
+    return bytes(data), kind, response.charset_encoding
 
 
 def _too_large(url: str, max_bytes: int) -> str:
@@ -405,9 +432,17 @@ def as_article(
     *,
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     encoding: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_private_urls: bool = False,
 ) -> Article:
     """Plain text as it is (its language detected); a URL, HTML page or path read with
     ``read_article``."""
     if isinstance(source, str) and not looks_like_source(source):
         return Article(text=source, language=detect_language(source))
-    return read_article(source, max_input_bytes=max_input_bytes, encoding=encoding)
+    return read_article(
+        source,
+        max_input_bytes=max_input_bytes,
+        encoding=encoding,
+        timeout=timeout,
+        allow_private_urls=allow_private_urls,
+    )

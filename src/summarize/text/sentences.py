@@ -31,7 +31,23 @@ from summarize.text.grounding import QuoteLocator
 # split, so a citation stays precise and a line stays readable.
 MAX_SENTENCE_CHARS = 400
 _CLAUSE = re.compile(r"[,;:)](?=\s)|\s[\u2014\u2013-]\s")
-_FORGED_ID = re.compile(r"\[\s*([Ss])\s*(\d+)\s*\]")
+# a sentence id in any bracket a reader takes for one: [S3], ［S3］, 【S3】, 〔S3〕, ⟦S3⟧,
+# with full-width letters and digits too
+_FORGED_ID = re.compile(r"[\[［【〔〖〘⟦⦋]\s*([SsＳｓ])\s*([\d０-９]+)\s*[\]］】〕〗〙⟧⦌]")
+# The control text of chat templates: ChatML / Qwen / Phi / Llama 3 (<|im_start|>,
+# <|eot_id|>, <|start_header_id|>, <|user|>), DeepSeek (<｜User｜>, with full-width
+# bars), Llama 2 / Mistral ([INST], [/INST], <<SYS>>, [SYSTEM_PROMPT], [TOOL_CALLS]),
+# Gemma (<start_of_turn>, <end_of_turn>, <bos>), and <s> / </s>. Shown with look-alike
+# brackets (‹|im_start|›, ⟦INST⟧, ‹‹SYS››), visibly and reversibly: a tokenizer never
+# reads them as the special token, and a reader still sees what the article said.
+_CONTROL = re.compile(
+    r"<[|｜][^<>|｜\n]{1,48}[|｜]>"
+    r"|\[/?(?:INST|SYS|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|/?TOOL_CONTENT)\]"
+    r"|<</?SYS>>"
+    r"|</?(?:s|bos|eos|pad|unk|start_of_turn|end_of_turn|start_of_image|end_of_image)>",
+    re.IGNORECASE,
+)
+_LOOK_ALIKE = str.maketrans({"<": "‹", ">": "›", "[": "⟦", "]": "⟧", "|": "¦", "｜": "¦"})
 _ID_IN_QUOTE = re.compile(r"(?:^|(?<=\n))[ \t]*\[S\d+\] ?")
 _SPACES = re.compile(r"\s+")
 
@@ -42,6 +58,21 @@ _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
+
+
+def neutral(text: str) -> str:
+    """``text`` as it may stand in a prompt: invisible characters removed, chat-template
+    control text shown with look-alike brackets, and text that looks like a sentence id
+    shown in parentheses (``[S3]`` as ``(S3)``). Offsets always refer to the caller's
+    text: what the model sees is never what evidence points into."""
+    text = _CONTROL.sub(lambda m: m.group().translate(_LOOK_ALIKE), clean_text(text))
+    return _FORGED_ID.sub(r"(\1\2)", text)
+
+
+def neutral_line(text: str) -> str:
+    """``neutral`` on one line: newlines and runs of spaces as one space, so that a
+    name, a title or a field of an answer cannot start a line of a prompt."""
+    return _SPACES.sub(" ", neutral(text)).strip()
 
 
 def clean_text(text: str) -> str:
@@ -88,12 +119,12 @@ class SentenceIndex:
         return self.text[sentence.start : sentence.end]
 
     def shown(self, sentence: Sentence) -> str:
-        """The sentence as the model sees it: one line, invisible characters removed,
-        id-like text neutralised (worked out once per sentence)."""
+        """The sentence as the model sees it: ``neutral_line`` (one line, invisible
+        characters removed, control text and id-like text neutralised), worked out once
+        per sentence."""
         shown: dict[int, str] = self.memo.setdefault("shown", {})
         if (line := shown.get(sentence.id)) is None:
-            line = _SPACES.sub(" ", clean_text(self.original(sentence))).strip()
-            line = shown[sentence.id] = _FORGED_ID.sub(r"(\1\2)", line)
+            line = shown[sentence.id] = neutral_line(self.original(sentence))
         return line
 
     def within(self, start: int = 0, end: int | None = None) -> list[Sentence]:
