@@ -243,6 +243,9 @@ def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
             _, err = process.communicate(timeout=30)
         finally:
             gate.set()
+            if process.poll() is None:  # failed: no process left behind for later tests
+                process.kill()
+                process.communicate()
     assert process.returncode == 130
     assert "interrupted" in err
     rows = _lines(out)  # every line parses: nothing torn

@@ -224,3 +224,85 @@ def test_a_jsonl_row_whose_text_is_a_url_is_not_fetched(pages, server, tmp_path)
     rows = [("a", f"http://{pages}/internal")]
     list(summarize_many(rows, base_url=server.url, api_key="sk-x", model="f", cache=False))
     assert all("payroll" not in json.dumps(b) for b in server.requests)
+
+
+# --- 4, 5 and 7. batch rows, files outside the batch, a URL with "?" ------------------
+
+
+def _batch(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict]]:
+    from summarize.cli import main
+
+    code = main(args)
+    out = capsys.readouterr().out
+    return code, [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_rows_of_the_wrong_type_are_error_lines_and_the_rest_finish(server, tmp_path, capsys):
+    good = [{"id": f"ok{i}", "text": NTV} for i in range(4)]
+    bad = [{"id": "p5", "path": 5}, {"id": "plist", "path": ["a"]}, {"id": "t", "text": {"x": 1}},
+           {"id": ["x"], "text": "y"}, {"id": "u", "url": 7}]  # fmt: skip
+    rows = good[:2] + bad + good[2:]
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code, lines = _batch([str(jsonl), "--base-url", server.url, "--model", "m", "--no-cache"],
+                         capsys)  # fmt: skip
+    assert code == 1  # some rows failed
+    by_id = {str(line["id"]): line for line in lines}
+    assert all("result" in by_id[f"ok{i}"] for i in range(4))
+    errors = [line for line in lines if "error" in line]
+    assert len(errors) == len(bad)
+    assert all(e["error"]["type"] == "InputError" for e in errors)
+    assert "'path' must be a string, not int" in by_id["p5"]["error"]["message"]
+
+
+def test_a_rows_text_is_text_never_a_file_or_a_page(server, tmp_path, capsys):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The launch codes are 0000. " * 20, encoding="utf-8")
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text(json.dumps({"id": "a", "text": str(secret)}) + "\n", encoding="utf-8")
+    _batch([str(jsonl), "--base-url", server.url, "--model", "m", "--no-cache"], capsys)
+    assert "launch codes" not in _prompts(server)
+
+
+def test_a_rows_path_outside_the_batch_folder_is_refused(server, tmp_path, capsys):
+    outside = tmp_path / "private.txt"
+    outside.write_text("Private diary: the merger closes Friday. " * 20, encoding="utf-8")
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "fine.txt").write_text(NTV, encoding="utf-8")
+    rows = [{"id": "up", "path": "../private.txt"}, {"id": "abs", "path": str(outside)},
+            {"id": "fine", "path": "fine.txt"}]  # fmt: skip
+    jsonl = batch / "rows.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    _code, lines = _batch([str(jsonl), "--base-url", server.url, "--model", "m", "--no-cache"],
+                         capsys)  # fmt: skip
+    by_id = {line["id"]: line for line in lines}
+    assert "--allow-outside-paths" in by_id["up"]["error"]["message"]
+    assert "--allow-outside-paths" in by_id["abs"]["error"]["message"]
+    assert "result" in by_id["fine"]
+    assert "merger" not in _prompts(server)
+    _code, lines = _batch([str(jsonl), "--base-url", server.url, "--model", "m", "--no-cache",
+                          "--allow-outside-paths"], capsys)  # fmt: skip
+    assert all("result" in line for line in lines)
+
+
+def test_a_symlink_out_of_an_input_folder_is_refused(server, tmp_path, capsys):
+    outside = tmp_path / "private.txt"
+    outside.write_text("Private diary: the merger closes Friday. " * 20, encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(NTV, encoding="utf-8")
+    (folder / "b.txt").symlink_to(outside)
+    _code, lines = _batch([str(folder), "--base-url", server.url, "--model", "m", "--no-cache"],
+                         capsys)  # fmt: skip
+    errors = [line for line in lines if "error" in line]
+    assert len(errors) == 1
+    assert "leads outside" in errors[0]["error"]["message"]
+    assert "merger" not in _prompts(server)
+
+
+def test_a_url_with_a_question_mark_is_one_article_not_a_glob():
+    from summarize.cli import is_batch
+
+    assert not is_batch(["https://example.com/story?id=5&ref=[x]*"], None)
+    assert is_batch(["articles/*.txt"], None)

@@ -55,4 +55,6 @@ def is_batch(sources: list[str], output: str | None) -> bool:
     if len(sources) > 1 or output:
         return True
     only = sources[0]
+    if only.lower().startswith(("http://", "https://")):
+        return False  # a URL is a URL: "?", "*" and "[" in it are never a glob
     return only.endswith(".jsonl") or os.path.isdir(only) or any(c in only for c in "*?[")

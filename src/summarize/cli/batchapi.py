@@ -15,7 +15,7 @@ from summarize.cli.common import (
     guarded,
     summarizer_options,
 )
-from summarize.cli.many import Writer, done_ids, expand
+from summarize.cli.many import Writer, done_ids, expand, outside_ok
 
 if TYPE_CHECKING:
     from summarize.many.batchapi import BatchStatus
@@ -106,7 +106,8 @@ def _submit(args: argparse.Namespace) -> int:
     # passed on only when set, for submit_batch to refuse them
     options.update({k: v for k in ("local", "local_model") if (v := getattr(args, k))})
     job = batchapi.submit_batch(
-        expand(args.source), state_dir=args.state_dir, cache=not args.no_cache,
+        expand(args.source, allow_outside=outside_ok(args)), state_dir=args.state_dir,
+        cache=not args.no_cache,
         batch_tokens=args.batch_tokens, **options,
     )  # fmt: skip
     status = job.status()

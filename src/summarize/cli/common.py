@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     batch.add_argument(
+        "--allow-outside-paths",
+        action="store_true",
+        help="read files a JSON Lines row or a symlink names outside the batch's folder "
+        "(refused by default: a stranger's JSONL must not read your files)",
+    )
+    batch.add_argument(
         "--max-cost", type=float, help="USD: start no new article once this much is spent"
     )
     add("--version", action="version", version=f"summarize {__version__}")

@@ -36,19 +36,27 @@ if TYPE_CHECKING:
 _PAGE_SUFFIXES = (".txt", ".html", ".htm", ".md", ".text")
 
 
-def expand(sources: list[str]) -> Iterator[Any]:
-    """Input items, lazily: files, directories, globs, URLs and JSON Lines rows."""
+def expand(sources: list[str], *, allow_outside: bool = False) -> Iterator[Any]:
+    """Input items, lazily: files, directories, globs, URLs and JSON Lines rows.
+
+    A batch reads only inside its own folders: a file of a directory (a symlink
+    included) must resolve inside that directory, and a JSON Lines row's ``"path"``
+    inside the JSONL's folder (relative paths are read from there), unless
+    ``allow_outside`` (``--allow-outside-paths``); a row or file that leaves it is an
+    error line of its own."""
     for source in sources:
         if source.lower().startswith(("http://", "https://")):
             yield (source, source)
         elif source.endswith(".jsonl"):
-            yield from _jsonl(Path(source))
+            yield from _jsonl(Path(source), allow_outside)
         elif os.path.isdir(source):
+            root = Path(source).resolve()
             for path in sorted(Path(source).rglob("*")):
                 # not is_file(): a FIFO or device named like an article is read, and
                 # refused with an error line of its own, instead of vanishing
                 if not path.is_dir() and path.suffix.lower() in _PAGE_SUFFIXES:
-                    yield path
+                    outside = None if allow_outside else _outside(path, root)
+                    yield path if outside is None else {"id": str(path), "error": outside}
         elif any(c in source for c in "*?["):
             for name in sorted(glob.glob(source, recursive=True)):
                 if not os.path.isdir(name):
@@ -57,13 +65,33 @@ def expand(sources: list[str]) -> Iterator[Any]:
             yield Path(source)
 
 
-def _jsonl(path: Path) -> Iterator[Any]:
+def outside_ok(args: argparse.Namespace) -> bool:
+    """Whether ``--allow-outside-paths`` was given."""
+    return bool(getattr(args, "allow_outside_paths", False))
+
+
+def _outside(path: Path, root: Path) -> str | None:
+    """Why ``path`` is not read (it resolves outside ``root``), or None."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        return f"cannot be resolved ({exc}); not read"
+    if real == root or root in real.parents:
+        return None
+    return (
+        f"leads outside {root} (to {real}); a batch reads only inside its own folder: "
+        "pass --allow-outside-paths to read it anyway"
+    )
+
+
+def _jsonl(path: Path, allow_outside: bool = False) -> Iterator[Any]:
     from summarize.errors import InputError
 
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    root = path.parent.resolve()
     with handle:
         for number, line in enumerate(handle, start=1):
             where = f"{path.name}:{number}"
@@ -79,8 +107,24 @@ def _jsonl(path: Path) -> Iterator[Any]:
                 yield {"id": where, "error": "not a JSON object"}
                 continue
             row.setdefault("id", where)
-            if isinstance(row.get("path"), str) and not os.path.isabs(row["path"]):
-                row["path"] = str(path.parent / row["path"])
+            if not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
+                yield {
+                    "id": where,
+                    "error": f"'id' must be a string or a number, not {row['id']!r:.40}",
+                }
+                continue
+            if "path" in row and not isinstance(row["path"], str):
+                kind = type(row["path"]).__name__
+                yield {"id": row["id"], "error": f"'path' must be a string, not {kind}"}
+                continue
+            if isinstance(row.get("path"), str):
+                target = Path(row["path"])
+                target = target if target.is_absolute() else path.parent / target
+                outside = None if allow_outside else _outside(target, root)
+                if outside is not None:
+                    yield {"id": row["id"], "error": f"'path' {row['path']!r:.80} {outside}"}
+                    continue
+                row["path"] = str(target)
             yield row
 
 
@@ -214,7 +258,7 @@ def _write_results(
         options.pop("requests_per_minute"), options.pop("tokens_per_minute")
     )
     results = summarize_many(
-        _screen(expand(args.source), writer, tally, skip),
+        _screen(expand(args.source, allow_outside=outside_ok(args)), writer, tally, skip),
         concurrency=args.concurrency,
         cache=not args.no_cache,
         max_cost=args.max_cost,

@@ -25,7 +25,7 @@ from summarize.errors import ConfigurationError, InputError, SummarizeError
 from summarize.many.cache import BriefCache, cache_key
 from summarize.options import DEFAULT_CONCURRENCY
 from summarize.schema import ArticleSummary, Usage
-from summarize.source.article import Article
+from summarize.source.article import Article, detect_language
 from summarize.source.names import short_name
 
 if TYPE_CHECKING:
@@ -85,11 +85,26 @@ def item_id(item: Any, number: int) -> tuple[str, Any]:
     if isinstance(item, dict):
         if "id" not in item:
             raise InputError(f"item {number}: a dict needs an 'id'")
+        ident = item["id"]
+        if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == "":
+            raise InputError(
+                f"item {number}: 'id' must be a non-empty string or a number, not "
+                f"{type(ident).__name__} {ident!r:.40}"
+            )
+        for key in ("text", "path", "url"):
+            if key in item and not isinstance(item[key], str):
+                raise InputError(
+                    f"item {number} (id {ident!r}): {key!r} must be a string, not "
+                    f"{type(item[key]).__name__}; fix the row and run again (the other "
+                    "rows are not affected)"
+                )
         for key in ("text", "path", "url"):
             if item.get(key):
-                source = Path(item[key]) if key == "path" else item[key]
-                return str(item["id"]), source
-        raise InputError(f"item {number} (id {item['id']!r}): has no 'text', 'path' or 'url'")
+                value = item[key]
+                if key == "text":  # always text: never read as a path, a page or a URL
+                    return str(ident), Article(text=value, language=detect_language(value))
+                return str(ident), Path(value) if key == "path" else value
+        raise InputError(f"item {number} (id {ident!r}): has no 'text', 'path' or 'url'")
     if isinstance(item, os.PathLike):
         return os.fspath(item), item
     if isinstance(item, Article):
