@@ -269,14 +269,18 @@ def test_the_api_key_is_not_in_the_batch_output_or_the_cache(server, tmp_path, m
     assert sentinel.encode() not in cache.read_bytes()
 
 
-def test_an_unusable_cache_location_is_a_configuration_error(server, tmp_path, monkeypatch):
-    from summarize.errors import ConfigurationError
-
+def test_an_unusable_cache_location_is_a_warning_and_a_run_without_it(
+    server, tmp_path, monkeypatch
+):
+    # #28: a cache that cannot be used no longer ends the run (it was a ConfigurationError)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache directory should be", encoding="utf-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    with pytest.raises(ConfigurationError, match="--no-cache"):
-        many(server, [("a", TEXTS[0])])
+    results = many(server, [("a", TEXTS[0]), ("b", TEXTS[1])])
+    assert [r.result is not None for r in results] == [True, True]
+    warned = [w for r in results for w in r.result.meta.warnings if "brief cache" in w]
+    assert len(warned) == 1  # said once
+    assert "--no-cache" in warned[0]
     assert len(many(server, [("a", TEXTS[0])], cache=False)) == 1
 
 

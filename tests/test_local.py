@@ -287,7 +287,12 @@ def test_serve_local_prints_a_working_url_and_stops_on_ctrl_c():
             first = proc.stdout.readline() if proc.stdout else ""
             assert "serving model 'smollm2-135m' at http://127.0.0.1:" in first
             url = first.split(" at ", 1)[1].split()[0]
-            with urllib.request.urlopen(url + "/models", timeout=10) as response:
+            usage = proc.stdout.readline() if proc.stdout else ""
+            key = usage.split("OPENAI_API_KEY=", 1)[1].split()[0]  # asked for since #28
+            models = urllib.request.Request(
+                url + "/models", headers={"authorization": f"Bearer {key}"}
+            )
+            with urllib.request.urlopen(models, timeout=10) as response:
                 assert response.status == 200
             proc.send_signal(signal.SIGINT)
             # communicate, not wait: the engine's log must not fill the stderr pipe

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,18 @@ DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_REQUESTS = 200
+MAX_TIMEOUT = 7 * 24 * 3600.0
+_BCP47 = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+
+
+def _redacted(url: str) -> str:
+    """``url`` with any user and password replaced: they may be a key."""
+    head, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{head}://[REDACTED]@{rest.split('@', 1)[1]}"
+    return url
+
+
 # Parts of one long article briefed at once, and articles in flight in a batch.
 DEFAULT_CONCURRENCY = 8
 
@@ -256,8 +269,40 @@ class Options(BaseModel):
     @field_validator("timeout", mode="before")
     @classmethod
     def _seconds(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise ValueError(f"timeout must be a number of seconds > 0, not {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= MAX_TIMEOUT
+        ):
+            raise ValueError(
+                f"timeout must be a number of seconds > 0, not {value!r} (and at most "
+                f"{MAX_TIMEOUT:g}, a week)"
+            )
+        return value
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, str) or not _BCP47.fullmatch(value)):
+            raise ValueError(
+                f"language must be a BCP-47 tag such as en, de, pt-BR or zh-Hant, not {value!r:.40}"
+            )
+        return value
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = _redacted(value) if isinstance(value, str) else type(value).__name__
+            raise ValueError(
+                f"base_url must be an http:// or https:// URL such as "
+                f"http://127.0.0.1:8080/v1, not {shown!r:.80}"
+            )
         return value
 
     @field_validator("price_in", "price_out", mode="before")

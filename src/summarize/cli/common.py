@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     batch.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another run is writing the same --output, exit 2 naming its pid instead "
+        "of waiting for it",
+    )
+    batch.add_argument(
         "--allow-outside-paths",
         action="store_true",
         help="read files a JSON Lines row or a symlink names outside the batch's folder "

@@ -147,6 +147,46 @@ def done_ids(output: Path) -> set[str]:
     return ids
 
 
+class OutputLock:
+    """An exclusive lock on an output file (``OUTPUT.lock`` beside it, holding the
+    holder's pid), so that two runs on one output never brief the same ids twice: the
+    second waits for the first, then skips what it wrote."""
+
+    def __init__(self, output: Path) -> None:
+        self.path = output.with_name(output.name + ".lock")
+        self.holder = "unknown"
+        self._fd: int | None = None
+
+    def take(self, *, wait: bool) -> bool:
+        """Take the lock (waiting for it, if ``wait``); False if it is held and not waited for."""
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            if not wait:
+                os.close(fd)
+                return False
+            print(
+                f"summarize: waiting for the run writing {self.path.name[:-5]} (pid "
+                f"{self.holder}) to finish",
+                file=sys.stderr,
+            )
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+
 class Writer:
     """Whole lines, one write each, flushed to an append-only descriptor (or stdout)."""
 
@@ -222,7 +262,14 @@ def run_batch(args: argparse.Namespace) -> int:
     if "-" in args.source:
         return fail("stdin (-) cannot be part of a batch; pass files or a .jsonl", EXIT_USAGE)
     output = Path(args.output) if args.output else None
-    skip = done_ids(output) if output else set()
+    lock = OutputLock(output) if output else None
+    if lock is not None and not lock.take(wait=not getattr(args, "no_wait", False)):
+        return fail(
+            f"{output} is being written by another summarize run (pid {lock.holder}); "
+            "wait for it (run again without --no-wait), or write to another file",
+            EXIT_USAGE,
+        )
+    skip = done_ids(output) if output else set()  # read under the lock: nothing twice
     tally = Tally(already=len(skip))
     writer = Writer(output)
     progress = Progress(args.source, tally.already)
@@ -236,6 +283,8 @@ def run_batch(args: argparse.Namespace) -> int:
         finally:
             progress.close()
             writer.close()
+            if lock is not None:
+                lock.release()
         if tally.done == 0 and not tally.already:
             return fail(f"no articles found in {' '.join(args.source)}", EXIT_USAGE)
         stopped = ""

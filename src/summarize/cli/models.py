@@ -43,8 +43,7 @@ def models_command(argv: list[str]) -> int:
     return guarded(action, interrupted="interrupted; run the same pull again")
 
 
-def serve_local(argv: list[str]) -> int:
-    """``summarize serve-local``: keep one local server running until Ctrl-C."""
+def _serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="summarize serve-local",
         description="Run llama.cpp's OpenAI-compatible server with the bundled (or a given) "
@@ -67,21 +66,45 @@ def serve_local(argv: list[str]) -> int:
         default=MAX_SLOTS,
         help=f"requests answered at once (default and most: {MAX_SLOTS})",
     )
+    parser.add_argument(
+        "--api-key",
+        help="the key requests must carry (default: $SUMMARIZE_LOCAL_KEY, else a new one, "
+        "printed once)",
+    )
+    parser.add_argument(
+        "--no-key",
+        action="store_true",
+        help="answer any local program without a key (any process on this machine can "
+        "then use the model)",
+    )
+    return parser
+
+
+def serve_local(argv: list[str]) -> int:
+    """``summarize serve-local``: keep one local server running until Ctrl-C."""
+    parser = _serve_parser()
     args = parser.parse_args(argv)
 
     def action() -> int:
+        import os
+        import secrets
+
         from summarize.model.local.server import LocalServer
 
+        key = None if args.no_key else (
+            args.api_key or os.environ.get("SUMMARIZE_LOCAL_KEY") or secrets.token_urlsafe(24)
+        )  # fmt: skip
         server = LocalServer(
             args.local_model, context_window=args.context_window, slots=args.slots,
-            port=args.port,
+            port=args.port, api_key=key,
         )  # fmt: skip
         say_local_model(server.choice)
         with server:
+            with_key = f"OPENAI_API_KEY={key} " if key else ""
             print(
                 f"serving model {server.model!r} at {server.base_url} "
                 f"(started in {server.startup_seconds:.1f} s); use:\n"
-                f"  summarize --base-url {server.base_url} --model {server.model} "
+                f"  {with_key}summarize --base-url {server.base_url} --model {server.model} "
                 f"--context-window {args.context_window} ARTICLE\nCtrl-C stops it.",
                 flush=True,
             )

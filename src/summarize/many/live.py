@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import queue
 import threading
@@ -151,7 +152,7 @@ async def asummarize_many(
 
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
-    store = BriefCache(None if cache is True else cache) if cache else None
+    store, unusable = open_cache(cache)
     budget = _Budget(max_cost)
     feed = _feed(items, set(skip))
     pending: set[asyncio.Task[BatchResult]] = set()
@@ -164,7 +165,7 @@ async def asummarize_many(
                     "price_in= and price_out= (--price-in, --price-out, USD per million "
                     "tokens)"
                 )
-            one = _Article(summarizer, store, prices)
+            one = _Article(summarizer, store, prices, unusable)
             while True:
                 while len(pending) < concurrency and budget.allows():
                     item = next(feed, None)
@@ -186,6 +187,17 @@ async def asummarize_many(
             task.cancel()
         if store is not None:
             store.close()
+
+
+def open_cache(cache: Any) -> tuple[BriefCache | None, str | None]:
+    """The brief cache ``cache`` names (True: the default file; a path; falsy: none),
+    or (None, why) when it cannot be opened: a run goes on without it."""
+    if not cache:
+        return None, None
+    try:
+        return BriefCache(None if cache is True else cache), None
+    except ConfigurationError as exc:
+        return None, f"{exc}; this run goes on without it"
 
 
 def _feed(items: Iterable[Any], skipped: set[str]) -> Iterator[tuple[str, Any] | BatchResult]:
@@ -214,8 +226,19 @@ class _Article:
     store: BriefCache | None
     prices: dict[str, tuple[float, float]] | None
 
+    unusable: str | None = None  # why the cache could not be opened
+    said: bool = False
+
     def __post_init__(self) -> None:
         self.settings = self.summarizer.cache_settings()
+
+    def _say_problem(self, brief: ArticleSummary) -> None:
+        """The cache's trouble, once: in the first brief after it, and in the log."""
+        problem = self.unusable or (self.store.problem if self.store is not None else None)
+        if problem and not self.said:
+            self.said = True
+            brief.meta.warnings.append(problem)
+            logging.getLogger("summarize").warning(problem)
 
     async def __call__(self, ident: str, source: Any) -> BatchResult:
         settings, cost = self.settings, self.summarizer.cost
@@ -223,14 +246,21 @@ class _Article:
             article = await asyncio.to_thread(self.summarizer.read, source)
             key = cache_key(article.text, settings)
             name = short_name(source, article) or ident
-            if self.store is not None and (hit := self.store.get(key)) is not None:
+            refused = self.store.refused if self.store is not None else 0
+            if self.store is not None and (hit := self.store.get(key, article.text)) is not None:
                 hit.meta.source = name  # the same text may come from another file
                 return BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0)
             brief = await self.summarizer.asummarize(article, name=name)
         except SummarizeError as exc:
             return BatchResult.failed(ident, exc, cost(exc.usage or Usage(), self.prices))
         if self.store is not None:
+            if self.store.refused > refused:
+                brief.meta.warnings.append(
+                    "the cached brief of this text did not ground in it (a quote not at its "
+                    "offsets): it was not served, and the article was briefed again"
+                )
             self.store.put(key, brief)
+        self._say_problem(brief)
         usage = brief.meta.usage
         return BatchResult(id=ident, result=brief, usage=usage, cost_usd=cost(usage, self.prices))
 

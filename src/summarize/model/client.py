@@ -38,7 +38,13 @@ from summarize.errors import (
 )
 from summarize.model import memory
 from summarize.model import params as learning
-from summarize.model.httperrors import PLACEHOLDER_KEY, body_message, redact, status_error
+from summarize.model.httperrors import (
+    PLACEHOLDER_KEY,
+    body_message,
+    redact,
+    redact_url,
+    status_error,
+)
 from summarize.model.loops import RepetitionGuard
 from summarize.model.protocol import Message, Mode, Reply
 from summarize.model.ratelimit import RateLimiter
@@ -162,7 +168,7 @@ class ModelClient:
         self._executor = executor
         self._limiter = limiter
         self._count_tokens = count_tokens
-        self.endpoint = str(client.base_url)
+        self.endpoint = redact_url(str(client.base_url))  # named in messages: no userinfo
         self._is_openai = urlsplit(self.endpoint).hostname == OPENAI_HOST
 
     @property

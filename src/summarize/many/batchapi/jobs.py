@@ -14,7 +14,7 @@ from summarize.many.batchapi.remote import TERMINAL, create_queued, download, se
 from summarize.many.batchapi.replay import COSTS, Costs, replaying_summarizer
 from summarize.many.batchapi.state import BatchCancelledError, BatchJob, BatchStatus, default_root
 from summarize.many.cache import BriefCache, cache_key
-from summarize.many.live import BatchResult, item_id
+from summarize.many.live import BatchResult, item_id, open_cache
 from summarize.model.pricing import price_of
 from summarize.model.protocol import Deferred, Mode
 from summarize.options import BATCH_KEPT
@@ -62,7 +62,7 @@ async def _advance(
     online = online and not job.state.get("cancelled")
     summarizer = replaying_summarizer(job, job.answers(), online, client, api_key)
     cache = job.state.get("cache")
-    store = BriefCache(None if cache is True else cache) if cache else None
+    store, _unusable = open_cache(cache)  # a cache that cannot be used: none
     replay = _Replay(
         summarizer, store, prices, _Round(on_result), cancelled=bool(job.state.get("cancelled"))
     )
@@ -105,7 +105,7 @@ class _Replay:
         COSTS.set(costs)
         article = Article(**row["article"])
         key = cache_key(article.text, self.settings)
-        if self.store is not None and (hit := self.store.get(key)) is not None:
+        if self.store is not None and (hit := self.store.get(key, article.text)) is not None:
             outcome.add(BatchResult(id=ident, result=hit, cached=True, cost_usd=0.0))
             return
         model = self.summarizer.model

@@ -27,6 +27,51 @@ class BatchCancelledError(BatchJobError):
     ``cancel_batch`` or outside summarize): it is not sent again."""
 
 
+MIN_PREFIX = 6  # characters of a job id that name it, if no other job starts so
+
+
+def _find(root: Path, wanted: str) -> Path | None:
+    """The job directory ``wanted`` names: a job id exactly, a unique prefix of one of
+    at least ``MIN_PREFIX`` characters, or the exact id of one of its batches."""
+    if not root.is_dir():
+        return None
+    jobs = sorted(path.parent for path in root.glob("*/job.json"))
+    exact = [job for job in jobs if job.name == wanted]
+    if exact:
+        return exact[0]
+    if len(wanted) >= MIN_PREFIX:
+        prefixed = [job for job in jobs if job.name.startswith(wanted)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if len(prefixed) > 1:
+            some = ", ".join(job.name for job in prefixed[:3])
+            raise BatchJobError(
+                f"{wanted!r} starts {len(prefixed)} job ids ({some}, ...): pass more of the id"
+            )
+    for job in jobs:  # a batch id the job sent, matched whole
+        try:
+            batches = _read_state(job / "job.json").get("batches", [])
+        except BatchJobError:
+            continue
+        if any(isinstance(b, dict) and b.get("id") == wanted for b in batches):
+            return job
+    return None
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    """A job's state, or a ``BatchJobError`` naming the file when it is broken."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BatchJobError(
+            f"{path} cannot be read ({exc}): the job's state is damaged; submit the "
+            "articles again as a new job"
+        ) from exc
+    if not isinstance(state, dict):
+        raise BatchJobError(f"{path} is not a job's state (not a JSON object)")
+    return state
+
+
 def default_root() -> Path:
     """``$XDG_CACHE_HOME/summarize/batches`` (``~/.cache`` when unset)."""
     return cache_home() / "batches"
@@ -68,14 +113,16 @@ class BatchJob:
         job_id = f"sb-{stamp}-{secrets.token_hex(3)}"
         directory = root / job_id
         try:
-            directory.mkdir(parents=True)
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            directory.mkdir(mode=0o700)
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot make the batch job directory {directory} ({exc.strerror or exc}): "
                 "pass --state-dir (state_dir=) or set XDG_CACHE_HOME"
             ) from exc
         count = 0
-        with (directory / "articles.jsonl").open("w", encoding="utf-8") as handle:
+        fd = os.open(directory / "articles.jsonl", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for row in articles:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
@@ -97,34 +144,32 @@ class BatchJob:
 
     @classmethod
     def load(cls, job_or_batch_id: str, root: Path | None = None) -> BatchJob:
+        """The job named by its id, by a unique prefix of it (at least
+        ``MIN_PREFIX`` characters), or by the exact id of a batch it sent."""
         root = root or default_root()
-        candidates = [root / job_or_batch_id] if "/" not in job_or_batch_id else []
-        if not (candidates and (candidates[0] / "job.json").exists()) and root.is_dir():
-            # a batch id: find the job that sent it
-            candidates = [
-                path.parent
-                for path in sorted(root.glob("*/job.json"))
-                if job_or_batch_id in path.read_text(encoding="utf-8")
-            ]
-        for directory in candidates:
-            path = directory / "job.json"
-            if path.exists():
-                state = json.loads(path.read_text(encoding="utf-8"))
-                if state.get("version") != STATE_VERSION:
-                    raise BatchJobError(
-                        f"{path} was written by another version of summarize "
-                        f"(state version {state.get('version')}, this one reads {STATE_VERSION})"
-                    )
-                return cls(directory, state)
-        raise BatchJobError(
-            f"no batch job {job_or_batch_id!r} under {root}: pass the id that "
-            "'summarize batch submit' printed, and the same --state-dir if you gave one"
-        )
+        wanted = job_or_batch_id.strip()
+        directory = _find(root, wanted) if wanted and "/" not in wanted else None
+        if directory is None:
+            raise BatchJobError(
+                f"no batch job {job_or_batch_id!r} under {root}: pass the id that "
+                "'summarize batch submit' printed (or at least its first "
+                f"{MIN_PREFIX} characters), and the same --state-dir if you gave one"
+            )
+        path = directory / "job.json"
+        state = _read_state(path)
+        if state.get("version") != STATE_VERSION:
+            raise BatchJobError(
+                f"{path} was written by another version of summarize "
+                f"(state version {state.get('version')}, this one reads {STATE_VERSION})"
+            )
+        return cls(directory, state)
 
     def save(self) -> None:
         path = self.directory / "job.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.state, indent=1), encoding="utf-8")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(self.state, indent=1))
         os.replace(temporary, path)  # atomic: a crash leaves the old state or the new
 
     def articles(self) -> Iterator[dict[str, Any]]:

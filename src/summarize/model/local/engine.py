@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     key = os.environ.pop("SUMMARIZE_ENGINE_KEY", "")
     if key:
         params.api_keys = [key]
+    # No CORS grant: llama.cpp echoes any Origin, with credentials, by default, so any
+    # web page the user opens could use the model. Only an origin that cannot exist
+    # (.invalid) is allowed; the key protects the server from other local programs.
+    params.cors_origins = "https://summarize.invalid"
+    params.cors_origins_explicit = True
+    params.cors_credentials = False
     server = xllamacpp.Server(params)
     print(f"summarize engine: listening on {server.listening_address}", flush=True)
     # Block until the parent closes our stdin (or a signal ends us).
