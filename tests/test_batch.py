@@ -23,7 +23,7 @@ from summarize import BatchResult, summarize_many
 from summarize import errors as E
 from summarize.cli import main as cli_main
 from summarize.cli.many import done_ids
-from tests.support import ARTICLES
+from tests.support import ARTICLES, ctrl_c_reaches
 
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,7 +236,9 @@ def test_ctrl_c_stops_cleanly_keeps_whole_lines_and_exits_nonzero(tmp_path):
         server.choose(_held_from(2, gate))  # n02 and n03 stay in flight
         command = [sys.executable, "-m", "summarize", str(folder), "-o", str(out),
                    "--base-url", server.url, "--model", "m", "--concurrency", "2"]  # fmt: skip
-        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches
+        )
         try:
             _wait_for_lines(out, 2, server, held=2)
             process.send_signal(signal.SIGINT)

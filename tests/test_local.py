@@ -24,7 +24,7 @@ from summarize import ArticleSummary, Summarizer
 from summarize.errors import ConfigurationError, LocalModelError, ModelOutputError
 from summarize.model.local.catalogue import bundled_model
 from summarize.model.local.server import LocalServer
-from tests.support import ARTICLES
+from tests.support import ARTICLES, ctrl_c_reaches
 
 HAVE_LOCAL = bool(
     __import__("importlib").util.find_spec("xllamacpp") is not None and bundled_model()
@@ -282,6 +282,7 @@ def test_serve_local_prints_a_working_url_and_stops_on_ctrl_c():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_reaches,
     ) as proc:
         try:
             first = proc.stdout.readline() if proc.stdout else ""

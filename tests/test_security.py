@@ -26,7 +26,7 @@ from summarize.pipeline.partials import Partial, point_line, render_partials
 from summarize.schema import ContestedPoint, Statement
 from summarize.source import urls
 from summarize.text.sentences import SentenceIndex, neutral
-from tests.support import NTV
+from tests.support import NTV, ctrl_c_reaches
 
 # --- 1. model control text and forged ids -------------------------------------------
 
@@ -475,7 +475,7 @@ def test_serve_local_asks_for_its_key_and_grants_no_other_origin():
 
     with subprocess.Popen(
         [sys.executable, "-m", "summarize", "serve-local", "--slots", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches,
     ) as proc:  # fmt: skip
         try:
             first = proc.stdout.readline() if proc.stdout else ""

@@ -155,3 +155,12 @@ def loopback_as_public(monkeypatch: pytest.MonkeyPatch) -> None:
         return ["93.184.216.34"] if host == "127.0.0.1" else real(host, port)
 
     monkeypatch.setattr(urls, "resolve", resolve)
+
+
+def ctrl_c_reaches() -> None:
+    """A ``preexec_fn`` for a child a test sends SIGINT to: the default handler, however
+    the suite was started (a background job of a script inherits SIGINT ignored, and a
+    Python started so never raises KeyboardInterrupt)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
