@@ -509,3 +509,12 @@ def test_serve_local_asks_for_its_key_and_grants_no_other_origin():
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_a_base_url_from_the_environment_is_checked_as_the_option_is(monkeypatch):
+    from summarize.errors import ConfigurationError
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://sk-ENV-SECRET@/v1")
+    with pytest.raises(ConfigurationError, match="OPENAI_BASE_URL must be an http") as info:
+        summarize(NTV, model="m")
+    assert "sk-ENV-SECRET" not in str(info.value)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, f
 from typing_extensions import TypedDict
 
 from summarize.errors import ConfigurationError
+from summarize.model.httperrors import base_url_problem
 from summarize.model.protocol import Mode
 
 if TYPE_CHECKING:
@@ -34,14 +35,6 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_REQUESTS = 200
 MAX_TIMEOUT = 7 * 24 * 3600.0
 _BCP47 = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
-
-
-def _redacted(url: str) -> str:
-    """``url`` with any user and password replaced: they may be a key."""
-    head, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{head}://[REDACTED]@{rest.split('@', 1)[1]}"
-    return url
 
 
 # Parts of one long article briefed at once, and articles in flight in a batch.
@@ -292,17 +285,9 @@ class Options(BaseModel):
     @field_validator("base_url", mode="before")
     @classmethod
     def _base_url(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            shown = _redacted(value) if isinstance(value, str) else type(value).__name__
-            raise ValueError(
-                f"base_url must be an http:// or https:// URL such as "
-                f"http://127.0.0.1:8080/v1, not {shown!r:.80}"
-            )
+        problem = None if value is None else base_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("price_in", "price_out", mode="before")

@@ -40,6 +40,7 @@ from summarize.model import memory
 from summarize.model import params as learning
 from summarize.model.httperrors import (
     PLACEHOLDER_KEY,
+    base_url_problem,
     body_message,
     redact,
     redact_url,
@@ -85,6 +86,9 @@ def resolve_endpoint(api_key: str | None, base_url: str | None) -> tuple[str, st
     A custom base URL without a key gets a placeholder key: local servers ignore it.
     """
     base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    problem = None if base_url is None else base_url_problem(base_url, "OPENAI_BASE_URL")
+    if problem is not None:  # from the environment: the option is checked by Options
+        raise ConfigurationError(problem)
     api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
     if api_key is None:
         if base_url is None:

@@ -37,6 +37,19 @@ def redact_url(url: str) -> str:
     return urlunsplit((split.scheme, "***@" + host, split.path, split.query, split.fragment))
 
 
+def base_url_problem(url: object, where: str = "base_url") -> str | None:
+    """Why ``url`` cannot be a base URL (it must be http(s) with a host), its user
+    part redacted; None when it can."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is not None and parts.scheme in ("http", "https") and parts.hostname:
+        return None
+    shown = redact_url(url) if isinstance(url, str) else type(url).__name__
+    return (
+        f"{where} must be an http:// or https:// URL such as http://127.0.0.1:8080/v1, "
+        f"not {shown!r:.80}"
+    )
+
+
 def body_message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
