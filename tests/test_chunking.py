@@ -206,3 +206,14 @@ def test_empty_text_and_non_strings():
     assert chunk_text("", 100) == []
     with pytest.raises(TypeError, match="str"):
         chunk_text(b"bytes", 100)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["xi-putin-ntv.txt", "no-spaces", "chinese-russian"])
+def test_one_cutter_cut_at_several_budgets_gives_what_chunk_text_gives(name):
+    text = {**CORPUS, **_generated()}[name]
+    cutter = chunking.Cutter(text)
+    # larger, then smaller (parts_of cuts again to leave room for sentence ids), then
+    # larger again: pieces counted under one budget and split under another
+    for budget in (900, 300, 37, 300, 2_000):
+        assert cutter.chunks(budget) == chunk_text(text, budget), budget
+    assert cutter.chunks(300, overlap=40) == chunk_text(text, 300, overlap=40)

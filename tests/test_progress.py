@@ -4,6 +4,7 @@ or from the scripted fake model (testkit/fakemodel.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 
@@ -155,3 +156,35 @@ def test_without_a_callback_nothing_is_built():
     reporter.received(10)
     reporter.done(Usage())
     assert reporter.failure is None
+
+
+def test_preparing_a_long_article_counts_its_megabytes_as_it_goes(monkeypatch):
+    from summarize.pipeline import budget
+
+    monkeypatch.setattr("summarize.progress.TOKEN_INTERVAL", 0.0)  # every step an event
+    text = LONG * (budget.PREPARING_SHOWN // len(LONG) + 1)
+    events = Events()
+    summarizer = Summarizer(model="m", api_key="sk-test", context_window=32_768)
+    run = summarizer.new_run(summarizer.read(text), text, progress=Reporter(events))
+    parts = budget.parts_of(run)
+    details = [e.detail for e in events if e.stage == "preparing"]
+    megabytes = len(text.encode("utf-8")) / 1_048_576
+    assert len(details) >= len(parts)  # one step per part counted, at least
+    done = [float(detail.split(" of ")[0]) for detail in details]
+    assert all(detail.endswith(f" of {megabytes:.1f} MB") for detail in details)
+    passes = [[done[0]]]  # the parts are cut again (smaller) when one is over: a new pass
+    for before, after in itertools.pairwise(done):
+        if after < before:
+            passes.append([])
+        passes[-1].append(after)
+    assert 1 <= len(passes) <= 3  # cut once, and again if the numbered text was over
+    for counted in passes:
+        assert len(set(counted)) > len(parts) // 2  # the count moved along the text
+        assert counted[-1] == pytest.approx(megabytes, abs=0.05)  # each pass to the end
+
+
+def test_a_short_article_is_prepared_without_a_preparing_event():
+    events = Events()
+    summarize(NTV, client=mock_client(Recorder([ok(good_answer())])), model="m",
+              on_progress=events)  # fmt: skip
+    assert "preparing" not in events.stages()

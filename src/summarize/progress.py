@@ -119,6 +119,18 @@ class Reporter:
         if self._callback is not None:
             self._send(stage=stage, detail=detail, **changes)
 
+    def preparing(self, done: int, total: int, size: int) -> None:
+        """``done`` of ``total`` characters of an article of ``size`` bytes prepared:
+        "k of n MB", an event at most every ``TOKEN_INTERVAL`` (and at the start)."""
+        if self._callback is None:
+            return
+        with self._lock:
+            due = done == 0 or self._clock() - self._last_sent >= TOKEN_INTERVAL
+        if due:
+            megabytes = size / 1_048_576
+            share = megabytes * done / total if total else megabytes
+            self._send(stage="preparing", detail=f"{share:.1f} of {megabytes:.1f} MB")
+
     def named(self, source: str | None) -> None:
         """Give the events the article's short name, once it is known."""
         with self._lock:

@@ -17,7 +17,7 @@ from summarize.errors import ContextLengthError, InputError
 from summarize.pipeline.partials import LIMITS, Partial, point_line, render_partials
 from summarize.request import prompts
 from summarize.schema import ContestedPoint, Usage
-from summarize.text.chunking import chunk_text
+from summarize.text.chunking import Cutter
 from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
 
 if TYPE_CHECKING:
@@ -134,16 +134,33 @@ def parts_of(run: Run) -> list[list[Sentence]]:
     # Chunks are cut on the original text; the ids the model sees add a few tokens per
     # sentence, so leave room and check.
     index, size = run.sentences, budget
+    cutter = Cutter(index.text, encoding=run.encoding)  # counted once, cut maybe twice
     while True:
-        chunks = chunk_text(index.text, size, encoding=run.encoding)
+        chunks = cutter.chunks(size)
         run.deadline.check()  # --timeout covers preparing a long article too
         parts = [part for c in chunks if (part := index.within(c.start, c.end))]
-        shown = max(run.count(index.render(part)) for part in parts)
+        counts = _counted(run, parts)
+        shown = max(counts)
         if shown <= budget or size <= MIN_CHUNK_TOKENS:
-            overhead = prompt_overhead(run, "part")
-            check_plan(run, len(parts), sum(run.count(index.render(p)) + overhead for p in parts))
+            check_plan(run, len(parts), sum(counts) + len(parts) * prompt_overhead(run, "part"))
             return parts
         size = max(MIN_CHUNK_TOKENS, size - (shown - budget) - size // 50)
+
+
+def _counted(run: Run, parts: list[list[Sentence]]) -> list[int]:
+    """Each part's tokens as the model is shown it; a long article's running count of
+    the text counted so far goes to the status line ("preparing: k of n MB")."""
+    index, counts = run.sentences, []
+    shown = len(index.text) >= PREPARING_SHOWN and run.progress.active
+    size = len(index.text.encode("utf-8", "surrogatepass")) if shown else 0
+    for part in parts:
+        counts.append(run.count(index.render(part)))
+        if shown:
+            run.progress.preparing(part[-1].end, len(index.text), size)
+    return counts
+
+
+PREPARING_SHOWN = 1_000_000  # characters: a shorter article is prepared at once
 
 
 SAMPLE_CHARS = 200_000  # of a long article, counted to estimate its tokens

@@ -248,8 +248,9 @@ class Summarizer:
         progress.named(name)
         try:
             budget.check_estimate(run)  # a huge article refused before it is indexed
-            if len(run.article.text) >= PREPARING_SHOWN:  # seconds of work: say so
-                progress.stage("preparing", _size(run.article.text))
+            text = run.article.text
+            if len(text) >= budget.PREPARING_SHOWN:  # seconds of work: say so, as it goes
+                progress.preparing(0, len(text), len(text.encode("utf-8", "surrogatepass")))
             one_call = budget.fits_one_call(run)
             run.deadline.check()  # --timeout covers preparing too
             if one_call:
@@ -324,12 +325,6 @@ class Summarizer:
 
 
 URL_TIMEOUT = 60.0  # seconds for fetching a page at most, within the run's timeout
-PREPARING_SHOWN = 1_000_000  # characters: a shorter article is prepared at once
-
-
-def _size(text: str) -> str:
-    size = len(text.encode("utf-8", "surrogatepass"))
-    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size / 1024:.0f} kB"
 
 
 def summarize(source: Source, **options: Unpack[SummarizeOptions]) -> ArticleSummary:

@@ -34,7 +34,7 @@ from summarize.text.tokens import encoding_for_model, get_encoding
 if TYPE_CHECKING:
     import tiktoken
 
-__all__ = ["Chunk", "chunk_text"]
+__all__ = ["Chunk", "Cutter", "chunk_text"]
 
 MIN_MAX_TOKENS = 8
 # Pieces longer than this are pre-split at a word so that no single tokeniser call
@@ -106,25 +106,89 @@ def chunk_text(
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    if not isinstance(max_tokens, int) or max_tokens < MIN_MAX_TOKENS:
-        raise ValueError(
-            f"max_tokens must be a whole number >= {MIN_MAX_TOKENS}, not {max_tokens!r} "
-            "(one character can take up to 4 tokens)"
-        )
-    if not isinstance(overlap, int) or overlap < 0 or 2 * overlap >= max_tokens:
-        raise ValueError(
-            f"overlap must be a whole number >= 0 and below max_tokens / 2, not {overlap!r}"
-        )
-    if not text:
-        return []
-    enc = _resolve_encoding(model, encoding)
-    encode = _encoder(enc)
-    budget = max_tokens - overlap
-    atoms = _atomise(text, budget, enc, encode)
-    chunks = _pack(text, atoms, budget, max_tokens, encode)
-    if overlap:
-        chunks = _add_overlap(text, atoms, chunks, overlap, max_tokens, encode)
-    return chunks
+    return Cutter(text, model=model, encoding=encoding).chunks(max_tokens, overlap=overlap)
+
+
+class Cutter:
+    """One text, cut at one budget or several: its pieces are found and counted once,
+    so cutting it again at a smaller budget (to leave room for something added to each
+    chunk) re-counts only the pieces over that budget. ``chunks`` gives exactly what
+    ``chunk_text`` gives for the same arguments."""
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        model: str | None = None,
+        encoding: str | tiktoken.Encoding | None = None,
+    ) -> None:
+        self.text = text
+        self._enc = _resolve_encoding(model, encoding)
+        self._encode = _encoder(self._enc)
+        self._pieces: tuple[list[int], list[int], list[bool], list[str]] | None = None
+        self._entries: list[_Entry] = []
+
+    def chunks(self, max_tokens: int, *, overlap: int = 0) -> list[Chunk]:
+        """The text in chunks of at most ``max_tokens`` tokens (see ``chunk_text``)."""
+        if not isinstance(max_tokens, int) or max_tokens < MIN_MAX_TOKENS:
+            raise ValueError(
+                f"max_tokens must be a whole number >= {MIN_MAX_TOKENS}, not {max_tokens!r} "
+                "(one character can take up to 4 tokens)"
+            )
+        if not isinstance(overlap, int) or overlap < 0 or 2 * overlap >= max_tokens:
+            raise ValueError(
+                f"overlap must be a whole number >= 0 and below max_tokens / 2, not {overlap!r}"
+            )
+        if not self.text:
+            return []
+        budget = max_tokens - overlap
+        atoms = self._atoms(budget)
+        chunks = _pack(self.text, atoms, budget, max_tokens, self._encode)
+        if overlap:
+            chunks = _add_overlap(self.text, atoms, chunks, overlap, max_tokens, self._encode)
+        return chunks
+
+    def _atoms(self, budget: int) -> _Atoms:
+        if self._pieces is None:
+            ends, levels, safe = _pieces(self.text)
+            starts = [0, *ends[:-1]]
+            pieces = [self.text[a:b] for a, b in zip(starts, ends, strict=True)]
+            self._pieces = (starts, ends, safe, pieces)
+            self._levels = levels
+        starts, ends, safe, pieces = self._pieces
+        entries = self._entries
+        again = [i for i, e in enumerate(entries) if type(e) is not int or e > budget]
+        splitter = _Splitter(self._enc, self._encode)
+        if not entries:
+            entries = _measure_all(pieces, starts, budget, splitter)
+        elif again:  # counted before, under a larger budget or split under another
+            fresh = _measure_all([pieces[i] for i in again], [starts[i] for i in again],
+                                 budget, splitter)  # fmt: skip
+            entries = list(entries)
+            for i, entry in zip(again, fresh, strict=True):
+                entries[i] = entry
+        self._entries = entries
+        return _assemble(starts, ends, self._levels, safe, entries)
+
+
+def _assemble(
+    starts: list[int], ends: list[int], levels: list[int], safe: list[bool], entries: list[_Entry]
+) -> _Atoms:
+    """The atoms of pieces measured as ``entries``: fresh lists (``_pack`` edits them)."""
+    atoms = _Atoms([], [], [], [], [], [])
+    if all(type(entry) is int for entry in entries):
+        atoms.starts, atoms.ends, atoms.levels = list(starts), list(ends), list(levels)
+        atoms.safe_end, atoms.counts = list(safe), list(entries)  # type: ignore[arg-type]
+        atoms.exact = [True] * len(ends)
+        return atoms
+    for index, entry in enumerate(entries):
+        if isinstance(entry, int):
+            atoms.add(starts[index], ends[index], entry, levels[index], True, safe[index])
+        else:
+            for sub in entry:
+                atoms.add(*sub)
+            atoms.levels[-1], atoms.safe_end[-1] = levels[index], safe[index]
+    return atoms
 
 
 def _resolve_encoding(
@@ -254,27 +318,6 @@ def _measure_all(
     bounds.append(len(pieces))
     with ThreadPoolExecutor(workers) as pool:
         return [entry for part in pool.map(run, bounds[:-1], bounds[1:]) for entry in part]
-
-
-def _atomise(text: str, budget: int, enc: tiktoken.Encoding, encode: Encoder) -> _Atoms:
-    ends, levels, safe = _pieces(text)
-    starts = [0, *ends[:-1]]
-    pieces = [text[a:b] for a, b in zip(starts, ends, strict=True)]
-    entries = _measure_all(pieces, starts, budget, _Splitter(enc, encode))
-    atoms = _Atoms([], [], [], [], [], [])
-    if all(type(entry) is int for entry in entries):
-        atoms.starts, atoms.ends, atoms.levels, atoms.safe_end = starts, ends, levels, safe
-        atoms.counts = entries  # type: ignore[assignment]
-        atoms.exact = [True] * len(ends)
-        return atoms
-    for index, entry in enumerate(entries):
-        if isinstance(entry, int):
-            atoms.add(starts[index], ends[index], entry, levels[index], True, safe[index])
-        else:
-            for sub in entry:
-                atoms.add(*sub)
-            atoms.levels[-1], atoms.safe_end[-1] = levels[index], safe[index]
-    return atoms
 
 
 class _Splitter:
