@@ -295,6 +295,44 @@ SPEC: dict[str, dict] = {
     },
 }
 
+# who asserts and who disputes each point, in the order of SPEC's points (2026-12-03,
+# by reading the point's sentences and their paragraph): "the author" for the outlet's
+# or columnist's own view
+SIDES: dict[str, list[tuple[list[str], list[str]]]] = {
+    "04a6711caa7c.txt": [(["Trump"], ["the author"]), (["the author"], []), (["the author"], [])],
+    "0ec95c7261d1.txt": [(["류화영"], ["엘제이"]), (["the author"], []), (["the author"], [])],
+    "156770d676ce.txt": [(["Twitter users", "critics"], ["Noem"])],
+    "2f42ef1d3ea0.txt": [
+        (["the author"], []), (["neo-banks"], ["the author"]), (["the author"], [])
+    ],
+    "374ac9a59a85.txt": [],
+    "42aad16bde92.txt": [
+        (["NASA"], ["Office of the Inspector General", "US lawmakers"]), (["NASA"], [])
+    ],
+    "702d1da63b8e.txt": [
+        (["Trump"], ["Eswar Prasad", "businesses"]),
+        (["Trump"], ["Washington-based analysts"]),
+        (["Trump"], []),
+        (["the Chinese"], ["Trump"]),
+    ],
+    "70cb2d5bca75.txt": [
+        (["Taylor Swift"], ["Big Machine"]),
+        (["Taylor Swift"], ["Scooter Braun"]),
+        (["Big Machine"], ["Dick Clark Productions"]),
+    ],
+    "c7e39ac49fa1.txt": [
+        (["a woman", "Swedish prosecutors"], ["Assange"]),
+        (["Wikileaks", "Kristinn Hrafnsson"], []),
+    ],
+    "c82b3d1d540b.txt": [(["the outlet"], []), (["Полина"], [])],
+    "xi-putin-fine-line.txt": [(["Mathieu Boulegue"], []), (["experts", "Mathieu Boulegue"], [])],
+    "xi-putin-ntv.txt": [
+        (["Ukraine"], ["Russian Ministry of Defense"]),
+        (["Western countries"], ["China"]),
+        (["Xi Jinping"], []),
+    ],
+}  # fmt: skip
+
 # the conflicts between the two reports of one event
 CONFLICTS = [
     {
@@ -329,10 +367,14 @@ def main() -> int:
                 {
                     "claim": claim,
                     "kind": kind,
+                    "asserted_by": asserted,
+                    "disputed_by": disputed,
                     "importance": importance,
                     "evidence": [_span(index, n) for n in refs],
                 }
-                for claim, kind, importance, refs in spec["points"]
+                for (claim, kind, importance, refs), (asserted, disputed) in zip(
+                    spec["points"], SIDES[name], strict=True
+                )
             ],
             "quoted_terms": spec["quoted_terms"],
             "commentary": [_span(index, n) for n in ids],

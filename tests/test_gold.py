@@ -53,3 +53,21 @@ def test_one_article_is_uncontested_and_the_others_have_a_core_point() -> None:
     for gold in golds:  # every contested article has a core point to find
         if not gold["uncontested"]:
             assert any(p["importance"] == "core" for p in gold["contested_points"])
+
+
+@pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.stem)
+def test_gold_sides_are_parties_the_text_names_near_the_point(path) -> None:
+    from summarize.answer import sides
+    from summarize.text.sentences import SentenceIndex
+
+    gold = json.loads(path.read_text(encoding="utf-8"))
+    index = SentenceIndex((ARTICLES.parent.parent / gold["article"]).read_text(encoding="utf-8"))
+    for point in gold["contested_points"]:
+        assert point["asserted_by"] or point["disputed_by"], point["claim"]
+        context = sides.Context(index, [e["sentence"] for e in point["evidence"]])
+        for name in [*point["asserted_by"], *point["disputed_by"]]:
+            if name in ("the author", "the outlet"):
+                continue
+            assert sides.grounded(name, context.text, context.stems), (name, point["claim"])
+        if point["kind"] == "disputed":
+            assert point["disputed_by"], point["claim"]
