@@ -186,3 +186,33 @@ def test_a_point_copying_a_named_sentence_but_citing_its_neighbour_is_re_cited()
     warnings = "\n".join(brief.meta.warnings)
     assert "point 1 cited S16; re-cited S17, which holds its words" in warnings
     assert "dropped point 2, a repeat" in warnings
+
+
+def test_the_followup_s_echoes_and_repeats_are_dropped_and_its_sides_settled():
+    """The follow-up's points go through the same settling as the brief's: an echo of
+    the schema dropped, a repeat of the brief's denial point merged into it, and the
+    accused of S24 ("accused China of …") named as the disputing side."""
+    denial = DENIAL_ONLY[0]
+    followup = json.dumps({"contested_points": [
+        {"claim": "One contested point as the model writes it.", "kind": "disputed",
+         "asserted_by": ["X"], "disputed_by": [], "refs": [13], "quote": ""},
+        {"claim": "Western countries accuse China of supporting Russia.", "kind": "disputed",
+         "asserted_by": ["Western countries"], "disputed_by": [], "refs": [24], "quote": ""},
+        {**denial, "claim": denial["claim"].replace("denies it", "denies it firmly"),
+         "refs": [28, 29, 13]},  # the brief's own point again, reworded, one more id
+    ]})  # fmt: skip
+    recorder = scripted(followup)
+    brief = summarize(NTV, client=mock_client(recorder), model="m")
+    assert len(recorder.requests) == 2
+    claims = [p.claim for p in brief.contested_points]
+    assert "One contested point as the model writes it." not in claims
+    assert claims.count(denial["claim"]) == 1
+    assert not any(c.endswith("denies it firmly.") for c in claims)
+    merged = next(p for p in brief.contested_points if p.claim == denial["claim"])
+    assert [e.sentence for e in merged.evidence] == [13, 28, 29]
+    accusation = next(p for p in brief.contested_points if p.claim.startswith("Western"))
+    assert accusation.disputed_by == ["China"]
+    assert accusation.kind == "disputed"
+    warnings = brief.meta.warnings
+    assert any("repeats the instructions or the schema" in w for w in warnings)
+    assert any("merged into the point before it" in w for w in warnings)

@@ -158,8 +158,16 @@ class Meta(_Model):
         default_factory=list,
         description="Fields of the answer cut for running away, with their full text.",
     )
-    opinion: bool = Field(
-        False, description="The article is wholly opinion (an opinion page or section)."
+    opinion: bool | Literal["likely"] = Field(
+        False,
+        description="The article is wholly opinion: true for an opinion page or section "
+        "(its URL or metadata), 'likely' when its own text reads as a column (see "
+        "opinion_signals), false otherwise.",
+    )
+    opinion_signals: list[str] = Field(
+        default_factory=list,
+        description="Why the text reads as opinion: a column's label, first person, "
+        "oughts, verdicts, rhetorical questions, with the sentence ids.",
     )
     title: str | None = Field(None, description="The article's title, when read from a page.")
     url: str | None = Field(None, description="Where the article was read from, if a URL.")

@@ -94,9 +94,9 @@ def good_answer(**overrides: Any) -> str:
             {
                 "claim": "Western countries accuse China of supporting Russia economically "
                 "and diplomatically; the article says the EU is criticised for its support.",
-                "kind": "one_sided",
+                "kind": "disputed",
                 "asserted_by": ["Western countries"],
-                "disputed_by": [],
+                "disputed_by": ["China"],
                 "refs": [24, 43, 45],
                 "quote": "",
             },

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from summarize.answer import neutrality
+from pydantic import BaseModel
+
+from summarize.answer import neutrality, opinion, sides
 from summarize.answer.citations import (
     Citations,
     SourceCitations,
@@ -32,10 +34,11 @@ from summarize.answer.citations import (
     cite_statements,
     merge_points,
 )
+from summarize.answer.cues import lexicon
 from summarize.answer.repairs import (
     DraftProblems,
+    drop_echoes,
     drop_repeated_key_points,
-    echo_problems,
     json_closings,
     marker_problems,
     parse_as,
@@ -47,7 +50,13 @@ from summarize.answer.repairs import (
 from summarize.model.loops import loop_start
 from summarize.model.protocol import Mode, Reply
 from summarize.request import prompts
-from summarize.request.drafts import DraftBrief, DraftComparison, DraftDisputes, DraftMerge
+from summarize.request.drafts import (
+    DraftBrief,
+    DraftComparison,
+    DraftDisputes,
+    DraftMerge,
+    schema_text,
+)
 
 if TYPE_CHECKING:
     from summarize.schema import Check, ContestedPoint, CutText, Statement
@@ -124,19 +133,38 @@ def _cut_off(reply: Reply, limit: int, advice: str) -> None:
         raise DraftProblems([f"the answer was cut off at the limit of {limit} tokens: {advice}"])
 
 
+def _echo_source(system: str, draft: type[BaseModel]) -> str:
+    """What a model is shown besides the article: the prompt and the schema's words."""
+    return prompts.instructions(system) + "\n" + schema_text(draft)
+
+
 def _cleaned(draft: _D, system: str, shown: str, article: str) -> tuple[_D, list[str], list[str]]:
     """Step 3: the draft without forged markers, repeated key points and links the
     ``article`` does not carry; the problems to re-ask, and the repairs made. Echoes of
     the instructions are text that is not in what the model was ``shown``."""
-    # Echoes are flagged, not re-asked: with the bundled 135M model a re-ask rarely helps.
-    echoed = echo_problems(draft, prompts.instructions(system), shown)
+    # Echoes are dropped, not re-asked: with the bundled 135M model a re-ask rarely helps.
+    echoed: list[str]
+    repeated: list[str]
+    draft, echoed = drop_echoes(draft, _echo_source(system, type(draft)), shown)
     problems = marker_problems(draft)
     draft, repairs = scrub_markers(draft)
     draft, repeated = drop_repeated_key_points(draft)
-    repairs += repeated
-    repairs += [f"warning: {line}" for line in echoed]
+    repairs += [*echoed, *repeated]
     draft, unlinked = remove_foreign_urls(draft, article)
     return draft, problems, repairs + unlinked
+
+
+def settle_points(
+    article: Article, points: list[ContestedPoint]
+) -> tuple[list[ContestedPoint], list[str]]:
+    """``sides.settle`` on ``points``: parties grounded and on the right side, one point
+    per dispute; and the warnings that say what changed."""
+    if not points:
+        return points, []
+    index, lex = article.sentences, lexicon(article.checks_language)
+    commentary = neutrality.commentary_sentences(index, lex, opinion=article.opinion)
+    piece = article.opinion or opinion.detected(index, lex).likely
+    return sides.settle(points, index, lex, commentary=frozenset(commentary), opinion_piece=piece)
 
 
 def _candidate(
@@ -163,12 +191,14 @@ def _candidate(
         points = cite_points(
             draft.contested_points, index, citations, allowed=allowed, check_support=support
         )
+    notes: list[str]
+    kept, notes = settle_points(article, points or [])
     return Candidate(
         draft,
-        points or [],
+        kept,
         reply.mode,
         problems + citations.problems,
-        [*repairs, *citations.warnings],
+        [*repairs, *citations.warnings, *notes],
         summary=summary,
         key_points=key_points,
     )
@@ -227,7 +257,9 @@ def check_disputes(reply: Reply, article: Article) -> Candidate[DraftDisputes]:
     if reply.finish_reason == "length":
         raise DraftProblems([f"the answer was cut off at {article.output_tokens} tokens"])
     draft = parse_as(reply.text, DraftDisputes)
-    citations = Citations()
+    text = article.sentences.text
+    draft, echoed = drop_echoes(draft, _echo_source("brief.system", DraftDisputes), text)
+    citations = Citations(warnings=echoed)
     points = cite_points(
         draft.contested_points,
         article.sentences,

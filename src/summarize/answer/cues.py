@@ -45,6 +45,14 @@ class Lexicon:
     reporting: tuple[str, ...]
     claiming: tuple[str, ...]  # the reporting cues that mark a claim ("said", not "announced")
     outlet: tuple[str, ...]
+    # opinion writing in the article's own voice (summarize.answer.opinion)
+    first_person: tuple[str, ...]
+    reader_address: tuple[str, ...]
+    normative: tuple[str, ...]  # "should", "must": what ought to be done
+    verdicts: tuple[str, ...]  # "absurd", "implausible": the writer's judgement
+    column_labels: tuple[str, ...]  # "Opinion", "Kommentar": a column's label
+    author_argues: tuple[str, ...]  # one phrase: a verdict, said to be the author's
+    author: tuple[str, ...]  # one name: the outlet's own voice as a party ("the author")
 
 
 @functools.cache

@@ -257,6 +257,66 @@ def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: st
     ]
 
 
+_ECHO_SHORT = 12  # words: a statement this short is judged by its vocabulary
+_CONTENT = 4  # letters: shorter words are not counted where they come from
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _WORDS.findall(text.casefold()) if len(w) >= _CONTENT]
+
+
+def echoes(
+    text: str, copied: frozenset[tuple[str, ...]], prompt: set[str], article: set[str]
+) -> bool:
+    """Whether ``text`` comes from the prompt or the schema, not from the article: six
+    words in a row with them twice (``copied``: their runs of six words that the article
+    does not have), or, for a short statement, its content words nearly all the
+    ``prompt``'s and at most half the ``article``'s ("One contested point as the model
+    writes it.", "One one_sided claim")."""
+    if len(_shingles(text) & copied) >= 2:
+        return True
+    words = _content_words(text)
+    if not words or len(_WORDS.findall(text)) > _ECHO_SHORT:
+        return False
+    if any("_" in w and w in prompt and w not in article for w in words):
+        return True  # a field name or a kind ("one_sided") is never the article's prose
+    from_prompt = sum(w in prompt for w in words) / len(words)
+    from_article = sum(w in article for w in words) / len(words)
+    return from_prompt >= 0.8 and from_article <= 0.5
+
+
+_ECHO_FIELDS = (("summary", "text", "summary sentence"), ("key_points", "text", "key point"),
+                ("contested_points", "claim", "contested point"))  # fmt: skip
+
+
+def drop_echoes(draft: _M, instructions: str, article: str) -> tuple[_M, list[str]]:
+    """``draft`` without the summary sentences, key points and contested points that
+    repeat the ``instructions`` (the prompt and the schema's descriptions) instead of
+    the ``article``; a warning for each one dropped."""
+    copied = _instruction_shingles(instructions) - _shingles(article)
+    prompt = set(_content_words(instructions))
+    words = set(_content_words(article))
+    update: dict[str, list[Any]] = {}
+    warnings: list[str] = []
+    for field, attribute, name in _ECHO_FIELDS:
+        items = getattr(draft, field, None)
+        if not items:
+            continue
+        kept = []
+        for number, item in enumerate(items, start=1):
+            text = getattr(item, attribute)
+            if echoes(text, frozenset(copied), prompt, words):
+                warnings.append(
+                    f"{name} {number}: dropped, it repeats the instructions or the schema, "
+                    f"not the article: {text[:60]!r}"
+                )
+            else:
+                kept.append(item)
+        if len(kept) < len(items):
+            update[field] = kept
+    return (draft.model_copy(update=update) if update else draft), warnings
+
+
 def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     """Drop key points that repeat an earlier one (case and spacing aside), with a
     warning each: small models list the same point again and again."""

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from summarize.answer import neutrality
-from summarize.answer.checking import Candidate, check_disputes
+from summarize.answer.checking import Candidate, check_disputes, settle_points
 from summarize.answer.citations import content_words
 from summarize.errors import OutputTruncatedError, ValidationFailedError
 from summarize.pipeline import reask
@@ -148,6 +148,9 @@ def _add(
         f"disputes follow-up on {named} (not cited by the brief's contested points): "
         f"added {added} contested point(s)"
     )
+    if added:  # the brief's points and the follow-up's, sided and one per dispute
+        best.points, settled = settle_points(run, best.points)
+        best.repairs += settled
 
 
 def _recited(

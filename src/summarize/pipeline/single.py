@@ -8,15 +8,17 @@ the ``ArticleSummary``, for this path and for ``summarize.pipeline.mapreduce``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from summarize.answer import opinion
 from summarize.answer.checking import Candidate, check_brief, with_checks
 from summarize.answer.citations import traceability
+from summarize.answer.cues import lexicon
 from summarize.answer.repairs import normalize_language
 from summarize.pipeline import disputes, reask
 from summarize.request import prompts
 from summarize.request.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
-from summarize.schema import ArticleSummary, Meta
+from summarize.schema import ArticleSummary, Meta, Statement
 
 if TYPE_CHECKING:
     from summarize.model.protocol import Message
@@ -90,10 +92,12 @@ def assemble(
     tag = detected or normalize_language(language)
     if tag is None:
         warnings.append(f"the model gave an invalid language tag {language!r}; reported as 'und'")
+    stated, signals = _opinion(run, best, warnings)
+    summary, key_points = stated
     return ArticleSummary(
-        summary=" ".join(s.text for s in best.summary),
-        summary_sentences=best.summary,
-        key_points=best.key_points,
+        summary=" ".join(s.text for s in summary),
+        summary_sentences=summary,
+        key_points=key_points,
         contested_points=best.points,
         language=tag or "und",
         meta=Meta(
@@ -111,8 +115,27 @@ def assemble(
             traceability=traceability(best.summary, best.key_points, best.points),
             checks=best.checks,
             cut=[*run.cut, *best.cut],
-            opinion=run.opinion,
+            opinion=True if run.opinion else ("likely" if signals else False),
+            opinion_signals=signals,
             title=run.article.title,
             url=run.article.url,
         ),
     )
+
+
+def _opinion(
+    run: Run, best: Candidate[Any], warnings: list[str]
+) -> tuple[tuple[list[Statement], list[Statement]], list[str]]:
+    """The summary and key points, with a likely opinion piece's verdicts given as the
+    author's (``summarize.answer.opinion``), and the signs it was known by (none for a
+    page known as opinion by its URL, or for a report)."""
+    if run.opinion:
+        return (best.summary, best.key_points), []
+    lex = lexicon(run.checks_language)
+    found = opinion.detected(run.sentences, lex)
+    if not found.likely:
+        return (best.summary, best.key_points), []
+    summary, said = opinion.as_the_authors(best.summary, lex, "summary sentence")
+    key_points, listed = opinion.as_the_authors(best.key_points, lex, "key point")
+    warnings += [f"the text reads as opinion ({'; '.join(found.signals)})", *said, *listed]
+    return (summary, key_points), found.signals

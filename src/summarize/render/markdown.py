@@ -129,6 +129,12 @@ def _contested(number: int, point: ContestedPoint) -> list[str]:
 
 def _checks(meta: Meta) -> list[str]:
     lines = ["", "> **Opinion**: the page is an opinion piece; its views are the author's."]
+    if meta.opinion == "likely":
+        signals = escape("; ".join(meta.opinion_signals))
+        lines = [
+            "",
+            f"> **Opinion** (likely, from its text): its views are the author's; {signals}.",
+        ]
     lines = lines if meta.opinion else []
     return lines + (["", f"**Checks**: {verdict(meta.checks)}"] if meta.checks else [])
 

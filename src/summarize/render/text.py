@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from summarize.answer.neutrality import verdict
 
 if TYPE_CHECKING:
-    from summarize.schema import ArticleSummary, Comparison, SourceQuote
+    from collections.abc import Callable
+
+    from summarize.schema import ArticleSummary, Comparison, Meta, SourceQuote
 
 NOTES_SHOWN = 3  # notes (warnings) listed without --verbose
 
@@ -57,8 +59,7 @@ def render_text(brief: ArticleSummary, *, notes: int | None = NOTES_SHOWN) -> st
             line = f"{where}\u201c{ev.quote}\u201d [{ev.start}:{ev.end}]"
             out.append(wrap(line, "       ", "     > "))
     out.append("")
-    if meta.opinion:
-        out += ["Opinion: the page is an opinion piece; its views are the author's", ""]
+    out += _opinion(meta, wrap)
     if meta.checks:
         out += [wrap("Checks: " + verdict(meta.checks), "    ", ""), ""]
     if meta.warnings:
@@ -136,3 +137,14 @@ def _where(quote: SourceQuote) -> str:
     """``NTV S12 [1938:2064]``: the source, the sentence cited and the offsets."""
     sentence = f" S{quote.sentence}" if quote.sentence is not None else ""
     return f"{quote.source}{sentence} [{quote.start}:{quote.end}]"
+
+
+def _opinion(meta: Meta, wrap: Callable[..., str]) -> list[str]:
+    """The line that says the article is opinion, and how that is known."""
+    if meta.opinion == "likely":
+        signs = "; ".join(meta.opinion_signals)
+        line = f"Opinion (likely, from its text): its views are the author's; {signs}"
+        return [wrap(line, "    ", ""), ""]
+    if meta.opinion:
+        return ["Opinion: the page is an opinion piece; its views are the author's", ""]
+    return []

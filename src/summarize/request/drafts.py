@@ -247,6 +247,27 @@ def strict_json_schema(model: type[BaseModel], *, limits: bool = False) -> dict[
 
 
 @functools.cache
+@functools.cache
+def schema_text(model: type[BaseModel]) -> str:
+    """Every description and docstring of ``model``'s schema, one per line: what the
+    model is shown of it, and must not hand back as its answer."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            text = node.get("description")
+            if isinstance(text, str):
+                found.append(text)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema_pair(model)[1])
+    return "\n".join(dict.fromkeys(found))
+
+
 def schema_pair(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The strict schema and the one with list limits; built once, never mutated."""
     return strict_json_schema(model), strict_json_schema(model, limits=True)

@@ -1,0 +1,170 @@
+"""Contested points' sides from the text, and one point per dispute (answer/sides.py).
+
+The articles are short texts written for these tests; the points are shaped the way
+the recorded models (Qwen2.5-Coder-1.5B, SmolLM2) got them wrong in the held-out runs:
+sides swapped, sentence ids or "X" as parties, a party from the prompt's example, the
+same party on both sides, a question or a copied sentence as a point, one denial twice.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from summarize.answer import sides
+from summarize.answer.cues import lexicon
+from summarize.schema import ContestedPoint, Evidence
+from summarize.text.sentences import SentenceIndex
+
+TANF = (
+    "Russian and Syrian defence ministries accused U.S. forces in al-Tanf of shielding "
+    'militants. The Pentagon rejected these accusations as "patently false". Talks on '
+    "the base continued in Geneva."
+)
+ASSANGE = (
+    "Swedish prosecutors dropped their inquiry on Tuesday. Assange, who denies the "
+    "accusation, has avoided extradition for seven years. The case drew wide attention.\n\n"
+    "Assange was accused of rape by a woman in 2010. He has always denied the "
+    "allegations, saying the sex was consensual."
+)
+
+
+def point(index: SentenceIndex, claim: str, ids: list[int], asserted=(), disputed=(),
+          kind="disputed") -> ContestedPoint:  # fmt: skip
+    evidence = []
+    for n in ids:
+        sentence = index.get(n)
+        assert sentence is not None
+        text = index.text[sentence.start : sentence.end]
+        evidence.append(Evidence(quote=text, start=sentence.start, end=sentence.end, sentence=n))
+    return ContestedPoint(
+        claim=claim, kind=kind, asserted_by=list(asserted), disputed_by=list(disputed),
+        evidence=evidence,
+    )  # fmt: skip
+
+
+def settle(index: SentenceIndex, *points: ContestedPoint, language: str = "en", **kw):
+    return sides.settle(list(points), index, lexicon(language), **kw)
+
+
+def test_swapped_sides_are_put_right_and_the_denier_is_named():
+    index = SentenceIndex(TANF)
+    swapped = point(index, "U.S. forces in al-Tanf shielded militants, the ministries say; "
+                    "the Pentagon denies it.", [1, 2], asserted=["U.S. forces in al-Tanf"],
+                    disputed=["Russian and Syrian defense ministries"])  # fmt: skip
+    (fixed,), warnings = settle(index, swapped)
+    assert fixed.asserted_by == ["Russian and Syrian defense ministries"]
+    assert "U.S. forces in al-Tanf" in fixed.disputed_by
+    assert "Pentagon" in fixed.disputed_by
+    assert any("sides swapped" in w for w in warnings)
+    assert fixed.kind == "disputed"
+
+
+def test_the_speaker_of_a_denial_fills_an_empty_side_even_through_a_pronoun():
+    index = SentenceIndex(ASSANGE)
+    relative = point(index, "Assange is accused of rape; he denies it.", [2])
+    pronoun = point(index, "Assange denies the rape allegations as consensual sex.", [5],
+                    asserted=["Assange"], disputed=["Swedish prosecutors"])  # fmt: skip
+    (first, second), warnings = settle(index, relative, pronoun)
+    assert first.disputed_by == ["Assange"]
+    assert second.disputed_by == ["Assange"]  # "He has always denied": the one before
+    assert "Assange" not in second.asserted_by
+    assert sum("sides swapped" in w or "from the text" in w for w in warnings) >= 2
+
+
+@pytest.mark.parametrize("bad", ["S18", "X", "Ukraine", "Syrian Observatory", ""])
+def test_a_party_the_text_does_not_name_near_the_point_is_dropped_with_a_warning(bad):
+    index = SentenceIndex(TANF)
+    given = point(index, "The Pentagon denies shielding militants in al-Tanf.", [2],
+                  asserted=[bad, "Russian and Syrian defence ministries"],
+                  disputed=["the Pentagon"])  # fmt: skip
+    (fixed,), warnings = settle(index, given)
+    assert fixed.asserted_by == ["Russian and Syrian defence ministries"]
+    assert fixed.disputed_by == ["the Pentagon"]  # "the Pentagon" ~ "Pentagon": kept
+    assert any(f"asserted_by {bad!r} dropped" in w for w in warnings)
+
+
+def test_names_are_matched_by_their_stems_and_in_cjk_as_substrings():
+    assert sides.same_party("the Pentagon", "Pentagon")
+    assert sides.same_party("Swedish prosecutors", "Swedish Prosecution Authority")
+    assert not sides.same_party("Kentucky Democrats", "Democrats in the Senate")
+    assert sides.same_party("外交部", "中国外交部")
+    index = SentenceIndex("Министерство обороны Поризковой опровергло сообщения.")
+    context = sides.Context(index, [1])
+    assert sides.grounded("Поризкова", context.text, context.stems)
+
+
+def test_a_disputed_point_nobody_disputes_becomes_one_sided_or_opinion():
+    text = "NASA said the mission was on track. Insights: The agency is hopelessly late."
+    index = SentenceIndex(text)
+    news = point(index, "NASA says the mission is on track.", [1], asserted=["NASA"])
+    view = point(index, "The outlet calls the agency hopelessly late.", [2], asserted=["NASA"])
+    (first, second), warnings = settle(index, news, view, commentary=frozenset({2}))
+    assert (first.kind, second.kind) == ("one_sided", "opinion")
+    assert sum("no one disputes it" in w for w in warnings) == 2
+
+
+def test_questions_fragments_and_copied_sentences_are_not_points():
+    text = (
+        "Must have been complicated conversations? The leaders met for three hours. "
+        "The Kremlin denied that any deal was struck."
+    )
+    index = SentenceIndex(text)
+    question = point(index, "Must have been complicated conversations?", [1], asserted=["Xi"])
+    fragment = point(index, "The", [2], asserted=["Kremlin"])
+    copied = point(index, "The leaders met for three hours.", [2], asserted=["Kremlin"])
+    denial = point(index, "The Kremlin denied that any deal was struck.", [3])
+    kept, warnings = settle(index, question, fragment, copied, denial)
+    assert [p.claim for p in kept] == ["The Kremlin denied that any deal was struck."]
+    assert kept[0].disputed_by == ["Kremlin"]
+    assert sum("dropped" in w for w in warnings) == 3
+
+
+def test_one_dispute_is_one_point_with_the_evidence_and_sides_of_both():
+    index = SentenceIndex(ASSANGE)
+    first = point(index, "Assange denies the rape accusation.", [2], disputed=["Assange"],
+                  asserted=["Swedish prosecutors"])  # fmt: skip
+    same_ids = point(index, "Julian Assange has avoided extradition for seven years.", [2],
+                     asserted=["Swedish prosecutors"], disputed=["Assange"])  # fmt: skip
+    same_words = point(index, "Assange denies the rape accusation strongly.", [4, 5],
+                       disputed=["Assange"])  # fmt: skip
+    kept, warnings = settle(index, first, same_ids, same_words)
+    assert len(kept) == 1
+    assert [e.sentence for e in kept[0].evidence] == [2, 4, 5]
+    assert sum("merged into the point before it" in w for w in warnings) == 2
+
+
+def test_a_party_on_both_sides_keeps_the_side_the_text_gives_it():
+    index = SentenceIndex(ASSANGE)
+    both = point(index, "Assange denies the allegations.", [5], asserted=["Assange"],
+                 disputed=["Wikileaks co-founder Julian Assange"])  # fmt: skip
+    (fixed,), _ = settle(index, both)
+    assert fixed.asserted_by == []
+    assert fixed.disputed_by == ["Wikileaks co-founder Julian Assange"]
+    assert fixed.kind == "disputed"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "denier"),
+    [
+        ("de", "Das Ministerium wies die Vorwürfe am Montag zurück.", "Ministerium"),
+        ("fr", "Le Kremlin a démenti toute implication.", "Kremlin"),
+        ("es", "El Gobierno negó las acusaciones.", "Gobierno"),
+        ("ru", "Министерство обороны России опровергло эти сообщения.",
+         "Министерство обороны России"),
+        ("zh", "美国国防部否认了这些指控。", "美国国防部"),
+    ],
+)  # fmt: skip
+def test_the_denier_is_found_in_each_lexicon_language(language, text, denier):
+    assert sides.roles(text, lexicon(language)) == (denier, None)
+
+
+def test_settling_twice_changes_nothing_more():
+    index = SentenceIndex(TANF)
+    given = point(index, "U.S. forces shielded militants; the Pentagon denies it.", [1, 2],
+                  asserted=["U.S. forces in al-Tanf", "S1"],
+                  disputed=["Russian and Syrian defence ministries"])  # fmt: skip
+    once, warnings = settle(index, given)
+    assert warnings
+    twice, again = settle(index, *once)
+    assert twice == once
+    assert again == []
