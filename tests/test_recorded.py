@@ -232,9 +232,6 @@ def test_cli_reads_a_page_and_a_url(article_site: str, patch_build_client, capsy
         assert "Emirates" in (brief.meta.title or "")
 
 
-FOLLOW_UP_WITH_MERGE = {"batch-api-in-phases": 1}  # phases saved, by cassette
-
-
 @pytest.mark.parametrize("name", sorted(BATCHES))
 def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> None:
     """A Batch API job through testkit/batchserver.py, every line answered from the
@@ -260,9 +257,7 @@ def test_batch_api_job_replays_phase_by_phase(name, tmp_path, monkeypatch) -> No
         )
     transport.check_done()
     recorded = cassette.recorded["outcome"]
-    # one phase fewer than recorded where a long article's disputes follow-up now goes
-    # out beside its final merge (#27), not in a phase after it
-    assert len(reports) == recorded["phases"] - FOLLOW_UP_WITH_MERGE.get(name, 0)
+    assert len(reports) == recorded["phases"]  # re-recorded with this code (#29)
     results = {r.id: r for report in reports for r in report.results}
     assert {i: (r.error.type if r.error else "ArticleSummary") for i, r in results.items()} == (
         recorded["articles"]
