@@ -30,6 +30,8 @@ TOP_LEVEL = {
     "summarize.options": "options",
     "summarize": "top",
     "summarize.__main__": "top",
+    "summarize.ray": "top",
+    "summarize.spark": "top",
 }
 
 

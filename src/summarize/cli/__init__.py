@@ -6,7 +6,8 @@ once the arguments are parsed, so ``summarize --help`` stays fast.
 
 Modules: ``common`` (exit codes, the error map, shared arguments), ``brief`` (one
 article), ``many`` (several: JSON Lines), ``compare``, ``batchapi`` (the Batch API),
-``models`` (local models and serve-local), ``status`` (the live status line).
+``models`` (local models and serve-local), ``status`` (the live status line), ``scale``
+(``summarize many --engine ray|spark``).
 
 The top layer: may import every other one. Logic lives in the library; the commands
 parse, call and print.
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from summarize.cli.batchapi import batch_command
 
         return batch_command(rest)
+    if command == ["many"]:
+        from summarize.cli.scale import many_command
+
+        return many_command(rest)
     args = build_parser().parse_args(argv)
     if is_batch(args.source, args.output):
         from summarize.cli.many import run_batch

@@ -165,7 +165,7 @@ async def asummarize_many(
                     "price_in= and price_out= (--price-in, --price-out, USD per million "
                     "tokens)"
                 )
-            one = _Article(summarizer, store, prices, unusable)
+            one = OneArticle(summarizer, store, prices, unusable)
             while True:
                 while len(pending) < concurrency and budget.allows():
                     item = next(feed, None)
@@ -219,7 +219,7 @@ def _feed(items: Iterable[Any], skipped: set[str]) -> Iterator[tuple[str, Any] |
 
 
 @dataclass
-class _Article:
+class OneArticle:
     """One article of a batch: from the cache, or summarised (and then cached)."""
 
     summarizer: Summarizer
@@ -241,11 +241,19 @@ class _Article:
             logging.getLogger("summarize").warning(problem)
 
     async def __call__(self, ident: str, source: Any) -> BatchResult:
-        settings, cost = self.settings, self.summarizer.cost
         try:
             article = await asyncio.to_thread(self.summarizer.read, source)
+        except SummarizeError as exc:
+            return BatchResult.failed(
+                ident, exc, self.summarizer.cost(exc.usage or Usage(), self.prices)
+            )
+        return await self.brief(ident, article, short_name(source, article) or ident)
+
+    async def brief(self, ident: str, article: Article, name: str) -> BatchResult:
+        """The brief of an ``article`` read already: from the cache, or summarised."""
+        settings, cost = self.settings, self.summarizer.cost
+        try:
             key = cache_key(article.text, settings)
-            name = short_name(source, article) or ident
             refused = self.store.refused if self.store is not None else 0
             if self.store is not None and (hit := self.store.get(key, article.text)) is not None:
                 hit.meta.source = name  # the same text may come from another file
