@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from summarize.clock import Deadline
 from summarize.errors import (
     APIConnectionError,
     APIError,
@@ -49,7 +50,7 @@ from summarize.model.httperrors import (
 from summarize.model.loops import RepetitionGuard
 from summarize.model.protocol import Message, Mode, Reply
 from summarize.model.ratelimit import RateLimiter
-from summarize.model.retrying import Deadline, TransientFailure, retry_transient
+from summarize.model.retrying import TransientFailure, retry_transient
 from summarize.model.streamed import Streamed
 from summarize.progress import Reporter
 from summarize.schema import Usage

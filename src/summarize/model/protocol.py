@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from summarize.model.retrying import Deadline
+    from summarize.clock import Deadline
     from summarize.schema import Usage
 
 Message = dict[str, str]

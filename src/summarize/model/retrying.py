@@ -1,4 +1,4 @@
-"""Retries of transient failures, and the deadline every request of a call shares.
+"""Retries of transient failures, inside the deadline every request of a call shares.
 
 Transient failures (connection errors, timeouts, 408, 409, 5xx) are retried up to
 ``max_retries`` times with exponential backoff and jitter. A rate-limit answer (429,
@@ -27,7 +27,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from summarize import clock as clocks
+from summarize.clock import Deadline
 from summarize.errors import (
     APIError,
     DeadlineExceededError,
@@ -40,29 +40,6 @@ T = TypeVar("T")
 BACKOFF_INITIAL = 0.5  # seconds before the first retry when the server gives no hint
 BACKOFF_MAX = 30.0
 RETRY_AFTER_MAX = 120.0  # never wait longer than this on a server's say-so
-
-
-class Deadline:
-    """The end of the overall time budget of one call, on ``clock`` (default: the
-    current one, ``summarize.clock``); waits inside it sleep on the same clock."""
-
-    def __init__(self, seconds: float, clock: clocks.Clock | None = None) -> None:
-        self.seconds = seconds
-        self.clock = clock or clocks.current()
-        self.end = self.clock.now() + seconds
-
-    def remaining(self) -> float:
-        return self.end - self.clock.now()
-
-    def check(self) -> float:
-        """Return the seconds left; raise DeadlineExceededError when none are."""
-        left = self.remaining()
-        if left <= 0:
-            raise DeadlineExceededError(
-                f"gave up after the overall timeout of {self.seconds:g} s "
-                "(retries included): raise timeout= or --timeout"
-            )
-        return left
 
 
 class TransientFailure(Exception):

@@ -22,8 +22,8 @@ from summarize.text.tokens import count_messages, count_tokens
 if TYPE_CHECKING:
     import tiktoken
 
+    from summarize.clock import Deadline
     from summarize.model.protocol import Completer, Message
-    from summarize.model.retrying import Deadline
     from summarize.source.article import Article
 
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
+from summarize.clock import Deadline
 from summarize.errors import ConfigurationError, SummarizeError
 from summarize.model import pricing
 from summarize.model.client import ModelClient
 from summarize.model.ratelimit import RateLimiter
-from summarize.model.retrying import Deadline
 from summarize.options import DEFAULT_MODEL, Options, SummarizeOptions, docstring
 from summarize.pipeline import budget, mapreduce, single
 from summarize.pipeline.endpoint import Client, Endpoint

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from summarize.clock import Deadline
 from summarize.errors import BadRequestError, InputError, ServerError
 from summarize.many.batchapi.state import BatchCancelledError
 from summarize.model import params as learning
 from summarize.model.client import ModelClient, UnsupportedMode
 from summarize.model.protocol import Deferred, Message, Mode, Reply
-from summarize.model.retrying import Deadline, TransientFailure
+from summarize.model.retrying import TransientFailure
 from summarize.schema import Usage
 
 if TYPE_CHECKING:
