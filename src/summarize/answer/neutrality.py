@@ -38,6 +38,7 @@ from summarize.schema import Check
 
 if TYPE_CHECKING:
     from summarize.schema import ContestedPoint, Evidence, Statement
+    from summarize.source.article import Article
     from summarize.text.sentences import SentenceIndex
 
 T = TypeVar("T")
@@ -266,6 +267,27 @@ def is_opinion(url: str | None, section: str | None = None) -> bool:
     if section and re.search(genres, section, re.IGNORECASE):
         return True
     return bool(url and _OPINION_PATH.search(urlsplit(url).path))
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the article's own wording says before any answer: its ``cue_sentences``
+    and whether it is wholly opinion (``is_opinion``). Read once per article."""
+
+    cues: dict[int, str]
+    opinion: bool
+
+    def hints(self, within: range | None = None) -> str:
+        """``hints`` of the article (of the part ``within``)."""
+        return hints(self.cues, within=within, opinion=self.opinion)
+
+
+def wording(index: SentenceIndex, article: Article) -> Wording:
+    """The ``Wording`` of ``article``, numbered as ``index``: cues in its language."""
+    return Wording(
+        cue_sentences(index, lexicon(article.language)),
+        is_opinion(article.url, article.section),
+    )
 
 
 def _join(items: Sequence[str]) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarize.answer import neutrality
-from summarize.answer.cues import lexicon
 from summarize.progress import Reporter
 from summarize.schema import CutText, Usage
 from summarize.text.sentences import SentenceIndex
@@ -63,18 +62,23 @@ class Run:
         return SentenceIndex(self.article.text)
 
     @functools.cached_property
-    def cues(self) -> dict[int, str]:
-        """The sentences the hints name (``neutrality.cue_sentences``), found once."""
-        return neutrality.cue_sentences(self.sentences, lexicon(self.article.language))
+    def wording(self) -> neutrality.Wording:
+        """The article's cue sentences and opinion, read once (``neutrality.wording``)."""
+        return neutrality.wording(self.sentences, self.article)
 
-    @functools.cached_property
+    @property
+    def cues(self) -> dict[int, str]:
+        """The sentences the hints name (``neutrality.cue_sentences``)."""
+        return self.wording.cues
+
+    @property
     def opinion(self) -> bool:
         """Whether the article is wholly opinion (its URL or section says so)."""
-        return neutrality.is_opinion(self.article.url, self.article.section)
+        return self.wording.opinion
 
     def hints(self, within: range | None = None) -> str:
         """What the prompt tells the model of the article's cues (of the part ``within``)."""
-        return neutrality.hints(self.cues, within=within, opinion=self.opinion)
+        return self.wording.hints(within)
 
     @property
     def checks_language(self) -> str | None:

@@ -8,7 +8,6 @@ An article that fits one request goes to ``summarize.pipeline.single``; a longer
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import textwrap
@@ -29,8 +28,7 @@ from summarize.pipeline.run import Run
 from summarize.progress import Reporter, reading
 from summarize.request import prompts
 from summarize.schema import SCHEMA_VERSION, ArticleSummary, Usage
-from summarize.source.article import Article, Source, as_article, looks_like_source
-from summarize.source.files import check_article
+from summarize.source.article import Article, Source, achecked, as_article, checked
 from summarize.source.names import short_name
 from summarize.sync import run_sync
 from summarize.text.tokens import count_tokens, encoding_for_model
@@ -186,14 +184,17 @@ class Summarizer:
     def read(self, source: Source) -> Article:
         """The article ``source`` names, read with this instance's ``max_input_bytes``
         and ``encoding`` (blocking I/O for a path or URL)."""
+        return as_article(source, **self._reading())
+
+    def _reading(self) -> dict[str, Any]:
+        """How this instance reads a source (``summarize.source.article.as_article``)."""
         options = self.options
-        return as_article(
-            source,
-            max_input_bytes=options.max_input_bytes,
-            encoding=options.encoding,
-            timeout=min(options.timeout, URL_TIMEOUT),
-            allow_private_urls=options.allow_private_urls,
-        )
+        return {
+            "max_input_bytes": options.max_input_bytes,
+            "encoding": options.encoding,
+            "timeout": min(options.timeout, URL_TIMEOUT),
+            "allow_private_urls": options.allow_private_urls,
+        }
 
     def reporter(self, source: Source | None = None) -> Reporter:
         """The progress events of one article's run (silent without ``on_progress``)."""
@@ -213,8 +214,7 @@ class Summarizer:
         deadline = Deadline(self.timeout)  # the whole call: reading and preparing too
         if not isinstance(source, Article):
             progress.stage("reading", reading(source))
-        article = self.read(source)
-        cleaned = check_article(article.text)
+        article, cleaned = checked(source, **self._reading())
         self._say_start(progress)
         client, key = self.endpoint.client_for(asynchronous=False)
         run = self.new_run(article, cleaned, client, key, progress=progress, deadline=deadline)
@@ -226,11 +226,7 @@ class Summarizer:
         deadline = Deadline(self.timeout)  # the whole call: reading and preparing too
         if not isinstance(source, Article):
             progress.stage("reading", reading(source))
-        if isinstance(source, str) and not looks_like_source(source):
-            article = self.read(source)
-        else:  # a file or a download: blocking I/O off the event loop
-            article = await asyncio.to_thread(self.read, source)
-        cleaned = check_article(article.text)
+        article, cleaned = await achecked(source, **self._reading())
         self._say_start(progress)
         await self.endpoint.astart()  # a blocking wait for the local engine's start-up
         client, key = self.endpoint.client_for(asynchronous=True)

@@ -12,6 +12,7 @@ Evidence offsets in a brief refer to ``Article.text``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
@@ -23,6 +24,7 @@ from summarize.errors import ConfigurationError, InputError
 from summarize.options import DEFAULT_MAX_INPUT_BYTES
 from summarize.source import urls
 from summarize.source.files import (
+    check_article,
     decode_text,
     read_file_bytes,
     read_text_file,
@@ -446,3 +448,17 @@ def as_article(
         timeout=timeout,
         allow_private_urls=allow_private_urls,
     )
+
+
+def checked(source: Source, **reading: Any) -> tuple[Article, str]:
+    """The article ``source`` names (``as_article``, given ``reading``'s options) and
+    its text, checked and cleaned (``check_article``): what the pipeline briefs."""
+    article = as_article(source, **reading)
+    return article, check_article(article.text)
+
+
+async def achecked(source: Source, **reading: Any) -> tuple[Article, str]:
+    """``checked``, with a file or a download read off the event loop."""
+    if isinstance(source, str) and not looks_like_source(source):
+        return checked(source, **reading)
+    return await asyncio.to_thread(checked, source, **reading)
