@@ -175,6 +175,9 @@ class ModelClient:
         self._count_tokens = count_tokens
         self.endpoint = redact_url(str(client.base_url))  # named in messages: no userinfo
         self._is_openai = urlsplit(self.endpoint).hostname == OPENAI_HOST
+        # every request sure to go in strict json_schema mode, whatever earlier runs
+        # found: forced so, or OpenAI's own API (which always takes it)
+        self.surely_strict = mode is Mode.JSON_SCHEMA or (mode is None and self._is_openai)
 
     @property
     def mode_key(self) -> tuple[str, str]:
@@ -195,12 +198,6 @@ class ModelClient:
             _working_modes.setdefault(self.mode_key, Mode(recalled))
         return True
 
-    def surely_strict(self) -> bool:
-        """Whether every request is sure to go in strict ``json_schema`` mode, whatever
-        earlier runs found: forced so, or OpenAI's own API (which always takes it)."""
-        mode = self._forced_mode
-        return mode is Mode.JSON_SCHEMA or (mode is None and self._is_openai)
-
     def start_mode(self) -> Mode:
         """The mode to try first: forced, remembered, or the strongest."""
         if self._forced_mode is not None:
@@ -211,7 +208,7 @@ class ModelClient:
 
     async def complete(
         self,
-        messages_for: Callable[[Mode], list[Message]],
+        messages_for: Callable[[bool], list[Message]],
         schema: dict[str, Any],
         bounded_schema: dict[str, Any],
         *,
@@ -226,7 +223,7 @@ class ModelClient:
         """
         mode = self.start_mode()
         while True:
-            params = self.request_params(messages_for(mode), schema, bounded_schema, mode)
+            params = self.request_params(messages_for(mode.strict), schema, bounded_schema, mode)
             # counted at most once per request, not again on each retry
             cost = functools.cache(functools.partial(self._cost, params))
             try:

@@ -73,7 +73,7 @@ class Completer(Protocol):
 
     async def complete(
         self,
-        messages_for: Callable[[Mode], list[Message]],
+        messages_for: Callable[[bool], list[Message]],
         schema: dict[str, Any],
         bounded_schema: dict[str, Any],
         *,
@@ -81,7 +81,8 @@ class Completer(Protocol):
         usage: Usage,
         warnings: list[str],
     ) -> Reply:
-        """One answer; ``messages_for(mode)`` builds the messages for the mode tried.
+        """One answer; ``messages_for(strict)`` builds the messages for the mode tried
+        (``strict``: the mode enforces the schema, so it is not spelled out).
 
         ``schema`` is the strict schema, ``bounded_schema`` the one with list limits.
         Raises a ``SummarizeError`` (or ``Deferred``) when there is no answer."""

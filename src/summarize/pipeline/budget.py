@@ -63,8 +63,7 @@ def spelled_out(run: Run) -> bool:
     API), where the hint is never sent, and a part holds some 700 more tokens of
     article. Not on what an earlier run found: the same article under the same options
     is cut into the same parts on every run."""
-    surely_strict = getattr(run.client, "surely_strict", None)  # a Completer may not say
-    return surely_strict is None or not surely_strict()
+    return not getattr(run.client, "surely_strict", False)  # a Completer may not say
 
 
 def prompt_overhead(run: Run, kind: Kind) -> int:

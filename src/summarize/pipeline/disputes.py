@@ -24,7 +24,7 @@ from summarize.answer.citations import content_words
 from summarize.errors import OutputTruncatedError, ValidationFailedError
 from summarize.pipeline import reask
 from summarize.request import prompts
-from summarize.request.drafts import DraftDisputes, ranged_schema, schema_pair
+from summarize.request.drafts import DraftDisputes, request_schemas
 
 if TYPE_CHECKING:
     from summarize.model.protocol import Message
@@ -67,7 +67,7 @@ async def ask(run: Run, named: dict[int, str]) -> Candidate[DraftDisputes] | str
             run,
             _prompt(run, named),
             lambda reply: check_disputes(reply, run),
-            (schema_pair(DraftDisputes)[0], ranged_schema(DraftDisputes, len(run.sentences))),
+            request_schemas(DraftDisputes, len(run.sentences)),
             run.followup_usage,
             stage="re-asking",
             detail=f"the disputes the brief left out ({ids})",

@@ -32,7 +32,7 @@ from summarize.pipeline.partials import (
 )
 from summarize.pipeline.single import ask_brief, assemble
 from summarize.request import prompts
-from summarize.request.drafts import DraftDisputes, DraftMerge, ranged_schema, schema_pair
+from summarize.request.drafts import DraftDisputes, DraftMerge, request_schemas
 from summarize.schema import ArticleSummary, ContestedPoint
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ async def merge(
             partials=text,
         )
 
-    schemas = (schema_pair(DraftMerge)[0], ranged_schema(DraftMerge, len(run.sentences)))
+    schemas = request_schemas(DraftMerge, len(run.sentences))
     what = f"{len(partials)} part briefs, level {run.depth}"
     return await reask.ask(
         run,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from summarize.answer.checking import Candidate, CheckFn, salvage
 from summarize.answer.repairs import DraftProblems
 from summarize.errors import OutputTruncatedError, SummarizeError, ValidationFailedError
-from summarize.model.protocol import Message, Mode, Reply
+from summarize.model.protocol import Message, Reply
 from summarize.pipeline import budget
 from summarize.request import prompts
 
@@ -72,9 +72,9 @@ async def ask(
     tally: _Tally[T] = _Tally()
     followup: list[Message] = []
 
-    def messages_for(mode: Mode) -> list[Message]:
+    def messages_for(strict: bool) -> list[Message]:
         # what is sent is what the budget measures, and it must fit the window
-        return budget.measured(run, [*build(not mode.strict), *followup])
+        return budget.measured(run, [*build(not strict), *followup])
 
     try:
         for number in range(1, most + 2):

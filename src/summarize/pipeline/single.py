@@ -17,7 +17,7 @@ from summarize.answer.cues import lexicon
 from summarize.answer.repairs import normalize_language
 from summarize.pipeline import disputes, reask
 from summarize.request import prompts
-from summarize.request.drafts import DraftBrief, DraftMerge, ranged_schema, schema_pair
+from summarize.request.drafts import DraftBrief, DraftMerge, request_schemas
 from summarize.schema import ArticleSummary, Meta, Statement
 
 if TYPE_CHECKING:
@@ -63,12 +63,13 @@ async def ask_brief(
 ) -> Candidate[DraftBrief]:
     """``reask.ask`` for a brief of ``sentences`` (default: the whole article)."""
     shown = sentences or run.sentences.sentences
-    allowed = range(shown[0].id, shown[-1].id + 1) if sentences else None
+    ids = range(shown[0].id, shown[-1].id + 1)  # of the whole article: S1-Sn
+    allowed = ids if sentences else None
     return await reask.ask(
         run,
         build,
         lambda reply: check_brief(reply, run, allowed=allowed, system=system),
-        (schema_pair(DraftBrief)[0], ranged_schema(DraftBrief, allowed or len(run.sentences))),
+        request_schemas(DraftBrief, ids),
         run.map_usage,
         warnings=warnings,
         label=label,

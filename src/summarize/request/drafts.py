@@ -282,6 +282,14 @@ def ranged_schema(model: type[BaseModel], ids: range | int) -> dict[str, Any]:
     return _ranged(model, ids.start, ids.stop)
 
 
+def request_schemas(
+    model: type[BaseModel], ids: range | int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a request of ``model`` sends: the strict schema, and the bounded one with
+    its ``refs`` limited to the sentence ids ``ids`` (``ranged_schema``)."""
+    return schema_pair(model)[0], ranged_schema(model, ids)
+
+
 @functools.lru_cache(maxsize=256)
 def _ranged(model: type[BaseModel], start: int, stop: int) -> dict[str, Any]:
     ids = range(start, stop)

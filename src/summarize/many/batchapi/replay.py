@@ -81,7 +81,7 @@ class BatchClient:
 
     async def complete(
         self,
-        messages_for: Callable[[Mode], list[Message]],
+        messages_for: Callable[[bool], list[Message]],
         schema: dict[str, Any],
         bounded_schema: dict[str, Any],
         *,
@@ -96,7 +96,7 @@ class BatchClient:
         # replay, so it holds across collects in new processes too.
         for _ in range(len(learning.LEARNABLE) + learning.REASONING_ROOM_MAX):
             body = request_body(
-                base.request_params(messages_for(mode), schema, bounded_schema, mode)
+                base.request_params(messages_for(mode.strict), schema, bounded_schema, mode)
             )
             key = custom_id(body)
             try:
