@@ -44,6 +44,25 @@ def test_every_cap_is_said_in_the_schema_and_only_list_caps_are_keywords():
     assert caps["conflicts.versions.claim"] == 400
 
 
+def test_a_drafts_schemas_are_built_once_and_no_request_changes_them():
+    # built per request, they cost a pydantic schema generation and two deep copies
+    # every time (a third of our own CPU per article, bench/overhead.py)
+    first = schema_pair(DraftBrief)
+    before = json.dumps(first)
+    from tests.support import Recorder
+
+    recorder = Recorder([ok(good_answer())])
+    client = mock_client(recorder)
+    try:
+        summarize(NTV, client=client, model="m", max_reasks=0)
+    finally:
+        client.close()
+    sent = recorder.requests[0]["response_format"]["json_schema"]["schema"]
+    assert schema_pair(DraftBrief) is first
+    assert json.dumps(first) == before
+    assert sent == first[0]
+
+
 def test_a_claim_over_its_cap_is_kept_whole_with_a_warning():
     claim = "Ukraine said Russia violated the ceasefire, which Russia denied. " * 10  # 650
     recorder_answers = [ok(answer_with(claim=claim))]

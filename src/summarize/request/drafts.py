@@ -247,7 +247,6 @@ def strict_json_schema(model: type[BaseModel], *, limits: bool = False) -> dict[
 
 
 @functools.cache
-@functools.cache
 def schema_text(model: type[BaseModel]) -> str:
     """Every description and docstring of ``model``'s schema, one per line: what the
     model is shown of it, and must not hand back as its answer."""
@@ -268,6 +267,7 @@ def schema_text(model: type[BaseModel]) -> str:
     return "\n".join(dict.fromkeys(found))
 
 
+@functools.cache
 def schema_pair(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The strict schema and the one with list limits; built once, never mutated."""
     return strict_json_schema(model), strict_json_schema(model, limits=True)
