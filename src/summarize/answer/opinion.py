@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from summarize.answer.cues import Lexicon, found
+from summarize.answer.cues import Lexicon, found, matcher_of
 from summarize.answer.neutrality import own_voice
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ DENSITY = 0.08  # signs per sentence
 OPENING = 2  # sentences where a column's label counts
 WEIGHTS = {"first person": 1, "the reader addressed": 1, "what ought to be done": 2,
            "verdicts": 1, "rhetorical questions": 1}  # fmt: skip
+_SIGNS_BY_NAME = (("first person", "first_person"), ("the reader addressed", "reader_address"),
+                  ("what ought to be done", "normative"), ("verdicts", "verdicts"))  # fmt: skip
+_SIGNS = frozenset(field for _, field in _SIGNS_BY_NAME)  # the Lexicon's fields
+_LABELS = frozenset({"column_labels"})
 
 
 @dataclass(frozen=True)
@@ -57,20 +61,20 @@ def detect(index: SentenceIndex, lex: Lexicon) -> Opinion:
     """Whether ``index``'s article is likely opinion writing, with the signs found."""
     signs: dict[str, list[int]] = {name: [] for name in WEIGHTS}
     labels: list[int] = []
+    holds = matcher_of(lex).holds  # one pass over a sentence's words for every class
+    views = tuple(cue for cue in lex.column_labels if "views expressed" in cue)
     for sentence in index.sentences:
         text = index.original(sentence)
-        if (sentence.id <= OPENING and _labelled(text, lex)) or any(
-            "views expressed" in cue and found((cue,), text) for cue in lex.column_labels
+        if (sentence.id <= OPENING and _labelled(text, lex)) or (
+            views and "column_labels" in holds(text, _LABELS) and found(views, text)
         ):
             labels.append(sentence.id)
         if _QUOTE_MARKS.search(text):
             continue  # speech, or a quoted word: not the writer's own voice
         own = own_voice(text)
-        for name, cues in (("first person", lex.first_person),
-                           ("the reader addressed", lex.reader_address),
-                           ("what ought to be done", lex.normative),
-                           ("verdicts", lex.verdicts)):  # fmt: skip
-            if found(cues, own):
+        held = holds(own, _SIGNS)
+        for name, field_name in _SIGNS_BY_NAME:
+            if field_name in held:
                 signs[name].append(sentence.id)
         if own.rstrip().endswith(("?", "？")):
             signs["rhetorical questions"].append(sentence.id)
