@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -240,6 +240,18 @@ def _instruction_shingles(instructions: str) -> frozenset[tuple[str, ...]]:
     return frozenset(_shingles(instructions))
 
 
+@functools.lru_cache(maxsize=16)
+def _copied(instructions: str, article: str) -> frozenset[tuple[str, ...]]:
+    """The runs of six words of ``instructions`` that ``article`` does not have: worked
+    out once per prompt and article (each answer and re-ask of a run reads them)."""
+    return _instruction_shingles(instructions) - frozenset(_shingles(article))
+
+
+@functools.lru_cache(maxsize=16)
+def _vocabulary(text: str) -> frozenset[str]:
+    return frozenset(_content_words(text))
+
+
 def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: str) -> list[str]:
     """Re-ask lines for a summary or key point that copies the instructions, not the article.
 
@@ -247,7 +259,7 @@ def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: st
     words in a row with the instructions, and is not also in the article, is not a
     summary of the article.
     """
-    copied = _instruction_shingles(instructions) - _shingles(article)
+    copied = _copied(instructions, article)
     texts = [("summary", summary_text(draft))]
     texts += [(f"key_points.{i}", p.text) for i, p in enumerate(draft.key_points)]
     return [
@@ -266,7 +278,10 @@ def _content_words(text: str) -> list[str]:
 
 
 def echoes(
-    text: str, copied: frozenset[tuple[str, ...]], prompt: set[str], article: set[str]
+    text: str,
+    copied: frozenset[tuple[str, ...]],
+    prompt: Set[str],
+    article: Set[str],
 ) -> bool:
     """Whether ``text`` comes from the prompt or the schema, not from the article: six
     words in a row with them twice (``copied``: their runs of six words that the article
@@ -293,9 +308,11 @@ def drop_echoes(draft: _M, instructions: str, article: str) -> tuple[_M, list[st
     """``draft`` without the summary sentences, key points and contested points that
     repeat the ``instructions`` (the prompt and the schema's descriptions) instead of
     the ``article``; a warning for each one dropped."""
-    copied = _instruction_shingles(instructions) - _shingles(article)
-    prompt = set(_content_words(instructions))
-    words = set(_content_words(article))
+    copied, prompt, words = (
+        _copied(instructions, article),
+        _vocabulary(instructions),
+        _vocabulary(article),
+    )
     update: dict[str, list[Any]] = {}
     warnings: list[str] = []
     for field, attribute, name in _ECHO_FIELDS:
@@ -305,7 +322,7 @@ def drop_echoes(draft: _M, instructions: str, article: str) -> tuple[_M, list[st
         kept = []
         for number, item in enumerate(items, start=1):
             text = getattr(item, attribute)
-            if echoes(text, frozenset(copied), prompt, words):
+            if echoes(text, copied, prompt, words):
                 warnings.append(
                     f"{name} {number}: dropped, it repeats the instructions or the schema, "
                     f"not the article: {text[:60]!r}"

@@ -337,7 +337,14 @@ class Context:
         chosen.update(range(1, min(LEDE, len(sentences)) + 1))  # the lede names the parties
         kept = [sentences[n - 1] for n in sorted(chosen) if n <= len(sentences)]
         self.text = " ".join(index.original(s) for s in kept)
-        self.stems = _stems(self.text)
+        # the stems of the joined text are its sentences' (a word never spans the
+        # space between them), each sentence's worked out once per article
+        stems: dict[int, set[str]] = index.memo.setdefault("stems", {})
+        self.stems: set[str] = set()
+        for sentence in kept:
+            if (found := stems.get(sentence.id)) is None:
+                found = stems[sentence.id] = _stems(index.original(sentence))
+            self.stems |= found
 
 
 def _fix_sides(
