@@ -122,8 +122,9 @@ def own_voice(text: str) -> str:
     return _LONG_QUOTES.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def _classes(index: SentenceIndex, lex: Lexicon) -> list[set[str]]:
-    """The cue classes of ``lex`` each sentence holds, in one pass over the article."""
+def sentence_classes(index: SentenceIndex, lex: Lexicon) -> list[set[str]]:
+    """The cue classes of ``lex`` each sentence holds, in one pass over the article
+    (the checks' and hints' classes, and the signs ``summarize.answer.opinion`` reads)."""
 
     def compute() -> list[set[str]]:
         # sentence by sentence, each word's cues remembered (Matcher.holds): measured
@@ -136,8 +137,9 @@ def _classes(index: SentenceIndex, lex: Lexicon) -> list[set[str]]:
 
 
 _SENTENCE_CLASSES = frozenset(
-    {"denial", "denial_weak", "allegation", "criticism", "outlet_voice", "reporting", "claiming"}
-)
+    {"denial", "denial_weak", "allegation", "criticism", "outlet_voice", "reporting", "claiming",
+     "column_labels", "first_person", "reader_address", "normative", "verdicts"}
+)  # fmt: skip
 
 
 def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = False) -> set[int]:
@@ -152,7 +154,7 @@ def commentary_sentences(index: SentenceIndex, lex: Lexicon, *, opinion: bool = 
 
 def _commentary(index: SentenceIndex, lex: Lexicon) -> set[int]:
     opening = _opening(lex.commentary_labels)
-    classes = _classes(index, lex)
+    classes = sentence_classes(index, lex)
     ids: set[int] = set()
     inside = False
     for sentence, held in zip(index.sentences, classes, strict=True):
@@ -177,7 +179,7 @@ def dispute_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     ``"criticism"`` (the first that applies). A weak cue ("false") counts only beside
     a reporting one ("said")."""
     out: dict[int, str] = {}
-    for sentence, held in zip(index.sentences, _classes(index, lex), strict=True):
+    for sentence, held in zip(index.sentences, sentence_classes(index, lex), strict=True):
         if "denial" in held or ("reporting" in held and "denial_weak" in held):
             out[sentence.id] = "denial"
         elif "allegation" in held:
@@ -196,7 +198,7 @@ def cue_sentences(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
 def _cues(index: SentenceIndex, lex: Lexicon) -> dict[int, str]:
     out = dispute_sentences(index, lex)
     holds = matcher_of(lex).holds
-    for sentence, held in zip(index.sentences, _classes(index, lex), strict=True):
+    for sentence, held in zip(index.sentences, sentence_classes(index, lex), strict=True):
         if sentence.id in out or "outlet_voice" not in held:
             continue
         text = index.original(sentence)
@@ -395,7 +397,7 @@ def check_disputes(points: Sequence[ContestedPoint], disputes: dict[int, str]) -
 def check_attribution(said: Sequence[Said], index: SentenceIndex, lex: Lexicon) -> Check:
     details: list[str] = []
     sentences: list[int] = []
-    classes = _classes(index, lex)
+    classes = sentence_classes(index, lex)
     for statement in said:
         cited = [classes[n - 1] for n in statement.cites if index.get(n) is not None]
         if not cited or not all("claiming" in held for held in cited):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarize.answer.cues import Lexicon, found, matcher_of
-from summarize.answer.neutrality import own_voice
+from summarize.answer.neutrality import own_voice, sentence_classes
 
 if TYPE_CHECKING:
     from summarize.schema import Statement
@@ -45,7 +45,6 @@ WEIGHTS = {"first person": 1, "the reader addressed": 1, "what ought to be done"
 _SIGNS_BY_NAME = (("first person", "first_person"), ("the reader addressed", "reader_address"),
                   ("what ought to be done", "normative"), ("verdicts", "verdicts"))  # fmt: skip
 _SIGNS = frozenset(field for _, field in _SIGNS_BY_NAME)  # the Lexicon's fields
-_LABELS = frozenset({"column_labels"})
 
 
 @dataclass(frozen=True)
@@ -61,18 +60,20 @@ def detect(index: SentenceIndex, lex: Lexicon) -> Opinion:
     """Whether ``index``'s article is likely opinion writing, with the signs found."""
     signs: dict[str, list[int]] = {name: [] for name in WEIGHTS}
     labels: list[int] = []
-    holds = matcher_of(lex).holds  # one pass over a sentence's words for every class
+    holds = matcher_of(lex).holds
     views = tuple(cue for cue in lex.column_labels if "views expressed" in cue)
-    for sentence in index.sentences:
+    classes = sentence_classes(index, lex)  # the article's one pass, shared with the checks
+    for sentence, held in zip(index.sentences, classes, strict=True):
         text = index.original(sentence)
         if (sentence.id <= OPENING and _labelled(text, lex)) or (
-            views and "column_labels" in holds(text, _LABELS) and found(views, text)
+            views and "column_labels" in held and found(views, text)
         ):
             labels.append(sentence.id)
         if _QUOTE_MARKS.search(text):
             continue  # speech, or a quoted word: not the writer's own voice
         own = own_voice(text)
-        held = holds(own, _SIGNS)
+        if own != text:  # a quotation blanked out (‘single marks’): look again
+            held = holds(own, _SIGNS)
         for name, field_name in _SIGNS_BY_NAME:
             if field_name in held:
                 signs[name].append(sentence.id)
