@@ -20,6 +20,7 @@ it is credited to, so evidence can never be credited to the wrong source.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,8 +68,10 @@ _STOP_WORDS = {
 _STOP = frozenset(word for words in _STOP_WORDS.values() for word in words.split())
 
 
-def content_words(text: str) -> set[str]:
-    """The words that carry content, folded: lower case, stems of five letters."""
+@functools.lru_cache(maxsize=4096)
+def content_words(text: str) -> frozenset[str]:
+    """The words that carry content, folded: lower case, stems of five letters.
+    Remembered: the same sentences are compared with every statement that cites them."""
     words: set[str] = set()
     folded = text.casefold()
     for run in _CJK.findall(folded):
@@ -76,7 +79,7 @@ def content_words(text: str) -> set[str]:
     for token in _TOKEN.findall(_CJK.sub(" ", folded)):
         if token.isdigit() or (len(token) >= 3 and token not in _STOP):
             words.add(token[:5])
-    return words
+    return frozenset(words)
 
 
 MAX_REFS = 3

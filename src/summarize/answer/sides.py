@@ -477,6 +477,9 @@ def settle(
     return kept, warnings
 
 
+_LISTS = ("asserted_by", "disputed_by", "evidence")
+
+
 def _settled(
     original: ContestedPoint,
     index: SentenceIndex,
@@ -487,7 +490,9 @@ def _settled(
     warnings: list[str],
 ) -> ContestedPoint | None:
     """One point settled (steps 1-4 of the module's docstring); None if it is none."""
-    point = original.model_copy(deep=True)
+    point = original.model_copy(  # its lists are changed in place; its Evidence never
+        update={side: list(getattr(original, side)) for side in _LISTS}
+    )
     ids = [e.sentence for e in point.evidence if e.sentence is not None]
     cited = [index.original(s) for n in ids if (s := index.get(n)) is not None]
     previous = [index.original(s) if (s := index.get(n - 1)) else "" for n in ids if index.get(n)]
