@@ -97,3 +97,22 @@ def test_a_prompt_that_fills_the_window_is_refused_before_it_is_sent():
     assert budget.measured(run, small) is small
     with pytest.raises(ContextLengthError, match="fills gpt-4o-mini's context window of 1000"):
         budget.measured(run, [{"role": "user", "content": NTV * 2}])
+
+
+@pytest.mark.parametrize("text", [NTV, "Ein Satz über Zölle. " * 300, "中国和俄罗斯。" * 700])
+def test_fits_one_call_is_what_counting_the_article_says(text):
+    # fits_one_call skips counting when the bytes alone fit (a token is at least one
+    # byte); on either side of that edge its answer is the count's
+    from summarize import Summarizer
+
+    regimes = set()
+    for window in range(2_000, 60_000, 500):
+        summarizer = Summarizer(model="gpt-4o-mini", api_key="sk-test", context_window=window)
+        run = summarizer.new_run(summarizer.read(text), text)
+        room = budget.text_budget(run, "brief")
+        rendered = run.sentences.render()
+        tokens = run.count(rendered)
+        assert budget.fits_one_call(run) == (tokens <= room), window
+        regimes.add("bytes fit" if len(rendered.encode("utf-8")) <= room else
+                    "tokens fit" if tokens <= room else "too long")  # fmt: skip
+    assert regimes == {"bytes fit", "tokens fit", "too long"}

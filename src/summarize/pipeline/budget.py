@@ -100,7 +100,10 @@ def fits_one_call(run: Run) -> bool:
         prefix = index.within(0, limit)
         if prefix and run.count(index.render(prefix)) > room:
             return False
-    return run.count(index.render()) <= room
+    shown = index.render()
+    if len(shown.encode("utf-8", "surrogatepass")) <= room:
+        return True  # a token is at least one byte: no need to count them
+    return run.count(shown) <= room
 
 
 def measured(run: Run, messages: list[Message]) -> list[Message]:
