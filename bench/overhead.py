@@ -53,6 +53,8 @@ WINDOW = 16_384
 # stage -> the functions that do it, as (module, attribute); either layout's names
 STAGES: dict[str, list[str]] = {
     "read": [
+        "summarize.source.article:checked",  # after #31: achecked calls it
+        "summarize.pipeline.summarizer:checked",
         "summarize.pipeline.summarizer:Summarizer.read",
         "summarize.pipeline.summarizer:check_article",
         "summarize.pipeline:Summarizer.read",
