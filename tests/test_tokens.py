@@ -39,3 +39,24 @@ def test_model_limits():
     assert model_limits("gpt-4.1-mini")[0] == 1_047_576
     assert model_limits("openai/gpt-5-nano")[0] == 400_000
     assert model_limits("llama3") is None
+
+
+@pytest.mark.parametrize("copies", [3, 400])  # under and over PARALLEL_CHARS in all
+def test_counts_are_each_texts_count_in_order(copies, monkeypatch):
+    from summarize.text import tokens
+
+    enc = encoding_for_model("gpt-4o-mini")
+    texts = [f"Part {n}: " + "Der Kreml bestritt den Bericht. 中国外交部称。" * copies * n
+             for n in range(1, 9)]  # fmt: skip
+    threaded = []
+    real = tokens.ThreadPoolExecutor
+
+    def pool(workers):
+        threaded.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(tokens, "ThreadPoolExecutor", pool)
+    monkeypatch.setattr(tokens.os, "cpu_count", lambda: 2)
+    tokens._counted.cache_clear()
+    assert list(tokens.counts(texts, enc)) == [len(enc.encode(t)) for t in texts]
+    assert threaded == ([2] if sum(map(len, texts)) >= tokens.PARALLEL_CHARS else [])

@@ -18,7 +18,7 @@ from summarize.pipeline.partials import LIMITS, Partial, point_line, render_part
 from summarize.request import prompts
 from summarize.schema import ContestedPoint, Usage
 from summarize.text.chunking import Cutter
-from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, model_limits
+from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, counts, model_limits
 
 if TYPE_CHECKING:
     from summarize.model.protocol import Message
@@ -152,14 +152,15 @@ def parts_of(run: Run) -> list[list[Sentence]]:
 def _counted(run: Run, parts: list[list[Sentence]]) -> list[int]:
     """Each part's tokens as the model is shown it; a long article's running count of
     the text counted so far goes to the status line ("preparing: k of n MB")."""
-    index, counts = run.sentences, []
+    index, counted = run.sentences, []
     shown = len(index.text) >= PREPARING_SHOWN and run.progress.active
     size = len(index.text.encode("utf-8", "surrogatepass")) if shown else 0
-    for part in parts:
-        counts.append(run.count(index.render(part)))
+    rendered = [index.render(part) for part in parts]
+    for part, tokens in zip(parts, counts(rendered, run.encoding), strict=True):
+        counted.append(tokens)
         if shown:
             run.progress.preparing(part[-1].end, len(index.text), size)
-    return counts
+    return counted
 
 
 PREPARING_SHOWN = 1_000_000  # characters: a shorter article is prepared at once

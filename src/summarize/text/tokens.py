@@ -11,9 +11,12 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import itertools
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -136,6 +139,21 @@ def count_tokens(text: str, encoding: tiktoken.Encoding) -> int:
 @functools.lru_cache(maxsize=512)
 def _counted(text: str, encoding: tiktoken.Encoding) -> int:
     return len(encoding.encode(text, disallowed_special=()))
+
+
+PARALLEL_CHARS = 200_000  # texts this long in all are counted on every core
+
+
+def counts(texts: Iterable[str], encoding: tiktoken.Encoding) -> Iterator[int]:
+    """``count_tokens`` of each of ``texts``, in order, as each is known; long texts are
+    counted in threads (tiktoken lets go of the GIL), so on every core."""
+    texts = list(texts)
+    workers = min(os.cpu_count() or 1, 4)
+    if workers == 1 or len(texts) < 2 or sum(map(len, texts)) < PARALLEL_CHARS:
+        yield from (count_tokens(text, encoding) for text in texts)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(count_tokens, texts, itertools.repeat(encoding))
 
 
 # Chat formatting adds a few tokens per message.
