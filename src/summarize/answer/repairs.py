@@ -308,11 +308,8 @@ def drop_echoes(draft: _M, instructions: str, article: str) -> tuple[_M, list[st
     """``draft`` without the summary sentences, key points and contested points that
     repeat the ``instructions`` (the prompt and the schema's descriptions) instead of
     the ``article``; a warning for each one dropped."""
-    copied, prompt, words = (
-        _copied(instructions, article),
-        _vocabulary(instructions),
-        _vocabulary(article),
-    )
+    copied = _copied(instructions, article)
+    prompt, words = _vocabulary(instructions), _vocabulary(article)
     update: dict[str, list[Any]] = {}
     warnings: list[str] = []
     for field, attribute, name in _ECHO_FIELDS:
