@@ -137,10 +137,13 @@ def test_a_party_on_both_sides_keeps_the_side_the_text_gives_it():
     index = SentenceIndex(ASSANGE)
     both = point(index, "Assange denies the allegations.", [5], asserted=["Assange"],
                  disputed=["Wikileaks co-founder Julian Assange"])  # fmt: skip
-    (fixed,), _ = settle(index, both)
-    assert fixed.asserted_by == []
+    (fixed,), warnings = settle(index, both)
+    # Assange only disputes; who asserts is the accuser the sentence before names
+    # (until #29's accusers, asserted_by was left empty here)
+    assert fixed.asserted_by == ["woman"]
     assert fixed.disputed_by == ["Wikileaks co-founder Julian Assange"]
     assert fixed.kind == "disputed"
+    assert "asserted_by filled from the text: woman" in " ".join(warnings)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +171,31 @@ def test_settling_twice_changes_nothing_more():
     twice, again = settle(index, *once)
     assert twice == once
     assert again == []
+
+
+def test_a_party_s_spokesman_speaks_for_it_and_sets_its_side():
+    text = (
+        "US lawmakers are debating whether a crewed 2024 moon mission is even feasible. "
+        "NASA's Administrator Jim Bridenstine said returning to the moon was necessary."
+    )
+    index = SentenceIndex(text)
+    swapped = point(index, "Whether a 2024 moon landing is feasible.", [1, 2],
+                    asserted=["US lawmakers"], disputed=["NASA"])  # fmt: skip
+    (fixed,), warnings = settle(index, swapped)
+    assert fixed.asserted_by == ["NASA"]
+    assert fixed.disputed_by == ["US lawmakers"]
+    assert any("sides swapped" in w for w in warnings)
+    assert sides.same_party("NASA", "NASA’s Administrator Jim Bridenstine")
+    assert sides.same_party("the Kremlin's spokesman", "Kremlin")
+    assert not sides.same_party("NASA", "Jim Bridenstine")
+
+
+def test_a_pronoun_with_a_contraction_is_never_a_party():
+    text = (
+        "\"That's it. I've tried to work this out privately through my team.\" She also "
+        "accused Big Machine of holding back permission to use her music."
+    )
+    index = SentenceIndex(text)
+    given = point(index, "Big Machine withheld permission to use her music.", [3])
+    (fixed,), _ = settle(index, given)
+    assert not any("I've" in name for name in [*fixed.asserted_by, *fixed.disputed_by])

@@ -96,8 +96,12 @@ def words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text)]
 
 
+_POSSESSIVE_END = re.compile(r"['’]s$")
+
+
 def _stems(text: str) -> set[str]:
-    return {w[:_STEM] for w in words(text) if len(w) >= 2 or _CJK.match(w)}
+    """The stems of ``text``'s words, a possessive's without its "'s" ("NASA's": NASA)."""
+    return {_POSSESSIVE_END.sub("", w)[:_STEM] for w in words(text) if len(w) >= 2 or _CJK.match(w)}
 
 
 def _significant(name: str, *, capitalised: bool = False) -> list[str]:
@@ -122,7 +126,16 @@ def same_party(a: str, b: str) -> bool:
         if bare_a and bare_b and (bare_a in bare_b or bare_b in bare_a):
             return True
     x, y = ({w[:_STEM] for w in _significant(name)} for name in (a, b))
-    return bool(x and y) and (x <= y or y <= x)
+    if bool(x and y) and (x <= y or y <= x):
+        return True
+    # one speaks for the other: "NASA's Administrator Jim Bridenstine" ~ "NASA"
+    return any(
+        (owner := _POSSESSIVE.match(one)) is not None and same_party(owner.group(1), other)
+        for one, other in ((a, b), (b, a))
+    )
+
+
+_POSSESSIVE = re.compile(r"^\s*(?:the\s+)?(\w[\w.\- ]{0,40}?)['’]s?\s+\w", re.IGNORECASE)
 
 
 def grounded(name: str, context: str, context_stems: set[str]) -> bool:
@@ -189,7 +202,8 @@ def _subject(clause: str) -> str | None:
     if not kept or len(kept) > 5:
         return None
     phrase = " ".join(kept).strip(" .'’")
-    if phrase.casefold() in _PRONOUNS or not _significant(phrase):
+    bare = re.split(r"['’]", phrase)[0] if len(kept) == 1 else phrase  # "I've", "She's"
+    if bare.casefold() in _PRONOUNS or not _significant(phrase):
         return None
     return phrase
 
@@ -359,6 +373,8 @@ def _fix_sides(
     found = [roles(text, lex, before) for text, before in cited]
     deniers = [d for d, _ in found if d]
     asserters = [a for _, a in found if a]
+    if deniers and not asserters:
+        asserters = _accusers(cited, found, lex)
     said_denier, said_asserter = roles(point.claim, lex)  # what the claim says of them
     if not deniers and said_denier and any(same_party(a, said_denier) for a in asserters):
         deniers = [a for a in asserters if same_party(a, said_denier)]  # '"…," they said'
@@ -370,6 +386,14 @@ def _fix_sides(
     else:
         fill = [(w, 0) for w in deniers] + [(w, 1) for w in asserters]
         _swap(point, deniers, asserters, notes)
+    for name in [n for n in point.asserted_by if on(point.disputed_by, n)]:
+        # a party on both sides keeps the side the text gives it
+        denies = any(same_party(name, d) for d in deniers)
+        if denies:
+            point.asserted_by = [n for n in point.asserted_by if not same_party(n, name)]
+        else:
+            point.disputed_by = [n for n in point.disputed_by if not same_party(n, name)]
+        notes.append(f"{name} was on both sides; kept as {'disputing' if denies else 'asserting'}")
     for who, side in fill:
         if on(point.disputed_by, who) or on(point.asserted_by, who):
             continue
@@ -379,14 +403,22 @@ def _fix_sides(
         elif not point.asserted_by:
             point.asserted_by = [who]
             notes.append(f"asserted_by filled from the text: {who}")
-    for name in [n for n in point.asserted_by if on(point.disputed_by, n)]:
-        # a party on both sides keeps the side the text gives it
-        denies = any(same_party(name, d) for d in deniers)
-        if denies:
-            point.asserted_by = [n for n in point.asserted_by if not same_party(n, name)]
-        else:
-            point.disputed_by = [n for n in point.disputed_by if not same_party(n, name)]
-        notes.append(f"{name} was on both sides; kept as {'disputing' if denies else 'asserting'}")
+
+
+def _accusers(
+    cited: Sequence[tuple[str, str]], found: Sequence[tuple[str | None, str | None]], lex: Lexicon
+) -> list[str]:
+    """Who made the accusation a cited sentence's denial answers, where the sentence
+    before it says so of the same party ("Assange was accused of rape by a woman. He
+    has always denied the allegations": the woman)."""
+    accusers: list[str] = []
+    for (_, before), (denier, _) in zip(cited, found, strict=True):
+        if denier is None or not before:
+            continue
+        accused, accuser = roles(before, lex)
+        if accuser and accused and same_party(accused, denier) and not same_party(accuser, denier):
+            accusers.append(accuser)
+    return accusers
 
 
 def on(side: list[str], who: str) -> bool:
