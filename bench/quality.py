@@ -269,8 +269,10 @@ def settled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         brief.contested_points = points
         if not brief.meta.opinion and piece:
             brief.meta.opinion = "likely"
-            brief.summary_sentences, _ = opinion.as_the_authors(brief.summary_sentences, lex, "")
-            brief.key_points, _ = opinion.as_the_authors(brief.key_points, lex, "")
+            brief.summary_sentences, _ = opinion.as_the_authors(
+                brief.summary_sentences, lex, "", index
+            )
+            brief.key_points, _ = opinion.as_the_authors(brief.key_points, lex, "", index)
         out.append({**row, "brief": brief.model_dump(mode="json")})
     return out
 

@@ -94,6 +94,22 @@ def test_a_plain_text_op_ed_is_briefed_as_likely_opinion_with_verdicts_as_the_au
     assert sum("given as the author's" in w for w in brief.meta.warnings) == 2
 
 
+def test_a_statement_resting_on_the_author_s_own_words_is_given_as_the_author_s():
+    # "A long inquiry has no downside" says no verdict in its own words, but rests on
+    # S44, "I don't see the downside.": the author speaking; S36 is a plain report
+    text = (ARTICLES / "04a6711caa7c.txt").read_text(encoding="utf-8")
+    answer = json.loads(_op_ed_answer())
+    answer["key_points"] = [
+        {"text": "A long impeachment inquiry has no downside for Democrats.", "refs": [44]},
+        {"text": "House Democrats limited the inquiry to Ukraine.", "refs": [36]},
+    ]
+    brief = summarize(text, client=mock_client(Recorder([ok(json.dumps(answer))])), model="m")
+    first, second = (s.text for s in brief.key_points)
+    assert first == "The author argues: A long impeachment inquiry has no downside for Democrats."
+    assert second == "House Democrats limited the inquiry to Ukraine."
+    assert any("key point 1: a verdict of a likely opinion piece" in w for w in brief.meta.warnings)
+
+
 def test_a_report_is_not_opinion():
     brief = summarize(NTV, client=mock_client(Recorder([ok(good_answer())])), model="m")
     assert brief.meta.opinion is False

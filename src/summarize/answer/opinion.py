@@ -116,16 +116,20 @@ def _ids(ids: list[int]) -> str:
 
 
 def as_the_authors(
-    statements: list[Statement], lex: Lexicon, where: str
+    statements: list[Statement], lex: Lexicon, where: str, index: SentenceIndex | None = None
 ) -> tuple[list[Statement], list[str]]:
-    """``statements`` of a likely opinion piece, each verdict in its own voice (a
-    verdict or an ought, no attribution) given as the author's; a warning for each."""
+    """``statements`` of a likely opinion piece, each verdict (a verdict or an ought,
+    no attribution) given as the author's; a warning for each. A verdict is the
+    statement's own, or, with ``index``, that of a sentence it cites where the author
+    speaks ("I think", a verdict or an ought outside quotation marks, nobody's report)."""
     prefix = lex.author_argues[0] if lex.author_argues else "The author argues: "
     out: list[Statement] = []
     warnings: list[str] = []
     for number, statement in enumerate(statements, start=1):
         own = own_voice(statement.text)
         verdict = found(lex.verdicts, own) or found(lex.normative, own) or found(lex.loaded, own)
+        if not verdict and index is not None:
+            verdict = _cited_verdict(statement, index, lex)
         attributed = found(lex.outlet, statement.text) or found(lex.reporting, statement.text)
         if verdict and not attributed and not statement.text.startswith(prefix.strip()):
             statement = statement.model_copy(update={"text": prefix + statement.text})
@@ -135,3 +139,20 @@ def as_the_authors(
             )
         out.append(statement)
     return out, warnings
+
+
+def _cited_verdict(statement: Statement, index: SentenceIndex, lex: Lexicon) -> list[str]:
+    """The author's verdict in a sentence ``statement`` cites: a verdict, an ought or
+    the first person, in the sentence's own voice, where it reports no one's words."""
+    for evidence in statement.evidence:
+        sentence = index.get(evidence.sentence) if evidence.sentence else None
+        if sentence is None:
+            continue
+        own = own_voice(index.original(sentence))
+        if found(lex.reporting, own) or found(lex.claiming, own):
+            continue
+        verdict = found(lex.verdicts, own) or found(lex.normative, own)
+        verdict = verdict or found(lex.first_person, own)
+        if verdict:
+            return verdict
+    return []

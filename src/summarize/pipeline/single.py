@@ -136,7 +136,7 @@ def _opinion(
     found = opinion.detected(run.sentences, lex)
     if not found.likely:
         return (best.summary, best.key_points), []
-    summary, said = opinion.as_the_authors(best.summary, lex, "summary sentence")
-    key_points, listed = opinion.as_the_authors(best.key_points, lex, "key point")
+    summary, said = opinion.as_the_authors(best.summary, lex, "summary sentence", run.sentences)
+    key_points, listed = opinion.as_the_authors(best.key_points, lex, "key point", run.sentences)
     warnings += [f"the text reads as opinion ({'; '.join(found.signals)})", *said, *listed]
     return (summary, key_points), found.signals
