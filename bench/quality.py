@@ -414,6 +414,9 @@ def main() -> int:
     parser.add_argument(
         "--score", action="store_true", help="score the saved rows of earlier runs, run nothing"
     )
+    parser.add_argument(
+        "--tag", default="", help="saved rows as quality-{before,after}TAG.jsonl (e.g. -29)"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "quality.json"))
     args = parser.parse_args()
     articles = sorted((FIXTURES / "articles").glob("*.txt"))[: args.limit]
@@ -422,14 +425,14 @@ def main() -> int:
         # "hints": an earlier "after" run, with the hints and one re-ask of the checks
         # but without the follow-up on disputes (summarize.pipeline.disputes), kept for the docs
         # "caps": the run after #17 (the caps said in the schema), the last one
-        for label in ("before", "hints", "after", "caps"):
+        for label in ("before", "hints", "after", "caps", "before-29", "after-29"):
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
         if "caps" in runs:  # the same answers, settled by this checkout (#29)
             runs["caps, settled"] = settled(runs["caps"])
     else:
-        tag = "-smollm2" if args.smollm2 else ""  # its rows are kept apart from Qwen's
+        tag = ("-smollm2" if args.smollm2 else "") + args.tag  # kept apart from Qwen's
         with endpoint(args) as options:
             if not (args.fake or args.after_only):
                 with baseline_checkout(args.baseline) as src:
