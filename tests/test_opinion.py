@@ -87,7 +87,12 @@ def test_a_plain_text_op_ed_is_briefed_as_likely_opinion_with_verdicts_as_the_au
     assert any(s.startswith("first person: ") for s in brief.meta.opinion_signals)
     first, second = (s.text for s in brief.summary_sentences)
     assert first == "The author argues: Voters handed Trump an unambiguous defeat."
-    assert second.startswith("House Democrats")  # a fact, not a verdict: as it was
+    # a fact, not a verdict: the columnist's, not the outlet's reporting (#29; until
+    # then it was left unattributed, and the gold counted it as commentary stated as fact)
+    assert second == (
+        "The author writes: House Democrats have limited their impeachment inquiry to the "
+        "Ukraine scandal."
+    )
     assert brief.key_points[0].text.startswith("The author argues: Democrats would have to")
     assert brief.summary.startswith("The author argues: Voters")
     assert brief.ungrounded(text) == []
@@ -96,7 +101,8 @@ def test_a_plain_text_op_ed_is_briefed_as_likely_opinion_with_verdicts_as_the_au
 
 def test_a_statement_resting_on_the_author_s_own_words_is_given_as_the_author_s():
     # "A long inquiry has no downside" says no verdict in its own words, but rests on
-    # S44, "I don't see the downside.": the author speaking; S36 is a plain report
+    # S44, "I don't see the downside.": the author speaking, so argued; S36 is a plain
+    # statement of the column, so written
     text = (ARTICLES / "04a6711caa7c.txt").read_text(encoding="utf-8")
     answer = json.loads(_op_ed_answer())
     answer["key_points"] = [
@@ -106,7 +112,7 @@ def test_a_statement_resting_on_the_author_s_own_words_is_given_as_the_author_s(
     brief = summarize(text, client=mock_client(Recorder([ok(json.dumps(answer))])), model="m")
     first, second = (s.text for s in brief.key_points)
     assert first == "The author argues: A long impeachment inquiry has no downside for Democrats."
-    assert second == "House Democrats limited the inquiry to Ukraine."
+    assert second == "The author writes: House Democrats limited the inquiry to Ukraine."
     assert any("key point 1: a verdict of a likely opinion piece" in w for w in brief.meta.warnings)
 
 

@@ -52,6 +52,7 @@ class Lexicon:
     verdicts: tuple[str, ...]  # "absurd", "implausible": the writer's judgement
     column_labels: tuple[str, ...]  # "Opinion", "Kommentar": a column's label
     author_argues: tuple[str, ...]  # one phrase: a verdict, said to be the author's
+    author_writes: tuple[str, ...]  # one phrase: another statement in the author's voice
     author: tuple[str, ...]  # one name: the outlet's own voice as a party ("the author")
 
 

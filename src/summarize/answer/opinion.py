@@ -118,26 +118,33 @@ def _ids(ids: list[int]) -> str:
 def as_the_authors(
     statements: list[Statement], lex: Lexicon, where: str, index: SentenceIndex | None = None
 ) -> tuple[list[Statement], list[str]]:
-    """``statements`` of a likely opinion piece, each verdict (a verdict or an ought,
-    no attribution) given as the author's; a warning for each. A verdict is the
-    statement's own, or, with ``index``, that of a sentence it cites where the author
-    speaks ("I think", a verdict or an ought outside quotation marks, nobody's report)."""
-    prefix = lex.author_argues[0] if lex.author_argues else "The author argues: "
+    """``statements`` of a likely opinion piece, each in the author's voice (no
+    attribution, no one's report) said to be the author's, with a warning for each:
+    a verdict or an ought as the author argues it, any other statement as the author
+    writes it (a columnist's facts are the columnist's, not the outlet's reporting). A
+    verdict is the statement's own, or, with ``index``, that of a sentence it cites
+    where the author speaks ("I think", a verdict or an ought outside quotation marks)."""
+    argues = lex.author_argues[0] if lex.author_argues else "The author argues: "
+    writes = lex.author_writes[0] if lex.author_writes else "The author writes: "
     out: list[Statement] = []
     warnings: list[str] = []
     for number, statement in enumerate(statements, start=1):
+        attributed = found(lex.outlet, statement.text) or found(lex.reporting, statement.text)
+        if attributed or statement.text.startswith((argues.strip(), writes.strip())):
+            out.append(statement)
+            continue
         own = own_voice(statement.text)
         verdict = found(lex.verdicts, own) or found(lex.normative, own) or found(lex.loaded, own)
         if not verdict and index is not None:
             verdict = _cited_verdict(statement, index, lex)
-        attributed = found(lex.outlet, statement.text) or found(lex.reporting, statement.text)
-        if verdict and not attributed and not statement.text.startswith(prefix.strip()):
-            statement = statement.model_copy(update={"text": prefix + statement.text})
-            warnings.append(
-                f"{where} {number}: a verdict of a likely opinion piece ({verdict[0]!r}), "
-                "given as the author's"
-            )
-        out.append(statement)
+        prefix = argues if verdict else writes
+        out.append(statement.model_copy(update={"text": prefix + statement.text}))
+        warnings.append(
+            f"{where} {number}: a verdict of a likely opinion piece ({verdict[0]!r}), "
+            "given as the author's"
+            if verdict
+            else f"{where} {number}: stated in a likely opinion piece, attributed to its author"
+        )
     return out, warnings
 
 
