@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from summarize.answer.citations import content_words, unsupported
 from summarize.request.drafts import DraftBrief, DraftStatement, ranged_schema
 from summarize.schema import Evidence
+from summarize.text import sentences
 from summarize.text.sentences import MAX_SENTENCE_CHARS, SentenceIndex, strip_ids
 from tests.support import ARTICLES, NTV
 
@@ -120,3 +123,19 @@ def test_a_statement_sharing_no_content_word_with_its_citation_is_unsupported():
     assert unsupported("Ukraine denied everything.", cited)
     assert not unsupported("anything", [])  # nothing cited: another check's business
     assert not unsupported("", [Evidence(quote="x", start=0, end=1)])
+
+
+# the characters and control texts neutral_line acts on, with plain text and spaces
+_PIECES = [*"ab S1|/<>[]", "\n", "\t", "\u3000", "\x1c", "\u200b", "\u202e", "\ufeff", "［",
+           "】", "｜", "\u00ad", "\U000e0041", "\x85", "\u2028", "<|im_start|>", "[INST]",
+           "<</SYS>>", "</s>", "[S3]", "【Ｓ３】", "<end_of_turn>"]  # fmt: skip
+_TRICKY = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_TRICKY, st.text(max_size=60)))
+def test_neutral_line_s_shortcut_gives_what_the_full_neutralising_gives(text):
+    # the shortcut for a sentence with nothing to neutralise must never change a line
+    assert (
+        sentences.neutral_line(text) == sentences._SPACES.sub(" ", sentences.neutral(text)).strip()
+    )

@@ -72,7 +72,14 @@ def neutral(text: str) -> str:
 def neutral_line(text: str) -> str:
     """``neutral`` on one line: newlines and runs of spaces as one space, so that a
     name, a title or a field of an answer cannot start a line of a prompt."""
+    if _SUSPECT.search(text) is None:  # most sentences: nothing to neutralise
+        return " ".join(text.split())  # the same as _SPACES.sub(" ", text).strip()
     return _SPACES.sub(" ", neutral(text)).strip()
+
+
+# What any of _INVISIBLE, _CONTROL or _FORGED_ID can match begins with: without one
+# of these, ``neutral`` leaves a text as it is.
+_SUSPECT = re.compile("[<\\[［【〔〖〘⟦⦋" + _INVISIBLE.pattern[1:])
 
 
 def clean_text(text: str) -> str:
