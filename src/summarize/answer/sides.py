@@ -29,300 +29,28 @@ the merge, the disputes follow-up, and the final list) after they are cited:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from summarize.answer.cues import Lexicon, matcher_of, pattern
-from summarize.answer.neutrality import own_voice
+from summarize.answer.cues import Lexicon, matcher_of
+from summarize.answer.parties import (
+    CJK,
+    grounded,
+    is_own_voice,
+    roles,
+    same_party,
+    text_stems,
+    words,
+)
 
 if TYPE_CHECKING:
     from summarize.schema import ContestedPoint
     from summarize.text.sentences import SentenceIndex
 
-_WORD = re.compile(r"\w+(?:['’]\w+)?")
-_CJK = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
-_SENTENCE_ID = re.compile(r"^\s*\[?S\d+\]?\s*$", re.IGNORECASE)
-_CLAUSE_MARK = re.compile(r"[,;:()\[\]\"“”«»„—–]|\s-\s|[，。；：、「」『』]")
-_STEM = 5  # letters a word is compared by
+
 LEDE = 3  # the article's first sentences: they name its parties, for every point
 NEAR = 2  # sentences either side of a cited one that may name its parties
 REPEATED_WORDS = 0.8  # this share of both claims' words the same: one proposition
-
-
-def _set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-# Words that begin a clause without being its subject, end a subject (auxiliaries,
-# adverbs, relative pronouns), or are no party at all; in each lexicon language.
-_LEADING = _set(
-    "but and however then also yet so meanwhile still instead later earlier while when "
-    "although though since because after before as if now separately "
-    "aber und doch jedoch dann auch mais et puis aussi cependant pero y también sin "
-    "embargo но и однако а также затем 但 而 并 此前 另外 그러나 하지만 또한"
-)
-_STOPS = _set(
-    "has have had is was were are be been being will would could can may might must "
-    "shall should did does do who which that whom whose also still repeatedly "
-    "consistently always flatly strongly publicly again later previously firmly "
-    "categorically vehemently swiftly quickly immediately reportedly not never "
-    "hat haben hatte hatten ist sind war waren wurde wurden wird habe welche welcher "
-    "ont avait avaient est sont était qui que ha han había habían es son fue quien "
-    "который которая которые уже также ранее не"
-)
-_PREPOSITIONS = _set(
-    "despite in on at for with after before during from by to of about over under "
-    "against amid among trotz nach vor mit malgré après avant pendant pese durante "
-    "несмотря после до во в на"
-)
-_ARTICLES = _set("the a an der die das den dem des le la les l el los las un une")
-_PRONOUNS = _set(
-    "he she they it we i you this these those one someone him her them "
-    "er sie es wir ich man il elle ils elles on nous je él ella ellos ellas nosotros yo "
-    "он она они оно мы я 他 她 他们 她们 我们 我 它 그 그녀 그들 우리"
-)
-_PLACEHOLDERS = _set("x y z someone somebody unknown n/a none") | {"the article"}
-_AFTER_CUES = frozenset(  # the speaker comes after these
-    ("according to", "laut", "selon", "según", "по словам", "по данным", "согласно", "据",
-     "根据", "에 따르면")
-)  # fmt: skip
-
-_KO_SUBJECT = re.compile(r"^(\S+?)(?:측은|측이|은|는|이|가)$")
-
-
-def words(text: str) -> list[str]:
-    """``text``'s words, folded."""
-    return [w.casefold() for w in _WORD.findall(text)]
-
-
-_POSSESSIVE_END = re.compile(r"['’]s$")
-
-
-def _stems(text: str) -> set[str]:
-    """The stems of ``text``'s words, a possessive's without its "'s" ("NASA's": NASA)."""
-    return {_POSSESSIVE_END.sub("", w)[:_STEM] for w in words(text) if len(w) >= 2 or _CJK.match(w)}
-
-
-def _significant(name: str, *, capitalised: bool = False) -> list[str]:
-    """The words of ``name`` that can name a party (folded, a possessive without its
-    "'s": "NASA's Administrator" names NASA and its administrator): three letters or
-    more, a capitalised pair ("Xi", "UN"), or CJK; with ``capitalised``, only those
-    written with a capital."""
-    return [
-        w.casefold()
-        for w in (_POSSESSIVE_END.sub("", w) for w in _WORD.findall(name))
-        if w.casefold() not in _ARTICLES
-        and (len(w) >= 3 or _CJK.match(w) or (len(w) == 2 and w[0].isupper()))
-        and (not capitalised or w[0].isupper())
-    ]
-
-
-def same_party(a: str, b: str) -> bool:
-    """Whether two names name one party, leniently: the words of one (by their stems)
-    are all in the other ("Pentagon" ~ "the Pentagon", "Swedish prosecutors" ~
-    "Swedish Prosecution Authority"), or, in Chinese and Korean, one is inside the other."""
-    if _CJK.search(a) or _CJK.search(b):
-        bare_a, bare_b = re.sub(r"\s", "", a), re.sub(r"\s", "", b)
-        if bare_a and bare_b and (bare_a in bare_b or bare_b in bare_a):
-            return True
-    # one speaks for the other too: "NASA's Administrator Jim Bridenstine" ~ "NASA"
-    x, y = ({w[:_STEM] for w in _significant(name)} for name in (a, b))
-    return bool(x and y) and (x <= y or y <= x)
-
-
-def grounded(name: str, context: str, context_stems: set[str]) -> bool:
-    """Whether ``name`` is a party ``context`` names (``context_stems``: its stems):
-    its head word or its last proper name is there, by its stem ("Wikileaks co-founder
-    Julian Assange" where the text says "Assange"; not "Syrian Observatory" where it
-    says only "Syrian")."""
-    if _SENTENCE_ID.match(name) or name.strip().casefold() in _PLACEHOLDERS:
-        return False
-    tokens = _significant(name)
-    if not tokens:
-        return False
-    if _CJK.search(name):
-        bare = re.sub(r"\s", "", context)
-        if any(_CJK.match(t) and t[:6] in bare for t in tokens):
-            return True
-    # its head ("defence ministries", "Julian Assange") or its last proper name
-    heads = [tokens[-1], *_significant(name, capitalised=True)[-1:]]
-    if any(t[:_STEM] in context_stems for t in heads):
-        return True
-    return any(_spelled_out(a, context) for a in _WORD.findall(name) if _ACRONYM.match(a))
-
-
-_ACRONYM = re.compile(r"^(?=(?:\w*[A-Z]){2})[A-Za-z]{2,6}$")  # MoD, UN, NATO: two capitals
-
-
-def _spelled_out(acronym: str, context: str) -> bool:
-    """Whether ``context`` has ``acronym`` itself, or words whose initials spell it
-    ("MoD": "Ministry of Defense")."""
-    letters = acronym.casefold()
-    found = _WORD.findall(context)
-    if acronym in found:
-        return True
-    initials = "".join(w[0].casefold() for w in found)
-    return letters in initials and any(
-        "".join(w[0].casefold() for w in found[i : i + len(letters)]) == letters
-        and found[i][0].isupper()
-        for i in range(len(found) - len(letters) + 1)
-    )
-
-
-def _subject(clause: str) -> str | None:
-    """The subject that opens ``clause`` (the text before a cue): a name, or a short
-    noun phrase; None for a pronoun, nothing, or a clause too long to be one."""
-    tokens = clause.split()
-    while tokens and tokens[0].casefold().strip(".") in _LEADING:
-        tokens = tokens[1:]
-    if not tokens or tokens[0].casefold() in _PREPOSITIONS:
-        return None  # "Despite Mr. Trump's announcement": no subject opens it
-    if re.search(r"[가-힣]", clause):  # Korean: the word marked as topic or subject
-        marked = [m.group(1) for t in tokens if (m := _KO_SUBJECT.match(t))]
-        return marked[0] if marked and len(marked[0]) >= 3 else None
-    kept: list[str] = []
-    for token in tokens:
-        bare = token.strip(".'’").casefold()
-        if bare in _STOPS or (bare.endswith("ly") and len(kept) >= 1 and not token[0].isupper()):
-            break
-        kept.append(token)
-    while kept and kept[-1].casefold() in _TRAILING:  # "Le Kremlin a (démenti)"
-        kept = kept[:-1]
-    while kept and kept[0].casefold() in _ARTICLES:
-        kept = kept[1:]
-    kept = _name_run(kept)
-    if not kept or len(kept) > 5:
-        return None
-    phrase = " ".join(kept).strip(" .'’")
-    bare = re.split(r"['’]", phrase)[0] if len(kept) == 1 else phrase  # "I've", "She's"
-    if bare.casefold() in _PRONOUNS or not _significant(phrase):
-        return None
-    return phrase
-
-
-_TRAILING = frozenset({"a"})  # French "a" (has) before a participle cue
-
-
-def _name_run(tokens: list[str]) -> list[str]:
-    """A subject that opens with a name ends with it (one small word may join two
-    capitalised ones: "Ministry of Defense", "Министерство обороны России"), or with
-    the plural noun right after it: "Taylor Swift (posted on Twitter)", "Western
-    countries (have)", "Russian and Syrian defence ministries"."""
-    if not tokens or not tokens[0][:1].isupper() or _CJK.match(tokens[0]):
-        return tokens
-    end = 1
-    while end < len(tokens) and (
-        tokens[end][:1].isupper()
-        or (end + 1 < len(tokens) and tokens[end + 1][:1].isupper())  # "Ministry of Defense"
-    ):  # fmt: skip
-        end += 1
-    for look in range(end, min(end + 2, len(tokens))):
-        if tokens[look][:1].islower() and tokens[look].casefold().endswith("s"):
-            return tokens[: look + 1]
-    return tokens[:end]
-
-
-def _cjk_subject(before: str) -> str | None:
-    tail = _CLAUSE_MARK.split(before)[-1].strip()
-    for lead in sorted(_LEADING, key=len, reverse=True):
-        if _CJK.match(lead) and tail.startswith(lead):
-            tail = tail[len(lead) :]
-    tail = tail[-10:]
-    return None if not tail or tail in _PRONOUNS else tail
-
-
-def speaker(sentence: str, cue_start: int, cue_end: int, cue: str) -> str | None:
-    """Who the cue at ``sentence[cue_start:cue_end]`` is said of: the subject of its
-    clause ("The Pentagon rejected"), the name after it ("according to X", "said
-    X"), or the one a relative clause hangs on ("Assange, who denies")."""
-    before, after = sentence[:cue_start], sentence[cue_end:]
-    if cue.casefold() in _AFTER_CUES:
-        return _subject(_CLAUSE_MARK.split(after)[0])
-    if _CJK.search(cue) and not re.search(r"[가-힣]", cue):
-        return _cjk_subject(before)
-    pieces = _CLAUSE_MARK.split(before)
-    clause = pieces[-1].strip()
-    if clause.casefold() in ("who", "which", "qui", "que", "der", "die", "который", "которая"):
-        clause = pieces[-2].strip() if len(pieces) > 1 else ""
-    found = _subject(clause) if clause else None
-    if found is None and not clause and len(pieces) > 1:  # "The company, X Ltd, denies"
-        found = _subject(pieces[-2].strip())
-    if found is None and not clause:  # '"…," the ministry said' / 'said X'
-        found = _subject(_CLAUSE_MARK.split(after)[0])
-    return found
-
-
-def _passive(before: str) -> bool:
-    tail = words(before[-24:])
-    return bool(tail) and tail[-1] in {"was", "were", "been", "being", "is", "are", "wurde", "été"}
-
-
-def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, str | None]:
-    """(who disputes, who asserts) as ``sentence`` says, in its own voice (quotations
-    blanked): the speaker of a denial disputes; the speaker of an accusation or a claim
-    asserts, and the one accused ("X accused Y of …", "Y was accused of … by X") is on
-    the disputing side. A pronoun ("He has always denied") is the subject the sentence
-    ``before`` opens with. None for a side the sentence does not name."""
-    sentence = own_voice(sentence)
-    held = matcher_of(lex).holds(sentence, ("denial", "allegation", "claiming"))
-    for kind in ("denial", "allegation", "claiming"):
-        if kind not in held:
-            continue
-        for cue in getattr(lex, kind):
-            match = pattern(cue).search(sentence)
-            if match is None:
-                continue
-            who = speaker(sentence, match.start(), match.end(), match.group())
-            if who is None and _opens_with_pronoun(sentence[: match.start()]) and before:
-                who = _subject(_CLAUSE_MARK.split(own_voice(before))[0])
-            if kind == "denial" and who is not None:
-                return who, None
-            if kind == "allegation":
-                after = sentence[match.end() :]
-                if _passive(sentence[: match.start()]):  # "Y was accused of … by X"
-                    return who, _agent(after)
-                if who is not None or _accused(after):
-                    return _accused(after), who
-            elif who is not None:
-                return None, who
-    return None, None
-
-
-_BY = re.compile(r"\b(?:by|von|par|por|от)\s+(.+)", re.IGNORECASE)
-_PHRASE_END = re.compile(
-    r"\s(?:and|or|following|after|before|during|in|on|at|for|of|over|with|und|et|y|и|"
-    r"nach|après|tras|после)\s",
-    re.IGNORECASE,
-)
-
-
-def _agent(after: str) -> str | None:
-    """The "by X" of a passive accusation."""
-    match = _BY.search(_CLAUSE_MARK.split(after)[0])
-    return _subject(_PHRASE_END.split(match.group(1))[0]) if match else None
-
-
-_OBJECT = re.compile(r"^\s*((?:\S+\s+){0,4}?\S+)\s+(?:of|over|for|de|d'|в|wegen)\s", re.IGNORECASE)
-
-
-def _accused(after: str) -> str | None:
-    """The one an accusation is made against, in its frame: "accused China of …",
-    "accusing Big Machine of …", "accusé le gouvernement de …" (not "accused US
-    unilateralism and …", an adjective)."""
-    match = _OBJECT.match(_CLAUSE_MARK.split(after)[0])
-    return _subject(match.group(1)) if match else None
-
-
-def _own_voice(name: str, lex: Lexicon) -> bool:
-    """Whether ``name`` names the outlet or the author ("the author", "the outlet")."""
-    folded = name.strip().casefold()
-    return any(folded == cue.casefold() for cue in (*lex.author, *lex.outlet))
-
-
-def _opens_with_pronoun(clause: str) -> bool:
-    first = clause.split()[:1]
-    return bool(first) and first[0].casefold() in _PRONOUNS
 
 
 class Context:
@@ -350,7 +78,7 @@ class Context:
         self.stems: set[str] = set()
         for sentence in kept:
             if (found := stems.get(sentence.id)) is None:
-                found = stems[sentence.id] = _stems(index.original(sentence))
+                found = stems[sentence.id] = text_stems(index.original(sentence))
             self.stems |= found
 
 
@@ -465,7 +193,7 @@ def _not_a_point(point: ContestedPoint, cited: Sequence[str], lex: Lexicon) -> s
     claim = point.claim.strip().strip("\"'“”«»„ ")
     if claim.endswith(("?", "？")):
         return "a question is not a contested point"
-    if len(words(claim)) < 3 and not _CJK.search(claim):
+    if len(words(claim)) < 3 and not CJK.search(claim):
         return "a fragment is not a contested point"
     if _copied(claim, cited) and not any(matcher_of(lex).holds(text, _REPORTS) for text in cited):
         return "a copied sentence that reports no dispute, claim or view"
@@ -537,7 +265,7 @@ def _settled(
     voiced = (own and point.kind in ("opinion", "disputed", "one_sided")) or (
         opinion_piece and not point.asserted_by
     )
-    if voiced and not any(_own_voice(n, lex) for n in point.asserted_by):
+    if voiced and not any(is_own_voice(n, lex) for n in point.asserted_by):
         author = lex.author[0] if lex.author else "the author"
         point.asserted_by = [author, *point.asserted_by]
         warnings.append(f"{name}: asserted_by {author!r} added: the outlet's own voice")
@@ -553,7 +281,7 @@ def _grounded_names(
     """``names`` the text gives near the point, each once; a warning for each dropped."""
     kept: list[str] = []
     for party in names:
-        if not (_own_voice(party, lex) or grounded(party, context.text, context.stems)):
+        if not (is_own_voice(party, lex) or grounded(party, context.text, context.stems)):
             warnings.append(
                 f"{name}: {side} {party!r} dropped: no party of that name near the "
                 "sentences it cites"
