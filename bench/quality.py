@@ -429,8 +429,9 @@ def main() -> int:
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
-        if "caps" in runs:  # the same answers, settled by this checkout (#29)
-            runs["caps, settled"] = settled(runs["caps"])
+        for label in ("caps", "after-29"):  # the same answers, settled by this checkout (#29)
+            if label in runs:
+                runs[f"{label}, settled"] = settled(runs[label])
     else:
         tag = ("-smollm2" if args.smollm2 else "") + args.tag  # kept apart from Qwen's
         with endpoint(args) as options:

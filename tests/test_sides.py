@@ -199,3 +199,55 @@ def test_a_pronoun_with_a_contraction_is_never_a_party():
     given = point(index, "Big Machine withheld permission to use her music.", [3])
     (fixed,), _ = settle(index, given)
     assert not any("I've" in name for name in [*fixed.asserted_by, *fixed.disputed_by])
+
+
+def test_who_answers_a_criticism_disputes_it_and_its_source_asserts_it():
+    # shaped like Qwen2.5-Coder-1.5B's answer on 156770d676ce: the governor who answers
+    # the ridicule was put alone on the asserting side of the critics' point
+    text = (
+        "Governor Kristi Noem is defending the state's anti-drug campaign. The tagline "
+        "drew a mix of criticism and ridicule across Twitter on Monday, but Noem cited "
+        "the backlash as proof that the campaign was working."
+    )
+    index = SentenceIndex(text)
+    given = point(index, "The campaign drew ridicule, but Noem says it is working.", [2],
+                  asserted=["Noem"], kind="one_sided")  # fmt: skip
+    (fixed,), warnings = settle(index, given)
+    assert fixed.disputed_by == ["Noem"]
+    assert fixed.asserted_by == ["Twitter"]
+    assert any("sides swapped" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "answerer", "critic"),
+    [
+        ("en", "The plan drew criticism from unions, but the ministry rejected it.",
+         "ministry", "unions"),
+        ("en", "The plan was widely criticised by economists; however, officials said it "
+         "would stay.", "officials", "economists"),
+        ("en", "Unions criticised the plan, but Mr. Smith said it would work.", "Mr. Smith",
+         "Unions"),
+        ("de", "Der Plan wurde von Gewerkschaften kritisiert, aber die Regierung wies die "
+         "Vorwürfe zurück.", "Regierung", "Gewerkschaften"),
+        ("fr", "Le projet a été critiqué par les syndicats, mais le gouvernement a rejeté "
+         "ces critiques.", "gouvernement", "syndicats"),
+        ("es", "El plan fue criticado por los sindicatos, pero el Gobierno negó las "
+         "acusaciones.", "Gobierno", "sindicatos"),
+        ("ru", "План подвергся критике со стороны профсоюзов, но правительство отвергло "
+         "обвинения.", "правительство", "профсоюзов"),
+    ],
+)  # fmt: skip
+def test_the_answer_to_a_criticism_is_read_in_each_lexicon_language(
+    language, text, answerer, critic
+):
+    assert sides.roles(text, lexicon(language)) == (answerer, critic)
+
+
+def test_a_criticism_with_no_one_answering_it_names_no_side():
+    en = lexicon("en")
+    assert sides.roles("The decision was criticised, but prices rose anyway.", en) == (
+        None,
+        None,
+    )
+    # no contrast: the criticism alone is not read as an answer
+    assert sides.roles("The plan drew criticism from unions on Monday.", en) == (None, None)

@@ -224,9 +224,12 @@ def speaker(sentence: str, cue_start: int, cue_end: int, cue: str) -> str | None
     return found
 
 
+_PASSIVE = frozenset({"was", "were", "been", "being", "is", "are", "wurde", "wurden", "été", "fue"})
+
+
 def _passive(before: str) -> bool:
     tail = words(before[-24:])
-    return bool(tail) and tail[-1] in {"was", "were", "been", "being", "is", "are", "wurde", "été"}
+    return bool(tail) and tail[-1] in _PASSIVE
 
 
 def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, str | None]:
@@ -236,7 +239,9 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
     the disputing side. A pronoun ("He has always denied") is the subject the sentence
     ``before`` opens with. None for a side the sentence does not name."""
     sentence = own_voice(sentence)
-    held = matcher_of(lex).holds(sentence, ("denial", "allegation", "claiming"))
+    held = matcher_of(lex).holds(sentence, ("denial", "allegation", "claiming", "criticism"))
+    if "criticism" in held and (answered := _rebuttal(sentence, lex, held)) is not None:
+        return answered
     for kind in ("denial", "allegation", "claiming"):
         if kind not in held:
             continue
@@ -272,6 +277,54 @@ def _agent(after: str) -> str | None:
     """The "by X" of a passive accusation."""
     match = _BY.search(_CLAUSE_MARK.split(after)[0])
     return _subject(_PHRASE_END.split(match.group(1))[0]) if match else None
+
+
+# "…, but X …": the clause that answers a criticism, in each lexicon language
+_CONTRAST = re.compile(
+    r"[,;]\s*(?:but|yet|however|aber|doch|jedoch|mais|pero|sin embargo|но|однако),?\s+",
+    re.IGNORECASE,
+)
+# where a criticism comes from: "drew criticism from unions", "ridicule across Twitter"
+_SOURCE = re.compile(
+    r"\b(?:from|by|across|among|von|seitens|par|de la part de|por|de parte de|от|со стороны)"
+    r"\s+(.+)",
+    re.IGNORECASE,
+)
+
+
+def _rebuttal(sentence: str, lex: Lexicon, held: set[str]) -> tuple[str, str | None] | None:
+    """(who answers, who criticises) when ``sentence`` reports a criticism and then, in
+    a clause of contrast, the one who answers it: "The tagline drew criticism and
+    ridicule across Twitter, but Noem cited the backlash as proof …" (Noem disputes
+    the criticism; Twitter, where it came from, asserts it). None for any other shape."""
+    cue = next((m for c in lex.criticism if (m := pattern(c).search(sentence))), None)
+    contrast = _CONTRAST.search(sentence, cue.end()) if cue else None
+    if cue is None or contrast is None:
+        return None
+    answerer = _answerer(_CLAUSE_MARK.split(sentence[contrast.end() :])[0], lex, held)
+    if answerer is None:
+        return None
+    before = _CLAUSE_MARK.split(sentence[: cue.start()])[-1]
+    passive = bool(_PASSIVE & {w.casefold() for w in words(before)})
+    source = _SOURCE.search(sentence[cue.end() : contrast.start()])
+    if source is None and passive:
+        source = _SOURCE.search(before)  # "Der Plan wurde von Gewerkschaften kritisiert"
+    critic = _subject(_PHRASE_END.split(source.group(1))[0]) if source else None
+    if critic is None and not passive:
+        critic = _subject(before.strip())  # "Unions criticised the plan, but …"
+    return answerer, critic if critic and not same_party(critic, answerer) else None
+
+
+def _answerer(clause: str, lex: Lexicon, held: set[str]) -> str | None:
+    """Who opens the clause that answers a criticism: the subject of its denial or
+    claim ("but the ministry rejected it"), else a name ("but Noem cited …")."""
+    for kind in ("denial", "claiming"):
+        said = next((m for c in getattr(lex, kind) if (m := pattern(c).search(clause))), None)
+        if kind in held and said is not None:
+            return _subject(clause[: said.start()])
+    tokens = [t for t in clause.split() if t.casefold() not in _ARTICLES]
+    named = [t for t in _name_run(tokens) if t[:1].isupper()]
+    return _subject(" ".join(named)) if named and named == tokens[: len(named)] else None
 
 
 _OBJECT = re.compile(r"^\s*((?:\S+\s+){0,4}?\S+)\s+(?:of|over|for|de|d'|в|wegen)\s", re.IGNORECASE)
