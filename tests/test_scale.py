@@ -14,12 +14,15 @@ import json
 import pickle
 import subprocess
 import sys
+import threading
 
 import pytest
-from testkit.fakeserver import FakeServer, status
+from testkit import fakemodel
+from testkit.fakeserver import FakeServer, Handler, status
 
 from summarize.errors import ConfigurationError
 from summarize.many.mapper import OUTPUT_COLUMNS, BriefMapper, sha256, split_limits
+from summarize.many.ray_data import BATCHES_PER_ACTOR
 from summarize.schema import ArticleSummary
 from tests.support import ARTICLES
 
@@ -238,6 +241,38 @@ def test_ray_briefs_40_rows_a_fault_costs_one_and_a_resume_sends_nothing(
     assert sorted(r["brief"] for r in third) == sorted(r["brief"] for r in second)
 
 
+HOLD = "Held by the copy desk."  # the last line of the one row kept in flight
+
+
+@pytest.mark.slow
+def test_a_ray_actor_takes_the_next_batch_while_a_row_of_the_last_is_still_out(ray_local, server):
+    from summarize.ray import summarize_dataset
+
+    given = articles(8)
+    given[0]["text"] = f"{given[0]['text']}\n\n{HOLD}"
+    gate, opened = threading.Event(), []
+
+    def hold(body: dict[str, object], handler: Handler) -> None:
+        opened.append(gate.wait(60.0))  # False: let go by the timeout, not by company
+        handler.send_json(200, fakemodel.completion(body))
+
+    def choose(body: dict[str, object]):
+        if HOLD in json.dumps(body):
+            return hold
+        if server.count >= 4:  # rows of later batches came while the held one was out
+            gate.set()
+        return None
+
+    server.choose(choose)
+    ds = ray_local.data.from_items(given)
+    out = summarize_dataset(ds, concurrency=1, batch_size=2, in_flight=2,
+                            **options(server)).take_all()  # fmt: skip
+    check_rows(out, given)
+    # one batch at a time (until 4 December), the held row's batch never ended, so no
+    # later row was sent and only the timeout let the run go on
+    assert opened[0], "no row of a later batch was sent while one row was held"
+
+
 # --- Spark --------------------------------------------------------------------------
 
 
@@ -343,7 +378,10 @@ def test_ray_gets_one_mapper_per_actor_with_its_share_of_the_rate_limit(server):
                       tokens_per_minute=40_000.0, **options(server))  # fmt: skip
     ((fn, kwargs),) = ds.calls
     assert fn is BriefMapper
-    assert kwargs["concurrency"] == 4  # actors
+    pool = kwargs["compute"]  # (until 4 December, Ray's deprecated concurrency=4)
+    assert pool.min_size == pool.max_size == 4  # actors
+    assert pool.max_concurrent_calls_per_actor == BATCHES_PER_ACTOR
+    assert pool.enable_true_multi_threading
     assert kwargs["batch_size"] == 3
     assert kwargs["batch_format"] == "pyarrow"
     built = kwargs["fn_constructor_kwargs"]

@@ -37,8 +37,8 @@ def many_parser() -> argparse.ArgumentParser:
                          "(default: local[N], N this machine's cores)")  # fmt: skip
     engines.add_argument("--workers", type=int, default=2,
                          help="Ray actors or Spark partitions at once (default 2)")  # fmt: skip
-    engines.add_argument("--batch-size", type=int, default=64,
-                         help="rows a worker is handed at once (default 64)")  # fmt: skip
+    engines.add_argument("--batch-size", type=int, default=16,
+                         help="rows a worker is handed at once (default 16)")  # fmt: skip
     engines.add_argument("--in-flight", type=int, default=8,
                          help="of them, briefed at once by one worker (default 8)")  # fmt: skip
     engines.add_argument("--cache-path", help="a brief cache all workers reach (default: "

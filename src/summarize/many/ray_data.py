@@ -3,8 +3,11 @@
 ``ds.map_batches`` with ``BriefMapper`` as its actor class: ``concurrency`` actors,
 each built once (its Summarizer, client, cache and, with ``local=True``, its own local
 engine) and handed ``batch_size`` rows at a time, of which ``in_flight`` are briefed
-at once: a slot freed by one row is taken by the next, so only a batch's last rows
-wait for each other. Ray schedules the actors; we do not. A rate limit given
+at once. An actor takes up to ``BATCHES_PER_ACTOR`` batches at once (threads that
+wait on its one event loop, the ``in_flight`` slots shared by all of them), so a
+slot freed by one row is taken by the next row of any batch: a batch's last rows do
+not hold up the next, and small batches keep the actors evenly loaded. Ray
+schedules the actors; we do not. A rate limit given
 (``requests_per_minute``, ``tokens_per_minute``) is split over the actors, so the
 cluster as a whole keeps it.
 
@@ -31,8 +34,9 @@ from summarize.many.mapper import (
 if TYPE_CHECKING:
     import ray.data
 
-DEFAULT_BATCH = 64  # rows a worker is handed at once
-DEFAULT_IN_FLIGHT = 8  # of them, briefed at once by one worker
+DEFAULT_BATCH = 16  # rows a worker is handed at once
+DEFAULT_IN_FLIGHT = 8  # rows briefed at once by one worker
+BATCHES_PER_ACTOR = 4  # batches a Ray actor works on at once
 
 
 def summarize_dataset(
@@ -63,10 +67,17 @@ def summarize_dataset(
         ds = ds.map_batches(
             _NotDone(_keys(done, id_column), id_column, text_column), batch_format="pyarrow"
         )
+    import ray.data
+
+    pool = ray.data.ActorPoolStrategy(
+        size=concurrency,
+        max_concurrent_calls_per_actor=BATCHES_PER_ACTOR,
+        enable_true_multi_threading=True,  # BriefMapper.__call__ is thread-safe
+    )
     out = ds.map_batches(
         BriefMapper,
         fn_constructor_kwargs=kwargs,
-        concurrency=concurrency,
+        compute=pool,
         batch_size=batch_size,
         batch_format="pyarrow",
         num_cpus=num_cpus,
