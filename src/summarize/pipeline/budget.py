@@ -18,7 +18,13 @@ from summarize.pipeline.partials import LIMITS, Partial, point_line, render_part
 from summarize.request import prompts
 from summarize.schema import ContestedPoint, Usage
 from summarize.text.chunking import Cutter
-from summarize.text.tokens import FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_OUTPUT, counts, model_limits
+from summarize.text.tokens import (
+    FALLBACK_CONTEXT_WINDOW,
+    FALLBACK_MAX_OUTPUT,
+    counts,
+    model_limits,
+    most_tokens,
+)
 
 if TYPE_CHECKING:
     from summarize.model.protocol import Message
@@ -110,7 +116,10 @@ def measured(run: Run, messages: list[Message]) -> list[Message]:
     """``messages``, as they are about to be sent, counted; a ``ContextLengthError``
     before anything is sent when the prompt alone fills the context window. (A prompt
     that leaves the answer less than planned is sent: for models whose tokenizer is not
-    tiktoken's, the count is an estimate, and the server decides.)"""
+    tiktoken's, the count is an estimate, and the server decides.) Counted only when
+    its bytes do not already say it fits."""
+    if most_tokens(messages) < run.window:
+        return messages
     tokens = run.count_messages(messages)
     if tokens >= run.window:
         raise ContextLengthError(

@@ -163,3 +163,10 @@ MESSAGE_OVERHEAD = 8
 def count_messages(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
     """Tokens of chat messages, formatting included (an estimate for other tokenizers)."""
     return sum(count_tokens(m["content"], encoding) + MESSAGE_OVERHEAD for m in messages)
+
+
+def most_tokens(messages: list[dict[str, str]]) -> int:
+    """A bound ``count_messages`` never exceeds, with no tokenizer: a token is at least
+    one byte of UTF-8."""
+    return sum(len(m["content"].encode("utf-8", "surrogatepass")) + MESSAGE_OVERHEAD
+               for m in messages)  # fmt: skip
