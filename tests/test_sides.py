@@ -251,3 +251,23 @@ def test_a_criticism_with_no_one_answering_it_names_no_side():
     )
     # no contrast: the criticism alone is not read as an answer
     assert sides.roles("The plan drew criticism from unions on Monday.", en) == (None, None)
+
+
+def test_a_one_sided_point_on_sentences_that_report_no_one_is_the_article_s_own_account():
+    # shaped like Qwen2.5-Coder-1.5B's points on c7e39ac49fa1 and 42aad16bde92: plain
+    # events given as one_sided contested points
+    text = (
+        "Swedish prosecutors dropped the investigation on Tuesday. The case began in 2010. "
+        "Assange's lawyer said the decision came far too late."
+    )
+    index = SentenceIndex(text)
+    event = point(index, "Swedish prosecutors dropped the investigation.", [1],
+                  asserted=["Swedish prosecutors"], kind="one_sided")  # fmt: skip
+    claim = point(index, "The lawyer says the decision came too late.", [3],
+                  asserted=["Assange's lawyer"], kind="one_sided")  # fmt: skip
+    kept, warnings = settle(index, event, claim)
+    assert [p.claim for p in kept] == [claim.claim]
+    assert any("the article's own account" in w and "Swedish prosecutors" in w for w in warnings)
+    # a part's points are weighed again by the merge: kept there
+    kept, _ = settle(index, event, claim, whole=False)
+    assert len(kept) == 2

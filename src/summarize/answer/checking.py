@@ -155,16 +155,19 @@ def _cleaned(draft: _D, system: str, shown: str, article: str) -> tuple[_D, list
 
 
 def settle_points(
-    article: Article, points: list[ContestedPoint]
+    article: Article, points: list[ContestedPoint], *, whole: bool = True
 ) -> tuple[list[ContestedPoint], list[str]]:
     """``sides.settle`` on ``points``: parties grounded and on the right side, one point
-    per dispute; and the warnings that say what changed."""
+    per dispute; and the warnings that say what changed (``whole``: the article's
+    points, not a part's)."""
     if not points:
         return points, []
     index, lex = article.sentences, lexicon(article.checks_language)
     commentary = neutrality.commentary_sentences(index, lex, opinion=article.opinion)
     piece = article.opinion or opinion.detected(index, lex).likely
-    return sides.settle(points, index, lex, commentary=frozenset(commentary), opinion_piece=piece)
+    return sides.settle(
+        points, index, lex, commentary=frozenset(commentary), opinion_piece=piece, whole=whole
+    )
 
 
 def _candidate(
@@ -177,9 +180,11 @@ def _candidate(
     *,
     allowed: range | None = None,
     points: list[ContestedPoint] | None = None,
+    whole: bool = True,
 ) -> Candidate[_D]:
     """Step 4: the summary and key points cited, then the contested points (unless
-    ``points`` are made already, as a merge's are), as a ``Candidate``."""
+    ``points`` are made already, as a merge's are), as a ``Candidate`` (``whole``:
+    its points are the article's, not a part's or a group of parts')."""
     index, support = article.sentences, article.checks_support
     summary = cite_statements(
         draft.summary, "summary", index, citations, allowed=allowed, check_support=support
@@ -192,7 +197,7 @@ def _candidate(
             draft.contested_points, index, citations, allowed=allowed, check_support=support
         )
     notes: list[str]
-    kept, notes = settle_points(article, points or [])
+    kept, notes = settle_points(article, points or [], whole=whole)
     return Candidate(
         draft,
         kept,
@@ -223,7 +228,10 @@ def check_brief(
         raise DraftProblems(
             ["summary: it only repeated the article's marker; summarise the article"]
         )
-    candidate = _candidate(reply, draft, article, Citations(), problems, repairs, allowed=allowed)
+    candidate = _candidate(
+        reply, draft, article, Citations(), problems, repairs, allowed=allowed,
+        whole=allowed is None,
+    )  # fmt: skip
     if allowed is None:
         with_checks(article, candidate)
     return candidate
@@ -235,10 +243,13 @@ def check_merge(
     partials: str,
     ids: dict[str, ContestedPoint],
     hidden: frozenset[str] = frozenset(),
+    *,
+    whole: bool = True,
 ) -> Candidate[DraftMerge]:
     """One merge answer (of the part briefs shown as ``partials``), checked: its points
     made from the part points it names by id (``merge_points``: never re-quoted);
-    DraftProblems if it cannot be used at all."""
+    DraftProblems if it cannot be used at all. ``whole``: the final merge, not one
+    of a group of parts."""
     _cut_off(reply, article.output_tokens, "write a shorter summary and fewer key points")
     index = article.sentences
     draft = parse_as(reply.text, DraftMerge)
@@ -247,7 +258,9 @@ def check_merge(
         raise DraftProblems(["summary: it is empty; summarise the whole article"])
     points, id_problems, warnings = merge_points(draft, ids, hidden)
     citations = Citations(problems=id_problems, warnings=warnings)
-    candidate = _candidate(reply, draft, article, citations, problems, repairs, points=points)
+    candidate = _candidate(
+        reply, draft, article, citations, problems, repairs, points=points, whole=whole
+    )
     with_checks(article, candidate)  # a dispute the parts left out: the follow-up's
     return candidate
 

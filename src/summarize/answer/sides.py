@@ -22,7 +22,9 @@ the merge, the disputes follow-up, and the final list) after they are cited:
    or ``opinion`` when it rests on the outlet's own commentary.
 4. **Not a point.** A question ("Must have been complicated conversations?"), a
    fragment (fewer than three words), or a copy of a cited sentence that reports no
-   disagreement, claim or view is dropped, with a warning.
+   disagreement, claim or view is dropped, with a warning; in the article's final
+   list, so is a ``one_sided`` point no one disputes whose sentences report no one's
+   claim or view (the article's own account).
 5. **Once.** Points citing the same sentences, or restating one proposition (80 % of
    their words the same), become one: the first, with the others' evidence and sides.
 """
@@ -207,11 +209,15 @@ def settle(
     *,
     commentary: frozenset[int] = frozenset(),
     opinion_piece: bool = False,
+    whole: bool = True,
 ) -> tuple[list[ContestedPoint], list[str]]:
     """``points`` with grounded, rightly-sided parties, one per dispute, and the
     warnings that say what changed (``commentary``: the ids of the outlet's own
     commentary, whose one-sided points are ``opinion``; ``opinion_piece``: the article
-    is opinion, so a point nobody asserts is the author's)."""
+    is opinion, so a point nobody asserts is the author's; ``whole``: the points are
+    the article's, not a part's, which the merge weighs again: then a ``one_sided``
+    point that no one disputes and whose sentences report no one's claim or view, the
+    article's own account, is dropped)."""
     warnings: list[str] = []
     kept: list[ContestedPoint] = []
     for number, original in enumerate(points, start=1):
@@ -227,7 +233,29 @@ def settle(
         warnings.append(
             f"{name}: merged into the point before it ({same.claim[:60]!r}): the same dispute"
         )
+    if whole:
+        kept = [p for p in kept if not _unreported(p, index, lex, warnings)]
     return kept, warnings
+
+
+def _unreported(
+    point: ContestedPoint, index: SentenceIndex, lex: Lexicon, warnings: list[str]
+) -> bool:
+    """Whether ``point`` is ``one_sided``, disputed by no one, and rests only on
+    sentences that report no claim, dispute or view: the article telling what
+    happened ("Swedish prosecutors dropped the investigation"), not a contested point."""
+    if point.kind != "one_sided" or point.disputed_by:
+        return False
+    cited = [
+        index.original(s) for e in point.evidence if e.sentence and (s := index.get(e.sentence))
+    ]
+    if not cited or any(matcher_of(lex).holds(text, _REPORTS) for text in cited):
+        return False
+    warnings.append(
+        f"dropped: a one_sided point whose sentences report no one's claim or view "
+        f"(the article's own account): {point.claim[:80]!r}"
+    )
+    return True
 
 
 _LISTS = ("asserted_by", "disputed_by", "evidence")

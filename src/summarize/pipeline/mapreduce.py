@@ -227,7 +227,7 @@ async def _merged_and_followed_up(
 async def collapse(run: Run, group: list[Partial]) -> Partial:
     """Merge a group of part briefs into one part brief (a level of the reduce)."""
     ids = number_points(group)
-    best = await merge(run, group, ids, render_partials(group, run.chunks, ids))
+    best = await merge(run, group, ids, render_partials(group, run.chunks, ids), whole=False)
     run.warnings += best.repairs
     run.cut += best.cut
     return Partial(
@@ -248,8 +248,11 @@ async def merge(
     ids: dict[str, ContestedPoint],
     text: str,
     hidden: frozenset[str] = frozenset(),
+    *,
+    whole: bool = True,
 ) -> Candidate[DraftMerge]:
-    """One reduce request: the merged draft, with points built from the ids it names."""
+    """One reduce request: the merged draft, with points built from the ids it names
+    (``whole``: the final merge; a group's points are weighed again)."""
 
     def build(with_hint: bool) -> list[Message]:
         return prompts.merge(
@@ -265,7 +268,7 @@ async def merge(
     return await reask.ask(
         run,
         build,
-        lambda reply: check_merge(reply, run, text, ids, hidden),
+        lambda reply: check_merge(reply, run, text, ids, hidden, whole=whole),
         schemas,
         run.reduce_usage,
         stage="merging",
