@@ -23,7 +23,6 @@ from summarize.text.tokens import (
     FALLBACK_MAX_OUTPUT,
     counts,
     model_limits,
-    most_tokens,
 )
 
 if TYPE_CHECKING:
@@ -118,9 +117,7 @@ def measured(run: Run, messages: list[Message]) -> list[Message]:
     that leaves the answer less than planned is sent: for models whose tokenizer is not
     tiktoken's, the count is an estimate, and the server decides.) Counted only when
     its bytes do not already say it fits."""
-    if most_tokens(messages) < run.window:
-        return messages
-    tokens = run.count_messages(messages)
+    tokens = run.count_messages(messages, under=run.window)
     if tokens >= run.window:
         raise ContextLengthError(
             f"a request of {tokens} prompt tokens fills {run.model}'s context window of "

@@ -97,8 +97,8 @@ class Run:
     def count(self, text: str) -> int:
         return count_tokens(text, self.encoding)
 
-    def count_messages(self, messages: list[Message]) -> int:
-        return count_messages(messages, self.encoding)
+    def count_messages(self, messages: list[Message], *, under: int | None = None) -> int:
+        return count_messages(messages, self.encoding, under=under)
 
     def total_usage(self) -> Usage:
         return self.map_usage + self.reduce_usage + self.followup_usage

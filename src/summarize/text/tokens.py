@@ -160,13 +160,16 @@ def counts(texts: Iterable[str], encoding: tiktoken.Encoding) -> Iterator[int]:
 MESSAGE_OVERHEAD = 8
 
 
-def count_messages(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
-    """Tokens of chat messages, formatting included (an estimate for other tokenizers)."""
+def count_messages(
+    messages: list[dict[str, str]], encoding: tiktoken.Encoding, *, under: int | None = None
+) -> int:
+    """Tokens of chat messages, formatting included (an estimate for other tokenizers).
+    With ``under``: when the messages' bytes are already fewer than that, their byte
+    count instead, with no tokenizer run (a token is at least one byte of UTF-8, so
+    the tokens are fewer still)."""
+    if under is not None:
+        size = sum(len(m["content"].encode("utf-8", "surrogatepass")) + MESSAGE_OVERHEAD
+                   for m in messages)  # fmt: skip
+        if size < under:
+            return size
     return sum(count_tokens(m["content"], encoding) + MESSAGE_OVERHEAD for m in messages)
-
-
-def most_tokens(messages: list[dict[str, str]]) -> int:
-    """A bound ``count_messages`` never exceeds, with no tokenizer: a token is at least
-    one byte of UTF-8."""
-    return sum(len(m["content"].encode("utf-8", "surrogatepass")) + MESSAGE_OVERHEAD
-               for m in messages)  # fmt: skip
