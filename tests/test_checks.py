@@ -77,6 +77,19 @@ def test_a_quoted_term_in_the_brief_s_own_voice_is_flagged(text: str, flagged: b
         assert check.sentences
 
 
+@pytest.mark.parametrize(
+    ("own_voice", "quoted"),
+    [
+        # attributed speech, unquoted: what follows the reporting verb is the source's
+        ("The regime cut waiting times.", "Exiles say the regime cut waiting times."),
+    ],
+)  # fmt: skip
+def test_loaded_words_of_the_published_lexicon_and_attributed_speech(own_voice, quoted):
+    lex = lexicon("en")
+    assert not check_loaded_words(statements_of([Statement(text=own_voice)], []), lex).passed
+    assert check_loaded_words(statements_of([Statement(text=quoted)], []), lex).passed
+
+
 def test_loaded_words_in_english_german_french_spanish_russian_chinese():
     cases = [  # (language, own voice: flagged, quoted or neutral: passes)
         ("en", "On a historic visit, Xi met Putin.", 'Xi called the visit "historic".'),

@@ -351,11 +351,20 @@ def _quoted_detail(where: str, term: str, sentence: str) -> str:
     )
 
 
+def own_words(text: str, lex: Lexicon) -> str:
+    """``text`` up to the first cue that reports another's words ("Critics said the
+    campaign was ruthless": what follows "said" is theirs, attributed, not the brief's)."""
+    if not matcher_of(lex).holds(text, ("claiming",)):
+        return text
+    starts = [m.start() for cue in lex.claiming if (m := pattern(cue).search(text))]
+    return text[: min(starts)] if starts else text
+
+
 def check_loaded_words(said: Sequence[Said], lex: Lexicon) -> Check:
     details: list[str] = []
     sentences: list[int] = []
     for statement in said:
-        words = found(lex.loaded, unquoted(statement.text))
+        words = found(lex.loaded, own_words(unquoted(statement.text), lex))
         if words:
             details.append(
                 f"{statement.where} says {', '.join(repr(w) for w in words)} in its own voice: "
