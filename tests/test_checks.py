@@ -80,6 +80,10 @@ def test_a_quoted_term_in_the_brief_s_own_voice_is_flagged(text: str, flagged: b
 @pytest.mark.parametrize(
     ("own_voice", "quoted"),
     [
+        ("The minister's brilliant plan cut waiting times.",
+         'The minister called the plan "brilliant".'),
+        ("The ruthless campaign ended on Friday.", "Critics said the campaign was ruthless."),
+        ("Officials described a horrific scene.", 'Officials described a "horrific" scene.'),
         # attributed speech, unquoted: what follows the reporting verb is the source's
         ("The regime cut waiting times.", "Exiles say the regime cut waiting times."),
     ],
