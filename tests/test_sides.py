@@ -227,6 +227,9 @@ def test_who_answers_a_criticism_disputes_it_and_its_source_asserts_it():
          "would stay.", "officials", "economists"),
         ("en", "Unions criticised the plan, but Mr. Smith said it would work.", "Mr. Smith",
          "Unions"),
+        # two criticism cues, the lexicon's first of them after the contrast
+        ("en", "Unions condemned the plan, but the ministry rejected the criticism.",
+         "ministry", "Unions"),
         ("de", "Der Plan wurde von Gewerkschaften kritisiert, aber die Regierung wies die "
          "Vorwürfe zurück.", "Regierung", "Gewerkschaften"),
         ("fr", "Le projet a été critiqué par les syndicats, mais le gouvernement a rejeté "

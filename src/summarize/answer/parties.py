@@ -297,7 +297,8 @@ def _rebuttal(sentence: str, lex: Lexicon, held: set[str]) -> tuple[str, str | N
     a clause of contrast, the one who answers it: "The tagline drew criticism and
     ridicule across Twitter, but Noem cited the backlash as proof …" (Noem disputes
     the criticism; Twitter, where it came from, asserts it). None for any other shape."""
-    cue = next((m for c in lex.criticism if (m := pattern(c).search(sentence))), None)
+    cues = [m for c in lex.criticism if (m := pattern(c).search(sentence))]
+    cue = min(cues, key=lambda m: m.start()) if cues else None  # the first in the sentence
     contrast = _CONTRAST.search(sentence, cue.end()) if cue else None
     if cue is None or contrast is None:
         return None
