@@ -274,3 +274,19 @@ def test_a_one_sided_point_on_sentences_that_report_no_one_is_the_article_s_own_
     # a part's points are weighed again by the merge: kept there
     kept, _ = settle(index, event, claim, whole=False)
     assert len(kept) == 2
+
+
+def test_a_korean_denial_with_its_subject_dropped_goes_on_from_the_sentence_before():
+    # 0ec95c7261d1, as Qwen2.5-Coder-1.5B cited it: LJ rebuts (엘제이 역시 반박하고), then
+    # the next sentence, with no subject, calls it all lies; the model had LJ asserting
+    ko = lexicon("ko")
+    rebuts = "하지만 이러한 류화영의 폭로에 대해 엘제이 역시 반박하고 나섰다."
+    lies = "그것이 전부 거짓말이라며 그 증거들을 제시했다."
+    assert sides.roles(rebuts, ko) == ("엘제이", None)
+    assert sides.roles(lies, ko, rebuts) == ("엘제이", None)
+    index = SentenceIndex(f"류화영은 엘제이의 폭력을 폭로했다. {rebuts} {lies}")
+    given = point(index, "엘제이는 류화영의 폭로에 대해 반박하고 나섰다.", [3],
+                  asserted=["엘제이"], kind="one_sided")  # fmt: skip
+    (fixed,), warnings = settle(index, given, language="ko")
+    assert fixed.disputed_by == ["엘제이"]
+    assert any("sides swapped" in w for w in warnings)

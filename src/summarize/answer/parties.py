@@ -149,8 +149,13 @@ def _subject(clause: str) -> str | None:
         tokens = tokens[1:]
     if not tokens or tokens[0].casefold() in _PREPOSITIONS:
         return None  # "Despite Mr. Trump's announcement": no subject opens it
-    if re.search(r"[가-힣]", clause):  # Korean: the word marked as topic or subject
-        marked = [m.group(1) for t in tokens if (m := _KO_SUBJECT.match(t))]
+    if re.search(r"[가-힣]", clause):  # Korean: the word marked as topic or subject,
+        marked = []  # or followed by 역시 ("also": "엘제이 역시 반박하고")
+        for i, token in enumerate(tokens):
+            if tokens[i + 1 : i + 2] == ["역시"]:
+                marked.append(token)
+            elif m := _KO_SUBJECT.match(token):
+                marked.append(m.group(1))
         return marked[0] if marked and len(marked[0]) >= 3 else None
     kept: list[str] = []
     for token in tokens:
@@ -252,6 +257,8 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
             who = speaker(sentence, match.start(), match.end(), match.group())
             if who is None and _opens_with_pronoun(sentence[: match.start()]) and before:
                 who = _subject(_CLAUSE_MARK.split(own_voice(before))[0])
+            elif who is None and kind == "denial" and before and CJK.search(sentence):
+                who = roles(before, lex)[0]  # a dropped subject: the denier before goes on
             if kind == "denial" and who is not None:
                 return who, None
             if kind == "allegation":
