@@ -290,3 +290,20 @@ def test_a_korean_denial_with_its_subject_dropped_goes_on_from_the_sentence_befo
     (fixed,), warnings = settle(index, given, language="ko")
     assert fixed.disputed_by == ["엘제이"]
     assert any("sides swapped" in w for w in warnings)
+
+
+def test_a_denier_who_then_says_so_stays_on_the_disputing_side():
+    # 70cb2d5bca75, as Qwen2.5-Coder-1.5B answered it in the live run of 4 December:
+    # the label that denies was put on the asserting side, the singer on the other
+    text = (
+        "Taylor Swift accused Big Machine of trying to stop her performing her old songs. "
+        'Big Machine have twice denied doing anything wrong. "At no point did we say '
+        'Taylor could not perform," they said in a statement.'
+    )
+    index = SentenceIndex(text)
+    swapped = point(index, "Big Machine have twice denied doing anything wrong.", [2, 3],
+                    asserted=["Big Machine"], disputed=["Taylor Swift"])  # fmt: skip
+    (fixed,), warnings = settle(index, swapped)
+    assert fixed.asserted_by == ["Taylor Swift"]
+    assert fixed.disputed_by == ["Big Machine"]
+    assert any("sides swapped" in w for w in warnings)

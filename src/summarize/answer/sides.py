@@ -95,7 +95,9 @@ def _fix_sides(
     the sentence before it) say of who disputes and who asserts."""
     found = [roles(text, lex, before) for text, before in cited]
     deniers = [d for d, _ in found if d]
-    asserters = [a for _, a in found if a]
+    # who denies it and then "said" so ('… denied doing anything wrong. "…," they
+    # said') is still on the disputing side
+    asserters = [a for _, a in found if a and not any(same_party(a, d) for d in deniers)]
     if deniers and not asserters:
         asserters = _accusers(cited, found, lex)
     said_denier, said_asserter = roles(point.claim, lex)  # what the claim says of them
