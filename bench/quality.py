@@ -425,11 +425,11 @@ def main() -> int:
         # "hints": an earlier "after" run, with the hints and one re-ask of the checks
         # but without the follow-up on disputes (summarize.pipeline.disputes), kept for the docs
         # "caps": the run after #17 (the caps said in the schema), the last one
-        for label in ("before", "hints", "after", "caps", "before-29", "after-29"):
+        for label in ("before", "hints", "after", "caps", "before-29", "after-29", "after-37"):
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
-        for label in ("caps", "after-29"):  # the same answers, settled by this checkout (#29)
+        for label in ("caps", "after-29", "after-37"):  # the same answers, settled here (#29)
             if label in runs:
                 runs[f"{label}, settled"] = settled(runs[label])
     else:
