@@ -86,6 +86,8 @@ def test_a_quoted_term_in_the_brief_s_own_voice_is_flagged(text: str, flagged: b
         ("Officials described a horrific scene.", 'Officials described a "horrific" scene.'),
         # attributed speech, unquoted: what follows the reporting verb is the source's
         ("The regime cut waiting times.", "Exiles say the regime cut waiting times."),
+        # a word of a web address is no word of the brief's
+        ("An evil plan was approved.", "The plan is at https://evil.example/claim now."),
     ],
 )  # fmt: skip
 def test_loaded_words_of_the_published_lexicon_and_attributed_speech(own_voice, quoted):

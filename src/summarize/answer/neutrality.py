@@ -351,9 +351,15 @@ def _quoted_detail(where: str, term: str, sentence: str) -> str:
     )
 
 
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
 def own_words(text: str, lex: Lexicon) -> str:
     """``text`` up to the first cue that reports another's words ("Critics said the
-    campaign was ruthless": what follows "said" is theirs, attributed, not the brief's)."""
+    campaign was ruthless": what follows "said" is theirs, attributed, not the brief's),
+    its links blanked (a word of a web address, "https://evil.example", is no word of
+    the brief's)."""
+    text = _LINK.sub(" ", text)
     if not matcher_of(lex).holds(text, ("claiming",)):
         return text
     starts = [m.start() for cue in lex.claiming if (m := pattern(cue).search(text))]
