@@ -16,7 +16,13 @@ from summarize.answer.neutrality import own_voice
 
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 CJK = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
-_SENTENCE_ID = re.compile(r"^\s*\[?S\d+\]?\s*$", re.IGNORECASE)
+# sentence ids, alone or listed: "S18", "[S3]", "S.13 and S.24", "S4, S5"
+_SENTENCE_ID = re.compile(
+    r"^\s*(?:\[?S\.?\s?\d+\]?(?:\s*(?:,|;|&|and|und|et|y|и)\s*)?)+\s*$", re.IGNORECASE
+)
+# a party's name has at most this many words ("Mathieu Boulegue from the Center for
+# European Policy Analysis": 9); more is a sentence of the text
+NAME_WORDS = 14
 _CLAUSE_MARK = re.compile(r"[,;:()\[\]\"“”«»„—–]|\s-\s|[，。；：、「」『』]")
 _STEM = 5  # letters a word is compared by
 
@@ -108,6 +114,8 @@ def grounded(name: str, context: str, context_stems: set[str]) -> bool:
     Julian Assange" where the text says "Assange"; not "Syrian Observatory" where it
     says only "Syrian")."""
     if _SENTENCE_ID.match(name) or name.strip().casefold() in _PLACEHOLDERS:
+        return False
+    if len(name.split()) > NAME_WORDS:  # "The article discusses a China-Russia …"
         return False
     tokens = _significant(name)
     if not tokens:
