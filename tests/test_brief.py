@@ -703,6 +703,7 @@ def test_a_summary_that_is_all_instructions_is_asked_again():
     [
         "One contested point as the model writes it.",  # the schema's own docstring
         "One one_sided claim",  # SmolLM2's, from the kinds' help
+        "One sided claim",  # the same, its kind written with a space (4 December)
     ],
 )
 def test_the_demo_model_s_echoes_of_the_schema_are_no_contested_points(claim):

@@ -252,6 +252,15 @@ def _vocabulary(text: str) -> frozenset[str]:
     return frozenset(_content_words(text))
 
 
+@functools.lru_cache(maxsize=16)
+def _prompt_vocabulary(instructions: str) -> frozenset[str]:
+    """The instructions' content words, and the parts of those written with an
+    underscore: a field name or kind written out ("one_sided": "sided")."""
+    words = _vocabulary(instructions)
+    parts = {p for w in words if "_" in w for p in w.split("_") if len(p) >= _CONTENT}
+    return words | parts
+
+
 def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: str) -> list[str]:
     """Re-ask lines for a summary or key point that copies the instructions, not the article.
 
@@ -309,7 +318,7 @@ def drop_echoes(draft: _M, instructions: str, article: str) -> tuple[_M, list[st
     repeat the ``instructions`` (the prompt and the schema's descriptions) instead of
     the ``article``; a warning for each one dropped."""
     copied = _copied(instructions, article)
-    prompt, words = _vocabulary(instructions), _vocabulary(article)
+    prompt, words = _prompt_vocabulary(instructions), _vocabulary(article)
     update: dict[str, list[Any]] = {}
     warnings: list[str] = []
     for field, attribute, name in _ECHO_FIELDS:
