@@ -80,6 +80,7 @@ def test_the_speaker_of_a_denial_fills_an_empty_side_even_through_a_pronoun():
         "S.13 and S.24", "S4, S5",
         "Russian and Syrian defence ministries accused U.S. forces in al-Tanf of shielding "
         "militants near the base in Syria",
+        "The Russian and Syrian defence ministries have accused U.S. forces",  # a clause
     ],
 )  # fmt: skip
 def test_a_party_the_text_does_not_name_near_the_point_is_dropped_with_a_warning(bad):

@@ -31,6 +31,14 @@ def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+# the verbs that make a "name" a clause, in each lexicon language
+_AUXILIARIES = _set(
+    "has have had is was were are will would did does "
+    "hat haben hatte hatten ist sind war waren wurde wurden wird "
+    "ont avait avaient sont était ha han había habían fue"
+)
+
+
 # Words that begin a clause without being its subject, end a subject (auxiliaries,
 # adverbs, relative pronouns), or are no party at all; in each lexicon language.
 _LEADING = _set(
@@ -115,8 +123,8 @@ def grounded(name: str, context: str, context_stems: set[str]) -> bool:
     says only "Syrian")."""
     if _SENTENCE_ID.match(name) or name.strip().casefold() in _PLACEHOLDERS:
         return False
-    if len(name.split()) > NAME_WORDS:  # "The article discusses a China-Russia …"
-        return False
+    if len(name.split()) > NAME_WORDS or _AUXILIARIES.intersection(words(name)):
+        return False  # a clause, not a name: "The European Union has criticized …"
     tokens = _significant(name)
     if not tokens:
         return False
