@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from summarize.answer.cues import Lexicon, found, lexicon, matcher_of, pattern
+from summarize.answer.repairs import LINK
 from summarize.schema import Check
 
 if TYPE_CHECKING:
@@ -351,15 +352,12 @@ def _quoted_detail(where: str, term: str, sentence: str) -> str:
     )
 
 
-_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-
-
 def own_words(text: str, lex: Lexicon) -> str:
     """``text`` up to the first cue that reports another's words ("Critics said the
     campaign was ruthless": what follows "said" is theirs, attributed, not the brief's),
     its links blanked (a word of a web address, "https://evil.example", is no word of
     the brief's)."""
-    text = _LINK.sub(" ", text)
+    text = LINK.sub(" ", text)
     if not matcher_of(lex).holds(text, ("claiming",)):
         return text
     starts = [m.start() for cue in lex.claiming if (m := pattern(cue).search(text))]

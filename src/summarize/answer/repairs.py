@@ -176,7 +176,8 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+# a web address in text (its end before brackets and quotes); also read by neutrality
+LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
 def clean_links(text: str, article: str, where: str, warnings: list[str]) -> str:
@@ -185,7 +186,7 @@ def clean_links(text: str, article: str, where: str, warnings: list[str]) -> str
     A model can be talked into adding links by an article (prompt injection) or make
     them up; either way a link the article does not carry is not the article's.
     """
-    if not _URL.search(text):
+    if not LINK.search(text):
         return text
 
     def drop(match: re.Match[str]) -> str:
@@ -195,7 +196,7 @@ def clean_links(text: str, article: str, where: str, warnings: list[str]) -> str
         warnings.append(f"{where}: removed a link that is not in the article: {_clip(url)!r}")
         return match.group(0)[len(url) :]
 
-    return re.sub(r"[ \t]{2,}", " ", _URL.sub(drop, text)).strip()
+    return re.sub(r"[ \t]{2,}", " ", LINK.sub(drop, text)).strip()
 
 
 def remove_foreign_urls(draft: _D, article: str) -> tuple[_D, list[str]]:
