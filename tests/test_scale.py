@@ -253,7 +253,7 @@ def test_a_ray_actor_takes_the_next_batch_while_a_row_of_the_last_is_still_out(r
     gate, opened = threading.Event(), []
 
     def hold(body: dict[str, object], handler: Handler) -> None:
-        opened.append(gate.wait(60.0))  # False: let go by the timeout, not by company
+        opened.append(gate.wait(300.0))  # False: let go by the timeout, not by company
         handler.send_json(200, fakemodel.completion(body))
 
     def choose(body: dict[str, object]):
