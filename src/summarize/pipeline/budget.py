@@ -143,12 +143,15 @@ def parts_of(run: Run) -> list[list[Sentence]]:
     # sentence, so leave room and check.
     index, size = run.sentences, budget
     cutter = Cutter(index.text, encoding=run.encoding)  # counted once, cut maybe twice
+    cuts: list[tuple[int, int]] = []
     while True:
         chunks = cutter.chunks(size)
         run.deadline.check()  # --timeout covers preparing a long article too
-        parts = [part for c in chunks if (part := index.within(c.start, c.end))]
-        counts = _counted(run, parts)
-        shown = max(counts)
+        seen, cuts = cuts, [(c.start, c.end) for c in chunks]
+        if cuts != seen:  # a smaller size often cuts the same chunks: counted already
+            parts = [part for c in chunks if (part := index.within(c.start, c.end))]
+            counts = _counted(run, parts)
+            shown = max(counts)
         if shown <= budget or size <= MIN_CHUNK_TOKENS:
             check_plan(run, len(parts), sum(counts) + len(parts) * prompt_overhead(run, "part"))
             return parts
