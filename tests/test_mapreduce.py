@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from testkit import fakemodel
 import summarize.errors as E
 from summarize import Summarizer, asummarize, summarize
 from summarize.pipeline import budget as budget_module
+from summarize.text.sentences import SentenceIndex
 from tests.support import ARTICLES, error, mock_client
 
 # Real text: every sample article, one after another (about 15k tokens).
@@ -121,10 +123,69 @@ def test_a_long_article_is_briefed_in_parts_and_merged():
     assert "reduce.user" in meta.prompt_version
 
 
+def _shown_ids(body: dict[str, Any]) -> list[int]:
+    return [int(n) for n in re.findall(r"^\[S(\d+)\]", fakemodel.block_of(body), re.M)]
+
+
+def test_each_part_is_numbered_from_s1_and_its_brief_cites_the_article_ids():
+    fake = FakeModel()
+    brief = run(fake)
+    shown = [_shown_ids(body) for body in fake.parts()]
+    assert len(shown) > 2
+    # a part's prompt, its hints and its refs' bounds all count from S1 (cheaper ids)
+    assert all(ids == list(range(1, len(ids) + 1)) for ids in shown)
+    for body, ids in zip(fake.parts(), shown, strict=True):
+        hinted = re.findall(r"\bS(\d+) report", body["messages"][1]["content"])
+        assert all(1 <= int(n) <= len(ids) for n in hinted)
+        bounds = json.dumps(body.get("response_format", {}))
+        assert f'"maximum": {len(ids)}' in bounds or "maximum" not in bounds
+    # ... and every id of the brief is the article's own, at the sentence it names
+    index = SentenceIndex(LONG)
+    evidence = [e for s in [*brief.summary_sentences, *brief.key_points] for e in s.evidence]
+    evidence += [e for p in brief.contested_points for e in p.evidence]
+    assert max(e.sentence or 0 for e in evidence) > len(shown[0])
+    for e in evidence:
+        sentence = index.get(e.sentence or 0)
+        assert sentence is not None
+        assert sentence.start <= e.start < e.end <= sentence.end
+    assert brief.ungrounded(LONG) == []
+
+
+def test_a_part_is_reasked_in_its_own_ids_and_warned_of_in_the_article_ids():
+    wrong: dict[str, int] = {}
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        answer = fakemodel.completion(body)
+        user = body["messages"][1]["content"]
+        if "part 2 of" in user and len(body["messages"]) == 2 and not wrong:
+            content = json.loads(answer["choices"][0]["message"]["content"])
+            wrong["local"] = len(_shown_ids(body)) + 5  # past the part's last sentence
+            content["summary"][0]["refs"] = [wrong["local"]]
+            answer["choices"][0]["message"]["content"] = json.dumps(content)
+        elif "part 2 of" in user and len(body["messages"]) > 2:
+            wrong["reask"] = len(body["messages"])
+            wrong["said"] = body["messages"][-1]["content"]
+        return httpx2.Response(200, json=answer)
+
+    fake = FakeModel()
+    run(fake)
+    first = len(_shown_ids(fake.parts()[0]))
+    brief = run(handler)  # type: ignore[arg-type]
+    said = wrong["said"]
+    assert f"S{wrong['local']} is not a sentence of the part" in said
+    assert re.search(r"\(S1-S\d+\)", said)
+    assert f"S{wrong['local'] + first}" not in said
+    # the user is told in the article's ids
+    warned = [w for w in brief.meta.warnings if "part 2 of" in w and "re-asked" in w]
+    assert warned
+    assert f"S{wrong['local'] + first} is not a sentence" in warned[0]
+
+
 def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_evidence():
     fake = FakeModel()
     brief = run(fake)
-    map_refs = [ref for body in fake.parts() for p in _points(body) for ref in p["refs"]]
+    map_refs = [ref for points in _part_points(fake) for p in points for ref in p["refs"]]
     claims = [p.claim for p in brief.contested_points]
     assert len(claims) == len(set(claims))  # one point per claim
     assert len(claims) < len(map_refs)  # some claims occurred in several parts
@@ -137,7 +198,7 @@ def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_e
     own = [w.rsplit(": ", 1)[1].strip("'") for w in brief.meta.warnings
            if w.startswith("dropped: a one_sided point whose sentences report")]  # fmt: skip
     assert own == ["A statement about the text is one-sided."]
-    kept = [ref for body in fake.parts() for p in _points(body) if p["claim"] not in own
+    kept = [ref for points in _part_points(fake) for p in points if p["claim"] not in own
             for ref in p["refs"]]  # fmt: skip
     cited = sorted(e.sentence for p in brief.contested_points for e in p.evidence)
     added = [ref for body in fake.followups() for p in _points(body) for ref in p["refs"]]
@@ -145,10 +206,26 @@ def test_points_with_the_same_claim_in_several_parts_are_merged_without_losing_e
     assert set(cited) - set(map_refs) <= set(added)
 
 
-def _points(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The contested points the fake model answered ``body`` with."""
+def _points(body: dict[str, Any], offset: int = 0) -> list[dict[str, Any]]:
+    """The contested points the fake model answered ``body`` with, their refs raised by
+    ``offset`` (a part's ids are its own, from S1: ``_part_points``)."""
     content = fakemodel.completion(body)["choices"][0]["message"]["content"]
-    return list(json.loads(content)["contested_points"])
+    points = list(json.loads(content)["contested_points"])
+    return [{**p, "refs": [r + offset for r in p["refs"]]} for p in points]
+
+
+def _part_points(fake: FakeModel) -> list[list[dict[str, Any]]]:
+    """Each part's points (in part order), cited in the article's ids."""
+
+    def number(body: dict[str, Any]) -> int:
+        return int(re.search(r"part (\d+) of", body["messages"][1]["content"])[1])  # type: ignore[index]
+
+    firsts = {number(b): b for b in fake.parts() if len(b["messages"]) == 2}
+    offset, out = 0, []
+    for n in sorted(firsts):
+        out.append(_points(firsts[n], offset))
+        offset += len(_shown_ids(firsts[n]))
+    return out
 
 
 def test_parts_run_concurrently_up_to_the_limit_sync_and_async():
@@ -256,7 +333,7 @@ def test_part_briefs_that_do_not_fit_are_collapsed_in_levels(monkeypatch: pytest
     # Points never shrink away: with no level left, as many as fit are merged and the
     # others are kept as found, with a warning. Points on the same sentences are one
     # point (answer/sides.py), so each sentence a part point cited is cited still.
-    map_refs = sorted(ref for body in fake.parts() for p in _points(body) for ref in p["refs"])
+    map_refs = sorted(ref for ps in _part_points(fake) for p in ps for ref in p["refs"])
     cited = sorted(e.sentence for p in brief.contested_points for e in p.evidence)
     added = [ref for body in fake.followups() for p in _points(body) for ref in p["refs"]]
     assert set(map_refs) <= set(cited)

@@ -56,6 +56,7 @@ from summarize.request.drafts import (
     DraftDisputes,
     DraftMerge,
     schema_text,
+    shift_refs,
 )
 
 if TYPE_CHECKING:
@@ -210,12 +211,18 @@ def _candidate(
 
 
 def check_brief(
-    reply: Reply, article: Article, *, allowed: range | None = None, system: str = "brief.system"
+    reply: Reply,
+    article: Article,
+    *,
+    allowed: range | None = None,
+    offset: int = 0,
+    system: str = "brief.system",
 ) -> Candidate[DraftBrief]:
     """One brief answer, checked; DraftProblems if it cannot be used at all.
 
-    ``allowed``: the sentence ids of the part being briefed (None: the article's). A
-    part is checked for neutrality as part of the whole, after the merge."""
+    ``allowed``: the sentence ids of the part being briefed (None: the article's), which
+    its prompt showed less ``offset`` (numbered from S1). A part is checked for
+    neutrality as part of the whole, after the merge."""
     _cut_off(
         reply,
         article.output_tokens,
@@ -223,7 +230,8 @@ def check_brief(
     )
     index = article.sentences
     text = index.text if allowed is None else index.span(allowed)
-    draft, problems, repairs = _cleaned(parse_draft(reply.text), system, text, text)
+    draft = shift_refs(parse_draft(reply.text), offset)
+    draft, problems, repairs = _cleaned(draft, system, text, text)
     if not summary_text(draft):
         raise DraftProblems(
             ["summary: it only repeated the article's marker; summarise the article"]

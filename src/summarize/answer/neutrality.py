@@ -240,12 +240,16 @@ def describe(cues: dict[int, str]) -> str:
     return "; ".join(parts)
 
 
-def hints(cues: dict[int, str], *, within: range | None = None, opinion: bool = False) -> str:
+def hints(
+    cues: dict[int, str], *, within: range | None = None, offset: int = 0, opinion: bool = False
+) -> str:
     """What the model is told before it answers: the ``cue_sentences`` (of the part
-    ``within``) that report a denial, an accusation or criticism, or are the outlet's
-    own view, and whether the article is wholly opinion; "" for an article with none of
-    these, so that no dispute is invented."""
-    cues = first_cues({n: kind for n, kind in cues.items() if within is None or n in within})
+    ``within``, its ids shown less ``offset``) that report a denial, an accusation or
+    criticism, or are the outlet's own view, and whether the article is wholly opinion;
+    "" for an article with none of these, so that no dispute is invented."""
+    cues = first_cues(
+        {n - offset: kind for n, kind in cues.items() if within is None or n in within}
+    )
     lines = ["the article is an opinion piece: say so, and attribute its views"] if opinion else []
     lines += [described] if (described := describe(cues)) else []
     if not lines:
@@ -280,9 +284,9 @@ class Wording:
     cues: dict[int, str]
     opinion: bool
 
-    def hints(self, within: range | None = None) -> str:
-        """``hints`` of the article (of the part ``within``)."""
-        return hints(self.cues, within=within, opinion=self.opinion)
+    def hints(self, within: range | None = None, offset: int = 0) -> str:
+        """``hints`` of the article (of the part ``within``, numbered less ``offset``)."""
+        return hints(self.cues, within=within, offset=offset, opinion=self.opinion)
 
 
 def wording(index: SentenceIndex, article: Article) -> Wording:

@@ -164,7 +164,7 @@ def _counted(run: Run, parts: list[list[Sentence]]) -> list[int]:
     index, counted = run.sentences, []
     shown = len(index.text) >= PREPARING_SHOWN and run.progress.active
     size = len(index.text.encode("utf-8", "surrogatepass")) if shown else 0
-    rendered = [index.render(part) for part in parts]
+    rendered = [index.render(part, offset=part[0].id - 1) for part in parts]  # as sent
     for part, tokens in zip(parts, counts(rendered, run.encoding), strict=True):
         counted.append(tokens)
         if shown:

@@ -122,8 +122,9 @@ async def _brief_parts(run: Run, chunks: list[list[Sentence]]) -> dict[int, Outc
 
 
 async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
-    """One part's brief, citing the article's own (global) sentence ids."""
-    parts = run.chunks
+    """One part's brief. Its prompt numbers the part's sentences from S1 (fewer tokens
+    than the article's ids: a 4-digit id costs one more); the brief cites the article's."""
+    parts, offset = run.chunks, sentences[0].id - 1
 
     def build(with_hint: bool) -> list[Message]:
         return prompts.part(
@@ -131,9 +132,9 @@ async def part(run: Run, index: int, sentences: list[Sentence]) -> Partial:
             number=index + 1,
             parts=parts,
             output_language=run.output_language(),
-            hints=run.hints(within=range(sentences[0].id, sentences[-1].id + 1)),
+            hints=run.hints(within=range(sentences[0].id, sentences[-1].id + 1), offset=offset),
             boundary=run.boundary,
-            article=run.sentences.render(sentences),
+            article=run.sentences.render(sentences, offset=offset),
         )
 
     label = f"part {index + 1} of {parts}: "

@@ -1,13 +1,14 @@
 """Part briefs of a long article and the pure steps of merging them.
 
 The flow that makes and merges them is ``summarize.pipeline.mapreduce``. The map step
-briefs each part like a short article, citing the article's own sentence ids (global,
-so nothing is shifted). The reduce step sees the part briefs as text, each statement
-with the ids it cites and an id on every contested point, and answers with merged points
-that name the ids they stand for. Evidence is never re-quoted by the reducer: a
-merged point carries the union of the already grounded evidence of its ids, so a
-merge cannot invent a quote. A point the reducer leaves out is kept as it was found,
-with a warning; nothing found in a part is dropped silently.
+briefs each part like a short article, numbered from S1 in its prompt; its answer is
+read back into the article's own sentence ids, which the merge sees. The reduce step
+sees the part briefs as text, each statement with the ids it cites and an id on every
+contested point, and answers with merged points that name the ids they stand for.
+Evidence is never re-quoted by the reducer: a merged point carries the union of the
+already grounded evidence of its ids, so a merge cannot invent a quote. A point the
+reducer leaves out is kept as it was found, with a warning; nothing found in a part is
+dropped silently.
 """
 
 from __future__ import annotations

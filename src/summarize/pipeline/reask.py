@@ -59,13 +59,15 @@ async def ask(
     stage: Stage = "briefing",
     detail: str | None = None,
     reasks: int | None = None,
+    shown: Callable[[str], str] = str,
 ) -> Candidate[T]:
     """One request and its re-asks: the best usable answer, or a typed error.
 
     ``build(with_hint)`` gives the messages (the schema spelled out when the mode does
     not enforce it); ``label`` prefixes messages (``"part 2 of 5: "``); ``stage`` and
     ``detail`` (default: the label) are what the progress events say of the request;
-    ``reasks``: at most this many re-asks (default and cap: the run's ``max_reasks``)."""
+    ``reasks``: at most this many re-asks (default and cap: the run's ``max_reasks``);
+    ``shown``: a problem as the re-ask writes it (a part's own ids; default: as is)."""
     most = run.max_reasks if reasks is None else min(reasks, run.max_reasks)
     warnings = run.warnings if warnings is None else warnings
     progress, what = run.progress, label.removesuffix(": ")
@@ -98,7 +100,7 @@ async def ask(
                 f"problem(s), first: {problems.problems[0]}"
             )
             progress.stage("re-asking", label + problems.problems[0])
-            followup[:] = _followup(run, build, reply, problems.problems)
+            followup[:] = _followup(run, build, reply, list(map(shown, problems.problems)))
     except SummarizeError as exc:
         _annotate(exc, tally.last, label)
         raise

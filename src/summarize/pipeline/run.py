@@ -76,9 +76,10 @@ class Run:
         """Whether the article is wholly opinion (its URL or section says so)."""
         return self.wording.opinion
 
-    def hints(self, within: range | None = None) -> str:
-        """What the prompt tells the model of the article's cues (of the part ``within``)."""
-        return self.wording.hints(within)
+    def hints(self, within: range | None = None, offset: int = 0) -> str:
+        """What the prompt tells the model of the article's cues (of the part ``within``,
+        its ids shown less ``offset``)."""
+        return self.wording.hints(within, offset)
 
     @property
     def checks_language(self) -> str | None:

@@ -19,6 +19,7 @@ from summarize.pipeline import disputes, reask
 from summarize.request import prompts
 from summarize.request.drafts import DraftBrief, DraftMerge, request_schemas
 from summarize.schema import ArticleSummary, Meta, Statement
+from summarize.text.sentences import local_ids
 
 if TYPE_CHECKING:
     from summarize.model.protocol import Message
@@ -61,19 +62,23 @@ async def ask_brief(
     system: str = "brief.system",
     detail: str | None = None,
 ) -> Candidate[DraftBrief]:
-    """``reask.ask`` for a brief of ``sentences`` (default: the whole article)."""
+    """``reask.ask`` for a brief of ``sentences`` (default: the whole article). A part's
+    prompt numbers its sentences from S1 (``offset``: its first id less one); its answer
+    is read back into the article's ids, and re-ask problems are written in the part's."""
     shown = sentences or run.sentences.sentences
     ids = range(shown[0].id, shown[-1].id + 1)  # of the whole article: S1-Sn
     allowed = ids if sentences else None
+    offset = ids.start - 1
     return await reask.ask(
         run,
         build,
-        lambda reply: check_brief(reply, run, allowed=allowed, system=system),
-        request_schemas(DraftBrief, ids),
+        lambda reply: check_brief(reply, run, allowed=allowed, offset=offset, system=system),
+        request_schemas(DraftBrief, range(1, len(ids) + 1)),
         run.map_usage,
         warnings=warnings,
         label=label,
         detail=detail,
+        shown=lambda problem: local_ids(problem, offset),
     )
 
 

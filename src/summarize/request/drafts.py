@@ -169,6 +169,17 @@ class DraftBrief(_Draft):
     _summary = field_validator("summary", mode="before")(_statements)
 
 
+def shift_refs(draft: DraftBrief, offset: int) -> DraftBrief:
+    """A part's draft, cited as its prompt numbered the part (from S1), in the article's
+    ids: every ref of 1 or more raised by ``offset`` (in place). A ref below 1 stays
+    what it was, never a sentence."""
+    if offset:
+        items: list[DraftStatement | DraftPoint] = [*draft.summary, *draft.key_points]
+        for item in [*items, *draft.contested_points]:
+            item.refs = [ref + offset if ref >= 1 else ref for ref in item.refs]
+    return draft
+
+
 class DraftDisputes(_Draft):
     """The answer to the follow-up on disputes a brief left out (``summarize.disputes``)."""
 

@@ -147,13 +147,14 @@ class SentenceIndex:
         first, last = self.sentences[ids.start - 1], self.sentences[ids.stop - 2]
         return self.text[first.start : last.end]
 
-    def render(self, sentences: list[Sentence] | None = None) -> str:
-        """``[S1] ...`` lines, a blank line between paragraphs."""
+    def render(self, sentences: list[Sentence] | None = None, *, offset: int = 0) -> str:
+        """``[S1] ...`` lines, a blank line between paragraphs. ``offset``: shown ids are
+        ``id - offset`` (a part of a long article numbered from S1, ``local_ids``)."""
         lines: list[str] = []
         for sentence in self.sentences if sentences is None else sentences:
             if sentence.paragraph and lines:
                 lines.append("")
-            lines.append(f"[S{sentence.id}] {self.shown(sentence)}")
+            lines.append(f"[S{sentence.id - offset}] {self.shown(sentence)}")
         return "\n".join(lines)
 
     def evidence(
@@ -202,6 +203,18 @@ class SentenceIndex:
             return None
         start, end = sentence.start + hit.start, sentence.start + hit.end
         return Evidence(quote=self.text[start:end], start=start, end=end, sentence=sentence.id)
+
+
+_ID = re.compile(r"\bS(\d+)\b")
+
+
+def local_ids(text: str, offset: int) -> str:
+    """``text`` (a re-ask problem) with the article's ids ``S{n}`` written as a part
+    numbered from S1 shows them, ``S{n - offset}``; ids at or below ``offset`` (never
+    the part's) are left as they are."""
+    if not offset:
+        return text
+    return _ID.sub(lambda m: f"S{n - offset}" if (n := int(m[1])) > offset else m[0], text)
 
 
 def strip_ids(quote: str) -> str:
