@@ -231,9 +231,14 @@ _WORDS = re.compile(r"\w+")
 _ECHO_WORDS = 6  # this many words in a row from the instructions is copying them
 
 
-def _shingles(text: str, n: int = _ECHO_WORDS) -> set[tuple[str, ...]]:
+def _runs(text: str, n: int = _ECHO_WORDS) -> Iterator[tuple[str, ...]]:
+    """Each run of ``n`` words in a row of ``text``, casefolded, in order."""
     words = _WORDS.findall(text.casefold())
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    return zip(*(words[i:] for i in range(n)), strict=False)
+
+
+def _shingles(text: str, n: int = _ECHO_WORDS) -> set[tuple[str, ...]]:
+    return set(_runs(text, n))
 
 
 @functools.lru_cache(maxsize=16)
@@ -245,7 +250,7 @@ def _instruction_shingles(instructions: str) -> frozenset[tuple[str, ...]]:
 def _copied(instructions: str, article: str) -> frozenset[tuple[str, ...]]:
     """The runs of six words of ``instructions`` that ``article`` does not have: worked
     out once per prompt and article (each answer and re-ask of a run reads them)."""
-    return _instruction_shingles(instructions) - frozenset(_shingles(article))
+    return _instruction_shingles(instructions).difference(_runs(article))  # no set of the article
 
 
 @functools.lru_cache(maxsize=16)
