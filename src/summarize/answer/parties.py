@@ -9,6 +9,7 @@ pronouns, prepositions) are listed here.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from summarize.answer.cues import Lexicon, matcher_of, pattern
@@ -112,8 +113,15 @@ def same_party(a: str, b: str) -> bool:
         if bare_a and bare_b and (bare_a in bare_b or bare_b in bare_a):
             return True
     # one speaks for the other too: "NASA's Administrator Jim Bridenstine" ~ "NASA"
-    x, y = ({w[:_STEM] for w in _significant(name)} for name in (a, b))
+    x, y = _name_stems(a), _name_stems(b)
     return bool(x and y) and (x <= y or y <= x)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_stems(name: str) -> frozenset[str]:
+    """The stems of ``name``'s significant words: a point's names are compared with
+    every other name of the brief, so each is worked out once."""
+    return frozenset(w[:_STEM] for w in _significant(name))
 
 
 def grounded(name: str, context: str, context_stems: set[str]) -> bool:
