@@ -43,6 +43,7 @@ from summarize.answer.repairs import (
     marker_problems,
     parse_as,
     parse_draft,
+    prepare_echoes,
     remove_foreign_urls,
     scrub_markers,
     summary_text,
@@ -271,6 +272,15 @@ def check_merge(
     )
     with_checks(article, candidate)  # a dispute the parts left out: the follow-up's
     return candidate
+
+
+def prepare(article: Article) -> None:
+    """Work out ahead what the checks of answers on the whole article read and no part's
+    check does (the article's quoted terms, the follow-up's echo material): run in a
+    thread beside a long article's part requests, it is done when their answers come
+    back, not after them. It only fills caches, so the results are the same."""
+    neutrality.quoted_terms(article.sentences)
+    prepare_echoes(_echo_source("brief.system", DraftDisputes), article.sentences.text)
 
 
 def check_disputes(reply: Reply, article: Article) -> Candidate[DraftDisputes]:

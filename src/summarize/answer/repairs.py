@@ -267,6 +267,14 @@ def _prompt_vocabulary(instructions: str) -> frozenset[str]:
     return words | parts
 
 
+def prepare_echoes(instructions: str, article: str) -> None:
+    """Work out ahead what ``drop_echoes`` reads of ``instructions`` and ``article``
+    (each cached): for a long article, while its first requests are in flight."""
+    _copied(instructions, article)
+    _prompt_vocabulary(instructions)
+    _vocabulary(article)
+
+
 def echo_problems(draft: DraftBrief | DraftMerge, instructions: str, article: str) -> list[str]:
     """Re-ask lines for a summary or key point that copies the instructions, not the article.
 

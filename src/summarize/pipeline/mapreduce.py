@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from summarize.answer.checking import Candidate, check_merge, with_checks
+from summarize.answer.checking import Candidate, check_merge, prepare, with_checks
 from summarize.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -63,7 +63,11 @@ async def map_reduce(run: Run) -> ArticleSummary:
     chunks = budget.parts_of(run)
     run.chunks = len(chunks)
     run.progress.stage("briefing", f"{len(chunks)} parts", parts=len(chunks), parts_done=0)
-    outcomes = await _brief_parts(run, chunks)
+    ahead = asyncio.ensure_future(asyncio.to_thread(prepare, run))
+    try:
+        outcomes = await _brief_parts(run, chunks)
+    finally:
+        await ahead  # a thread is not cancelled: it ends (it only fills caches)
     deferred = [o for o in outcomes.values() if isinstance(o, Deferred)]
     if deferred:  # every part's request goes into the same batch
         raise Deferred.merge(deferred)
