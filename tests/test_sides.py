@@ -293,7 +293,7 @@ def test_a_korean_denial_with_its_subject_dropped_goes_on_from_the_sentence_befo
     ko = lexicon("ko")
     rebuts = "하지만 이러한 류화영의 폭로에 대해 엘제이 역시 반박하고 나섰다."
     lies = "그것이 전부 거짓말이라며 그 증거들을 제시했다."
-    assert sides.roles(rebuts, ko) == ("엘제이", None)
+    assert sides.roles(rebuts, ko) == ("엘제이", "류화영")  # whose 폭로 (revelation) it rebuts
     assert sides.roles(lies, ko, rebuts) == ("엘제이", None)
     index = SentenceIndex(f"류화영은 엘제이의 폭력을 폭로했다. {rebuts} {lies}")
     given = point(index, "엘제이는 류화영의 폭로에 대해 반박하고 나섰다.", [3],
@@ -318,3 +318,80 @@ def test_a_denier_who_then_says_so_stays_on_the_disputing_side():
     assert fixed.asserted_by == ["Taylor Swift"]
     assert fixed.disputed_by == ["Big Machine"]
     assert any("sides swapped" in w for w in warnings)
+
+
+def test_a_party_merely_named_where_no_one_disagrees_is_not_a_disputer():
+    # Qwen2.5-Coder-1.5B on the op-ed 04a6711caa7c: "House Democrats have limited
+    # their inquiry to the Ukraine scandal", disputed by "Ukraine"
+    text = (
+        "House Democrats have limited their impeachment inquiry to the Ukraine scandal. "
+        "The White House denied any wrongdoing in the call."
+    )
+    index = SentenceIndex(text)
+    topic = point(index, "House Democrats limit the inquiry to Ukraine.", [1],
+                  asserted=["House Democrats"], disputed=["Ukraine"])  # fmt: skip
+    denial = point(index, "Democrats say the call was wrong; the White House denies it.",
+                   [2], asserted=["Democrats"], disputed=["White House"])  # fmt: skip
+    (first, second), warnings = settle(index, topic, denial, whole=False)
+    assert (first.disputed_by, first.kind) == ([], "one_sided")
+    assert any("'Ukraine'" not in w and "Ukraine dropped" in w for w in warnings)
+    assert (second.disputed_by, second.kind) == (["White House"], "disputed")
+
+
+def test_one_dispute_told_from_both_sides_on_one_sentence_is_one_point():
+    text = (
+        "Taylor Swift criticised Big Machine over her songs and Scooter Braun over years "
+        "of bullying. Big Machine has twice denied it."
+    )
+    index = SentenceIndex(text)
+    accusation = point(index, "Swift says Big Machine blocks her songs; it denies it.", [1, 2],
+                       asserted=["Taylor Swift"], disputed=["Big Machine"])  # fmt: skip
+    mirrored = point(index, "Big Machine is criticised over Swift's songs.", [1],
+                     asserted=["Big Machine"], disputed=["Swift"])  # fmt: skip
+    other = point(index, "Swift says Braun bullied her.", [1], asserted=["Taylor Swift"],
+                  disputed=["Scooter Braun"])  # fmt: skip
+    kept, warnings = settle(index, accusation, mirrored, other, whole=False)
+    assert len(kept) == 2  # Swift v. Big Machine once; Swift v. Braun is another dispute
+    assert kept[0].asserted_by == ["Taylor Swift"]
+    assert kept[0].disputed_by == ["Big Machine"]
+    assert kept[1].disputed_by == ["Scooter Braun"]
+    assert any("its sides the other way round" in w for w in warnings)
+
+
+def test_a_party_merely_named_in_an_accusation_gives_way_to_its_accuser():
+    text = (
+        "Assange was accused of rape by a woman following a Wikileaks conference in 2010. "
+        "He has always denied the allegations.\n\n"
+        "SpaceX and Blue Origin won contracts. The companies said they wanted to carry "
+        "passengers, a claim critics disputed."
+    )
+    index = SentenceIndex(text)
+    named = point(index, "Assange was accused of rape; he denies it.", [1, 2],
+                  asserted=["Wikileaks"], disputed=["Assange"])  # fmt: skip
+    resolved = point(index, "The companies say they will carry passengers.", [4],
+                     asserted=["SpaceX", "Blue Origin"], disputed=["critics"])  # fmt: skip
+    (first, second), warnings = settle(index, named, resolved, whole=False)
+    assert first.asserted_by == ["woman"]
+    assert "Assange" in first.disputed_by
+    assert any("asserted_by Wikileaks replaced by woman" in w for w in warnings)
+    assert second.asserted_by == ["SpaceX", "Blue Origin"]  # what "the companies" are
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "denier", "claimant"),
+    [
+        ("en", "The Pentagon rejected Russia's accusations as false.", "Pentagon", "Russia"),
+        ("en", "Braun denied Taylor Swift's latest claims.", "Braun", "Taylor Swift"),
+        ("ko", "엘제이는 류화영의 폭로에 대해 반박하고 나섰다.", "엘제이", "류화영"),
+    ],
+)
+def test_a_denial_of_someone_s_claim_names_who_asserts_it(language, text, denier, claimant):
+    # Qwen2.5-Coder-1.5B left asserted_by empty on the Korean column's rebuttal, and
+    # the author was put there for it
+    index = SentenceIndex(text)
+    rebuttal = point(index, text, [1], disputed=[denier], kind="one_sided")
+    (settled,), warnings = settle(index, rebuttal, language=language, opinion_piece=True)
+    assert settled.asserted_by == [claimant]
+    assert settled.disputed_by == [denier]
+    assert settled.kind == "disputed"
+    assert any("kind is disputed" in w for w in warnings)

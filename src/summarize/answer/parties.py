@@ -284,7 +284,7 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
             elif who is None and kind == "denial" and before and CJK.search(sentence):
                 who = roles(before, lex)[0]  # a dropped subject: the denier before goes on
             if kind == "denial" and who is not None:
-                return who, None
+                return who, _claimant(sentence, lex, who)
             if kind == "allegation":
                 after = sentence[match.end() :]
                 if _passive(sentence[: match.start()]):  # "Y was accused of … by X"
@@ -294,6 +294,29 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
             elif who is not None:
                 return None, who
     return None, None
+
+
+# "denied Ryu's claims", "류화영의 폭로에 대해 반박": whose claim a denial answers
+_OWNER_EN = re.compile(r"((?:[A-Z][\w.-]*\s+){0,3}[A-Z][\w.-]*)['’]s\s+(?:[a-z]+\s+)?$")
+_OWNER_KO = re.compile(r"([가-힣A-Za-z]{2,})의\s+$")
+
+
+def _claimant(sentence: str, lex: Lexicon, denier: str) -> str | None:
+    """Who made the claim ``denier`` denies, where the sentence gives it as the owner
+    of an accusation or claim ("The Pentagon rejected Russia's accusations": Russia);
+    None where it does not."""
+    for cue in lex.allegation:
+        for match in pattern(cue).finditer(sentence):
+            before = sentence[: match.start()]
+            owner = _OWNER_EN.search(before) or _OWNER_KO.search(before)
+            if owner is None:
+                continue
+            name = owner.group(1)
+            while name.split()[:1] and name.split()[0] in ("The", "A", "An"):
+                name = name.split(" ", 1)[1] if " " in name else ""
+            if name and namelike(name) and not same_party(name, denier):
+                return name
+    return None
 
 
 _BY = re.compile(r"\b(?:by|von|par|por|от)\s+(.+)", re.IGNORECASE)
@@ -374,6 +397,14 @@ def is_own_voice(name: str, lex: Lexicon) -> bool:
     """Whether ``name`` names the outlet or the author ("the author", "the outlet")."""
     folded = name.strip().casefold()
     return any(folded == cue.casefold() for cue in (*lex.author, *lex.outlet))
+
+
+def namelike(name: str) -> bool:
+    """Whether ``name`` can be a party's name: no pronoun in it ("saying he"), and not
+    a lone adverb ("…, particularly accused …")."""
+    if any(w in _PRONOUNS for w in words(name)):
+        return False
+    return not (name.islower() and " " not in name and name.endswith("ly"))
 
 
 def _opens_with_pronoun(clause: str) -> bool:

@@ -17,9 +17,14 @@ the merge, the disputes follow-up, and the final list) after they are cited:
    names who asserts. The speaker is found by the cues of the lexicon
    (``summarize.answer.cues``), in each of its languages. It fills an empty side, and
    a point whose sides are the wrong way round is swapped, with a warning. A party on
-   both sides stays only on the side the text gives it.
-3. **The kind.** A ``disputed`` point with no disputing party left is ``one_sided``,
-   or ``opinion`` when it rests on the outlet's own commentary.
+   both sides stays only on the side the text gives it. An asserter the model took
+   from a party merely named in the cited sentences ("a Wikileaks conference") gives
+   way to the one the sentence has asserting ("accused … by a woman").
+3. **The kind.** A disputing party is kept only where the cited sentences, or the
+   ones before them, report a disagreement (a denial, an allegation, a criticism);
+   the outlet's own voice is kept. A ``disputed`` point with no disputing party left
+   is ``one_sided``, or ``opinion`` when it rests on the outlet's own commentary; a
+   ``one_sided`` point with a disputing party left is ``disputed``.
 4. **Not a point.** A question ("Must have been complicated conversations?"), a
    fragment (fewer than three words), or a copy of a cited sentence that reports no
    disagreement, claim or view is dropped, with a warning; in the article's final
@@ -27,6 +32,9 @@ the merge, the disputes follow-up, and the final list) after they are cited:
    claim or view (the article's own account).
 5. **Once.** Points citing the same sentences, or restating one proposition (80 % of
    their words the same), become one: the first, with the others' evidence and sides.
+   So do points that share a cited sentence and the same parties on each side, or
+   the same parties the other way round (one dispute told from both sides: the
+   first point's sides are kept).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from summarize.answer.parties import (
     CJK,
     grounded,
     is_own_voice,
+    namelike,
     roles,
     same_party,
     text_stems,
@@ -111,6 +120,7 @@ def _fix_sides(
     else:
         fill = [(w, 0) for w in deniers] + [(w, 1) for w in asserters]
         _swap(point, deniers, asserters, notes)
+        _correct_asserters(point, cited, asserters, deniers, lex, notes)
     for name in [n for n in point.asserted_by if on(point.disputed_by, n)]:
         # a party on both sides keeps the side the text gives it
         denies = any(same_party(name, d) for d in deniers)
@@ -128,6 +138,35 @@ def _fix_sides(
         elif not point.asserted_by:
             point.asserted_by = [who]
             notes.append(f"asserted_by filled from the text: {who}")
+
+
+def _correct_asserters(
+    point: ContestedPoint,
+    cited: Sequence[tuple[str, str]],
+    asserters: list[str],
+    deniers: list[str],
+    lex: Lexicon,
+    notes: list[str],
+) -> None:
+    """``asserted_by`` replaced by the asserters the cited sentences name ("Assange was
+    accused of rape by a woman": the woman) when each of the model's is merely named
+    in those sentences ("a Wikileaks conference"), and none is one of the text's
+    asserters, one it has denying, or the outlet's own voice. A name the model took
+    from the sentences around (what "the companies said" refers to) stays."""
+    named = point.asserted_by
+    asserters = [a for a in asserters if namelike(a)]
+    if not asserters or not named or any(is_own_voice(n, lex) for n in named):
+        return
+    if any(on(asserters, n) or on(deniers, n) for n in named):
+        return
+    text = " ".join(sentence for sentence, _ in cited)
+    if not all(grounded(n, text, text_stems(text)) for n in named):
+        return
+    point.asserted_by = list(dict.fromkeys(asserters))
+    notes.append(
+        f"asserted_by {', '.join(named)} replaced by {', '.join(point.asserted_by)}: "
+        "the text has them assert it"
+    )
 
 
 def _accusers(
@@ -189,6 +228,32 @@ def repeats(a: ContestedPoint, b: ContestedPoint) -> bool:
     return _overlap(words(a.claim), words(b.claim)) >= REPEATED_WORDS
 
 
+def _same_dispute(a: ContestedPoint, b: ContestedPoint) -> bool | None:
+    """Whether ``b`` is ``a``'s dispute told again: they cite a sentence in common, and
+    their parties agree, side by side (False) or the other way round (True: "Big
+    Machine denies it" after "Swift accuses Big Machine", its sides swapped); None if
+    they are two points. Parties agree when each pair of sides names a party in
+    common, or is empty on both ("Swift v. Big Machine" and "Swift v. Braun", or
+    "Swift says Braun bullied her" with no one disputing, are two points)."""
+    if not {e.sentence for e in a.evidence if e.sentence} & {
+        e.sentence for e in b.evidence if e.sentence
+    }:
+        return None
+    if _agree(a.asserted_by, b.asserted_by) and _agree(a.disputed_by, b.disputed_by):
+        return False
+    if _agree(a.asserted_by, b.disputed_by) and _agree(a.disputed_by, b.asserted_by):
+        return True
+    return None
+
+
+def _agree(x: list[str], y: list[str]) -> bool:
+    return (not x and not y) or _shares(x, y)
+
+
+def _shares(x: list[str], y: list[str]) -> bool:
+    return any(same_party(n, m) for n in x for m in y)
+
+
 _REPORTS = ("denial", "denial_weak", "allegation", "criticism", "claiming", "outlet_voice",
             "commentary_labels")  # fmt: skip
 
@@ -228,12 +293,20 @@ def settle(
         if point is None:
             continue
         same = next((other for other in kept if repeats(other, point)), None)
+        mirrored = False
+        if same is None:
+            same, mirrored = next(
+                ((o, m) for o in kept if (m := _same_dispute(o, point)) is not None), (None, False)
+            )
         if same is None:
             kept.append(point)
             continue
+        if mirrored:  # the same dispute seen from the other side: the first one's sides
+            point.asserted_by, point.disputed_by = point.disputed_by, point.asserted_by
         _merge_into(same, point)
         warnings.append(
             f"{name}: merged into the point before it ({same.claim[:60]!r}): the same dispute"
+            + (", its sides the other way round" if mirrored else "")
         )
     if whole:
         kept = [p for p in kept if not _unreported(p, index, lex, warnings)]
@@ -299,10 +372,42 @@ def _settled(
         author = lex.author[0] if lex.author else "the author"
         point.asserted_by = [author, *point.asserted_by]
         warnings.append(f"{name}: asserted_by {author!r} added: the outlet's own voice")
+    _unshown_disputers(point, cited, previous, lex, name, warnings)
     if point.kind == "disputed" and not point.disputed_by:
         point.kind = "opinion" if own else "one_sided"
         warnings.append(f"{name}: no one disputes it in the text; kind is {point.kind}")
+    elif point.kind == "one_sided" and point.disputed_by:
+        point.kind = "disputed"
+        warnings.append(f"{name}: {point.disputed_by[0]} disputes it in the text; kind is disputed")
     return point
+
+
+_DISAGREEMENT = ("denial", "allegation", "criticism")
+
+
+def _unshown_disputers(
+    point: ContestedPoint,
+    cited: Sequence[str],
+    previous: Sequence[str],
+    lex: Lexicon,
+    name: str,
+    warnings: list[str],
+) -> None:
+    """``disputed_by`` cleared when neither the cited sentences nor the ones before them
+    report any disagreement (a denial, an allegation, a criticism): a party the text
+    names there ("House Democrats limited their inquiry to the Ukraine scandal":
+    Ukraine) is not shown disputing anything. The outlet's own voice stays: an
+    opinion piece's author rebuts in words no lexicon lists."""
+    others = [n for n in point.disputed_by if not is_own_voice(n, lex)]
+    if not others or not cited:
+        return
+    if any(matcher_of(lex).holds(text, _DISAGREEMENT) for text in (*cited, *previous) if text):
+        return
+    point.disputed_by = [n for n in point.disputed_by if n not in others]
+    warnings.append(
+        f"{name}: disputed_by {', '.join(others)} dropped: its sentences report no denial, "
+        "allegation or criticism"
+    )
 
 
 def _grounded_names(
