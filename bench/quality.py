@@ -246,9 +246,10 @@ def settled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Saved rows with this checkout's ``summarize.answer.sides.settle`` applied to each
     brief's contested points, and a likely opinion piece's verdicts given as the
     author's (``summarize.answer.opinion``): the same model answers, only what the
-    library does with them after they come is new (#29)."""
+    library does with them after they come is new (#29). A point whose cited sentences
+    share no word with it is re-cited first, as citing does (``citations.supported``)."""
     from summarize import Summarizer
-    from summarize.answer import neutrality, opinion, sides
+    from summarize.answer import citations, neutrality, opinion, sides
     from summarize.schema import ArticleSummary
 
     summarizer = Summarizer(model="m", api_key="sk-bench")
@@ -260,6 +261,10 @@ def settled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text = (FIXTURES / "articles" / row["article"]).read_text(encoding="utf-8")
         index = summarizer.new_run(summarizer.read(text), text).sentences
         brief = ArticleSummary.model_validate(_compatible(row["brief"]))
+        for point in brief.contested_points:
+            point.evidence = citations.supported(
+                point.claim, point.evidence, index, None, "point", citations.Citations()
+            )
         lex = neutrality.lexicon(brief.language)
         commentary = frozenset(neutrality.commentary_sentences(index, lex))
         piece = bool(brief.meta.opinion) or opinion.detect(index, lex).likely

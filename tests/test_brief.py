@@ -15,6 +15,8 @@ import pytest
 
 from summarize import Summarizer, asummarize, summarize
 from summarize import errors as E
+from summarize.answer.citations import Citations, supported
+from summarize.text.sentences import SentenceIndex
 from tests.support import ARTICLES, NTV, Recorder, error, good_answer, mock_client, ok
 
 
@@ -182,6 +184,38 @@ def test_a_statement_citing_a_sentence_that_does_not_say_it_is_re_cited_when_one
     assert len(recorder.requests) == 1  # not a re-ask: the library repairs it
     assert [e.sentence for e in brief.key_points[0].evidence] == [11]
     assert any("re-cited S11" in w and "S29 does not say it" in w for w in brief.meta.warnings)
+
+
+def test_a_contested_point_citing_a_sentence_that_does_not_say_it_is_re_cited_when_one_does():
+    """Qwen2.5-Coder-1.5B cited one sentence off for a point ("Big Machine denied doing
+    anything wrong" citing the quote after the denial), as it does for statements."""
+    answer = json.loads(good_answer())
+    answer["contested_points"][0]["refs"] = [11]  # the parade, not the denial
+    answer["contested_points"][0]["quote"] = ""
+    answer["contested_points"][0]["claim"] = (
+        "The Russian Ministry of Defense denied the accusations of breaching the ceasefire."
+    )
+    brief, recorder = run([ok(json.dumps(answer))])
+    assert len(recorder.requests) == 1
+    assert [e.sentence for e in brief.contested_points[0].evidence] == [29]
+    assert any(
+        w.startswith("contested point 1: re-cited S29") and "S11 does not say it" in w
+        for w in brief.meta.warnings
+    )
+
+
+def test_a_statement_two_sentences_hold_equally_is_not_re_cited_to_either():
+    text = (
+        "China navigates a complex relationship with its Russian neighbour. Trade grew. "
+        "Experts say the relationship with Russia is nuanced for China. Talks went on."
+    )
+    index = SentenceIndex(text)
+    cited, _, _ = index.evidence([2])
+    found = Citations()
+    kept = supported("The China and Russia relationship.", cited, index, None, "p", found)
+    assert kept == cited  # neither S1 nor S3 clearly holds it
+    assert found.warnings == ["p: cited but unsupported? S2 share(s) no content word with it: "
+                              "'The China and Russia relationship.'"]  # fmt: skip
 
 
 def test_a_statement_citing_the_whole_article_is_narrowed_to_three_without_a_reask():

@@ -296,6 +296,7 @@ def check_disputes(reply: Reply, article: Article) -> Candidate[DraftDisputes]:
         article.sentences,
         citations,
         check_support=article.checks_support,
+        recite=False,  # the follow-up re-cites among the sentences it named
     )
     return Candidate(draft, points, reply.mode, citations.problems, citations.warnings)
 

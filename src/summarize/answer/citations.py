@@ -152,13 +152,8 @@ def cite_statements(
                     f"{name}: kept without evidence, it cites no sentence of the "
                     f"article: {_clip(text)!r}"
                 )
-        elif check_support and unsupported(text, evidence):
-            cited = ", ".join(f"S{e.sentence}" for e in evidence)
-            found = _recited(text, index, allowed, name, f"{cited} does not say it", citations)
-            if found:
-                evidence = found
-            else:
-                citations.warnings.append(_unsupported(label, number, evidence, text))
+        elif check_support:
+            evidence = supported(text, evidence, index, allowed, name, citations)
         statements.append(Statement(text=text, evidence=evidence))
     return statements
 
@@ -170,8 +165,11 @@ def cite_points(
     *,
     allowed: range | None = None,
     check_support: bool = True,
+    recite: bool = True,
 ) -> list[ContestedPoint]:
-    """Contested points with evidence from their refs (and quote); dropped without."""
+    """Contested points with evidence from their refs (and quote); dropped without. A
+    point whose cited sentences do not say it is re-cited (``supported``), unless
+    ``recite`` is off (the disputes follow-up re-cites among the sentences it named)."""
     points = []
     for number, item in enumerate(items):
         evidence, problems, repairs = index.evidence(item.refs, item.quote, allowed)
@@ -192,8 +190,12 @@ def cite_points(
                 f"article: {_clip(item.claim)!r}"
             )
             continue
-        if check_support and unsupported(item.claim, evidence):
-            citations.warnings.append(_unsupported("contested point", number, evidence, item.claim))
+        if check_support:
+            name = f"contested point {number + 1}"
+            if recite:
+                evidence = supported(item.claim, evidence, index, allowed, name, citations)
+            elif unsupported(item.claim, evidence):
+                citations.warnings.append(_unsupported(name, evidence, item.claim))
         points.append(
             ContestedPoint(
                 claim=item.claim,
@@ -204,6 +206,27 @@ def cite_points(
             )
         )
     return points
+
+
+def supported(
+    text: str,
+    evidence: list[Evidence],
+    index: SentenceIndex,
+    allowed: range | None,
+    name: str,
+    citations: Citations,
+) -> list[Evidence]:
+    """``evidence``, or, when it shares no content word with ``text`` (a model's id one
+    off: "Big Machine denied doing anything wrong" citing the quote after the denial),
+    the sentence that holds most of ``text``'s words, re-cited with a warning; kept
+    with a warning when no sentence clearly does."""
+    if not unsupported(text, evidence):
+        return evidence
+    cited = ", ".join(f"S{e.sentence}" for e in evidence)
+    found = _recited(text, index, allowed, name, f"{cited} does not say it", citations)
+    if not found:
+        citations.warnings.append(_unsupported(name, evidence, text))
+    return found or evidence
 
 
 def _at_most_three(
@@ -255,6 +278,8 @@ def _recited(
     best, sentence = max(scored, key=lambda pair: pair[0], default=(0, None))
     if sentence is None or best < max(MIN_SHARED, len(own) / 2):
         return []
+    if sum(score == best for score, _ in scored) > 1:
+        return []  # two sentences hold as many: neither clearly
     evidence, _, _ = index.evidence([sentence.id])
     citations.warnings.append(
         f"{name}: re-cited S{sentence.id}, which holds {best} of its {len(own)} content "
@@ -271,11 +296,10 @@ def traceability(*groups: Sequence[Statement | ContestedPoint]) -> float:
     return sum(1 for item in items if item.evidence) / len(items)
 
 
-def _unsupported(label: str, number: int, evidence: Sequence[Evidence], text: str) -> str:
+def _unsupported(name: str, evidence: Sequence[Evidence], text: str) -> str:
     cited = ", ".join(f"S{e.sentence}" for e in evidence)
     return (
-        f"{label} {number + 1}: cited but unsupported? {cited} share(s) no content word "
-        f"with it: {_clip(text)!r}"
+        f"{name}: cited but unsupported? {cited} share(s) no content word with it: {_clip(text)!r}"
     )
 
 
