@@ -395,3 +395,18 @@ def test_a_denial_of_someone_s_claim_names_who_asserts_it(language, text, denier
     assert settled.disputed_by == [denier]
     assert settled.kind == "disputed"
     assert any("kind is disputed" in w for w in warnings)
+
+
+def test_an_adverb_left_of_a_comma_is_never_a_party():
+    # the bundled SmolLM2 on the README's first command (xi-putin-ntv, S13): the brief
+    # said "asserted by particularly"
+    text = (
+        "The bond between China and Russia has been strengthened during recent strains "
+        "with the West, particularly accused US unilateralism and its stance on the "
+        "Ukrainian crisis."
+    )
+    index = SentenceIndex(text)
+    given = point(index, "The article highlights the conflict.", [1], kind="one_sided")
+    (settled,), _ = settle(index, given, whole=False)
+    assert "particularly" not in settled.asserted_by
+    assert sides.roles(text, lexicon("en"))[1] is None
