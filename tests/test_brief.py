@@ -762,3 +762,25 @@ def test_parties_named_twice_are_listed_once():
     brief = summarize(NTV, client=mock_client(Recorder([ok(answer)])), model="m")
     assert brief.contested_points[0].disputed_by == ["Russia", "China", "Russian MoD"]
     assert brief.contested_points[0].asserted_by == ["Ukraine"]
+
+
+def test_an_answer_that_writes_the_re_ask_s_problems_back_loses_those_statements():
+    """Qwen2.5-Coder-1.5B, re-asked about a quoted term on xi-putin-ntv, wrote the
+    advice back as a contested point: "The article quotes it (S8): keep it in quotation
+    marks or say whose word it is"."""
+    bad = json.loads(good_answer())
+    bad["key_points"][0]["refs"] = [999]
+    echo = json.loads(good_answer())
+    echo["key_points"].append(
+        {"text": "S999 is not a sentence of the article; cite the 1-3 sentence ids it rests on",
+         "refs": [11]}
+    )  # fmt: skip
+    brief, recorder = run([ok(json.dumps(bad)), ok(json.dumps(echo))], max_reasks=1)
+    assert len(recorder.requests) == 2
+    assert [k.text for k in brief.key_points] == [
+        "Xi was the main guest at the military parade in Moscow."
+    ]
+    assert any(
+        w.startswith("key point 2: dropped, it repeats the re-ask's list of problems")
+        for w in brief.meta.warnings
+    )

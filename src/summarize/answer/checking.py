@@ -39,6 +39,7 @@ from summarize.answer.repairs import (
     DraftProblems,
     drop_echoes,
     drop_repeated_key_points,
+    echo_test,
     json_closings,
     marker_problems,
     parse_as,
@@ -133,6 +134,35 @@ class Article(Protocol):
 def _cut_off(reply: Reply, limit: int, advice: str) -> None:
     if reply.finish_reason == "length":
         raise DraftProblems([f"the answer was cut off at the limit of {limit} tokens: {advice}"])
+
+
+_REASK_ECHO_FIELDS = (
+    ("summary", "text", "summary sentence"),
+    ("key_points", "text", "key point"),
+    ("points", "claim", "contested point"),
+)
+
+
+def without_echoes_of(candidate: Candidate[T], asked: str, article: str) -> Candidate[T]:
+    """``candidate`` without the statements and points that repeat ``asked`` (the re-ask
+    it answers: its list of problems) instead of the article, a warning for each: the
+    1.5B model wrote a check's advice back as a contested point ("The article quotes it
+    (S8): keep it in quotation marks or say whose word it is")."""
+    echo = echo_test(asked, article)
+    for field_name, attribute, name in _REASK_ECHO_FIELDS:
+        items = getattr(candidate, field_name)
+        kept = [item for item in items if not echo(getattr(item, attribute))]
+        if len(kept) == len(items):
+            continue
+        for number, item in enumerate(items, start=1):
+            if item not in kept:
+                text = getattr(item, attribute)
+                candidate.repairs.append(
+                    f"{name} {number}: dropped, it repeats the re-ask's list of problems, "
+                    f"not the article: {text[:60]!r}"
+                )
+        setattr(candidate, field_name, kept)
+    return candidate
 
 
 def _echo_source(system: str, draft: type[BaseModel]) -> str:

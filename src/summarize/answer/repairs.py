@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -321,6 +321,13 @@ def echoes(
     from_prompt = sum(w in prompt for w in words) / len(words)
     from_article = sum(w in article for w in words) / len(words)
     return from_prompt >= 0.8 and from_article <= 0.5
+
+
+def echo_test(instructions: str, article: str) -> Callable[[str], bool]:
+    """``echoes`` for one set of ``instructions`` (a re-ask's problem list) and article."""
+    copied = _copied(instructions, article)
+    prompt, words = _prompt_vocabulary(instructions), _vocabulary(article)
+    return lambda text: echoes(text, copied, prompt, words)
 
 
 _ECHO_FIELDS = (("summary", "text", "summary sentence"), ("key_points", "text", "key point"),

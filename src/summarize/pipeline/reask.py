@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from summarize.answer.checking import Candidate, CheckFn, salvage
+from summarize.answer.checking import Candidate, CheckFn, salvage, without_echoes_of
 from summarize.answer.repairs import DraftProblems
 from summarize.errors import OutputTruncatedError, SummarizeError, ValidationFailedError
 from summarize.model.protocol import Message, Reply
@@ -89,7 +89,7 @@ async def ask(
             tally.answers += 1
             tally.last = reply
             progress.stage("checking", what)
-            problems = _problems_of(reply, check, tally, first=number == 1)
+            problems = _problems_of(reply, _unechoed(check, followup, run), tally, first=number < 2)
             if problems is None:
                 break
             tally.problems = problems
@@ -107,6 +107,15 @@ async def ask(
     if tally.best is not None:
         return tally.best
     raise _failure(run, tally, label) from tally.problems
+
+
+def _unechoed(check: CheckFn[T], followup: list[Message], run: Run) -> CheckFn[T]:
+    """``check``, and after a re-ask (``followup``: what it sent after the prompt) the
+    answer's statements that echo it dropped (``answer.checking.without_echoes_of``)."""
+    if not followup:
+        return check
+    text = str(followup[-1]["content"])
+    return lambda reply: without_echoes_of(check(reply), text, run.sentences.text)
 
 
 def _problems_of(
