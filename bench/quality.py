@@ -430,7 +430,8 @@ def main() -> int:
         # "hints": an earlier "after" run, with the hints and one re-ask of the checks
         # but without the follow-up on disputes (summarize.pipeline.disputes), kept for the docs
         # "caps": the run after #17 (the caps said in the schema), the last one
-        for label in ("before", "hints", "after", "caps", "before-29", "after-29", "after-37"):
+        for label in ("before", "hints", "after", "caps", "before-29", "after-29", "after-37",
+                      "before-42", "after-42"):  # fmt: skip
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
