@@ -37,6 +37,7 @@ from summarize.answer.citations import (
 from summarize.answer.cues import lexicon
 from summarize.answer.repairs import (
     DraftProblems,
+    drop_echoed,
     drop_echoes,
     drop_repeated_key_points,
     echo_test,
@@ -150,18 +151,12 @@ def without_echoes_of(candidate: Candidate[T], asked: str, article: str) -> Cand
     (S8): keep it in quotation marks or say whose word it is")."""
     echo = echo_test(asked, article)
     for field_name, attribute, name in _REASK_ECHO_FIELDS:
-        items = getattr(candidate, field_name)
-        kept = [item for item in items if not echo(getattr(item, attribute))]
-        if len(kept) == len(items):
-            continue
-        for number, item in enumerate(items, start=1):
-            if item not in kept:
-                text = getattr(item, attribute)
-                candidate.repairs.append(
-                    f"{name} {number}: dropped, it repeats the re-ask's list of problems, "
-                    f"not the article: {text[:60]!r}"
-                )
-        setattr(candidate, field_name, kept)
+        kept, dropped = drop_echoed(
+            getattr(candidate, field_name), attribute, name, echo, "the re-ask's list of problems"
+        )
+        if dropped:
+            setattr(candidate, field_name, kept)
+            candidate.repairs += dropped
     return candidate
 
 

@@ -192,10 +192,8 @@ def cite_points(
             continue
         if check_support:
             name = f"contested point {number + 1}"
-            if recite:
-                evidence = supported(item.claim, evidence, index, allowed, name, citations)
-            elif unsupported(item.claim, evidence):
-                citations.warnings.append(_unsupported(name, evidence, item.claim))
+            evidence = supported(item.claim, evidence, index, allowed, name, citations,
+                                 recite=recite)  # fmt: skip
         points.append(
             ContestedPoint(
                 claim=item.claim,
@@ -215,15 +213,18 @@ def supported(
     allowed: range | None,
     name: str,
     citations: Citations,
+    *,
+    recite: bool = True,
 ) -> list[Evidence]:
     """``evidence``, or, when it shares no content word with ``text`` (a model's id one
     off: "Big Machine denied doing anything wrong" citing the quote after the denial),
     the sentence that holds most of ``text``'s words, re-cited with a warning; kept
-    with a warning when no sentence clearly does."""
+    with a warning when no sentence clearly does, or ``recite`` is off."""
     if not unsupported(text, evidence):
         return evidence
     cited = ", ".join(f"S{e.sentence}" for e in evidence)
-    found = _recited(text, index, allowed, name, f"{cited} does not say it", citations)
+    why = f"{cited} does not say it"
+    found = _recited(text, index, allowed, name, why, citations) if recite else []
     if not found:
         citations.warnings.append(_unsupported(name, evidence, text))
     return found or evidence

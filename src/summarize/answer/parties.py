@@ -302,6 +302,7 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
 # "denied Ryu's claims", "류화영의 폭로에 대해 반박": whose claim a denial answers
 _OWNER_EN = re.compile(r"((?:[A-Z][\w.-]*\s+){0,3}[A-Z][\w.-]*)['’]s\s+(?:[a-z]+\s+)?$")
 _OWNER_KO = re.compile(r"([가-힣A-Za-z]{2,})의\s+$")
+_LEADING_ARTICLE = re.compile(r"^(?:(?:The|A|An)(?:\s+|$))+")
 
 
 def _claimant(sentence: str, lex: Lexicon, denier: str) -> str | None:
@@ -314,9 +315,7 @@ def _claimant(sentence: str, lex: Lexicon, denier: str) -> str | None:
             owner = _OWNER_EN.search(before) or _OWNER_KO.search(before)
             if owner is None:
                 continue
-            name = owner.group(1)
-            while name.split()[:1] and name.split()[0] in ("The", "A", "An"):
-                name = name.split(" ", 1)[1] if " " in name else ""
+            name = _LEADING_ARTICLE.sub("", owner.group(1))
             if name and namelike(name) and not same_party(name, denier):
                 return name
     return None

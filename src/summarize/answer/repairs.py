@@ -26,6 +26,7 @@ from summarize.request.drafts import (
 
 _D = TypeVar("_D", DraftBrief, DraftMerge)
 _M = TypeVar("_M", bound=BaseModel)
+_I = TypeVar("_I")
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _BCP47 = re.compile(
@@ -338,27 +339,36 @@ def drop_echoes(draft: _M, instructions: str, article: str) -> tuple[_M, list[st
     """``draft`` without the summary sentences, key points and contested points that
     repeat the ``instructions`` (the prompt and the schema's descriptions) instead of
     the ``article``; a warning for each one dropped."""
-    copied = _copied(instructions, article)
-    prompt, words = _prompt_vocabulary(instructions), _vocabulary(article)
+    echo = echo_test(instructions, article)
     update: dict[str, list[Any]] = {}
     warnings: list[str] = []
     for field, attribute, name in _ECHO_FIELDS:
         items = getattr(draft, field, None)
         if not items:
             continue
-        kept = []
-        for number, item in enumerate(items, start=1):
-            text = getattr(item, attribute)
-            if echoes(text, copied, prompt, words):
-                warnings.append(
-                    f"{name} {number}: dropped, it repeats the instructions or the schema, "
-                    f"not the article: {text[:60]!r}"
-                )
-            else:
-                kept.append(item)
-        if len(kept) < len(items):
+        kept, dropped = drop_echoed(items, attribute, name, echo, "the instructions or the schema")
+        warnings += dropped
+        if dropped:
             update[field] = kept
     return (draft.model_copy(update=update) if update else draft), warnings
+
+
+def drop_echoed(
+    items: Sequence[_I], attribute: str, name: str, echo: Callable[[str], bool], source: str
+) -> tuple[list[_I], list[str]]:
+    """``items`` whose ``attribute`` (their text) does not ``echo`` what the model was
+    shown (``source``, as the warnings name it), and a warning for each dropped."""
+    kept: list[_I] = []
+    warnings: list[str] = []
+    for number, item in enumerate(items, start=1):
+        text = getattr(item, attribute)
+        if echo(text):
+            warnings.append(
+                f"{name} {number}: dropped, it repeats {source}, not the article: {text[:60]!r}"
+            )
+        else:
+            kept.append(item)
+    return kept, warnings
 
 
 def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:

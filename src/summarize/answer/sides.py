@@ -247,11 +247,8 @@ def _same_dispute(a: ContestedPoint, b: ContestedPoint) -> bool | None:
 
 
 def _agree(x: list[str], y: list[str]) -> bool:
-    return (not x and not y) or _shares(x, y)
-
-
-def _shares(x: list[str], y: list[str]) -> bool:
-    return any(same_party(n, m) for n in x for m in y)
+    """Both sides empty, or a party of one on the other."""
+    return (not x and not y) or any(on(x, name) for name in y)
 
 
 _REPORTS = ("denial", "denial_weak", "allegation", "criticism", "claiming", "outlet_voice",
