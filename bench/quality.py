@@ -435,7 +435,8 @@ def main() -> int:
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
-        for label in ("caps", "after-29", "after-37"):  # the same answers, settled here (#29)
+        # the same answers, settled by this checkout (#29)
+        for label in ("caps", "after-29", "after-37", "after-42"):
             if label in runs:
                 runs[f"{label}, settled"] = settled(runs[label])
     else:

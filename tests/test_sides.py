@@ -410,3 +410,36 @@ def test_an_adverb_left_of_a_comma_is_never_a_party():
     (settled,), _ = settle(index, given, whole=False)
     assert "particularly" not in settled.asserted_by
     assert sides.roles(text, lexicon("en"))[1] is None
+
+
+def test_one_before_a_noun_is_a_speaker_s_number_not_a_pronoun():
+    # Qwen2.5-Coder-1.5B on the held-out neo-bank column (2f42, S10) left asserted_by
+    # empty; as an opinion piece's, the point went to the author, who disputes it
+    text = (
+        "Neo-banks are focused on their customers' financial health, as one neo-bank CEO "
+        "told me, and easing the pain that people feel around their money."
+    )
+    index = SentenceIndex(text)
+    given = point(index, "Neo-banks say they ease their customers' financial pain.", [1],
+                  kind="one_sided")  # fmt: skip
+    (settled,), warnings = settle(index, given, opinion_piece=True)
+    assert settled.asserted_by == ["one neo-bank CEO"]
+    assert not any("the outlet's own voice" in w for w in warnings)
+    assert sides.roles("One said nothing about it, he told me.", lexicon("en")) == (None, None)
+
+
+def test_an_alleged_role_is_not_the_one_accused():
+    # the same run on the Assange article (c7e3, S8): "his alleged role in the release"
+    # put "role in the release" on the disputing side
+    text = (
+        "Separately, the US is seeking Assange's extradition from the UK over his alleged "
+        "role in the release of classified military and diplomatic material by Wikileaks."
+    )
+    index = SentenceIndex(text)
+    given = point(index, "The US accuses Assange of releasing classified material.", [1],
+                  asserted=["US government"], disputed=["Swedish prosecutors"])  # fmt: skip
+    (settled,), _ = settle(index, given)
+    assert not any("role" in name for name in settled.disputed_by)
+    assert sides.roles(text, lexicon("en"))[0] is None
+    accused = "Russia accused the Pentagon of shielding militants."
+    assert sides.roles(accused, lexicon("en")) == ("Pentagon", "Russia")

@@ -390,9 +390,12 @@ _OBJECT = re.compile(r"^\s*((?:\S+\s+){0,4}?\S+)\s+(?:of|over|for|de|d'|в|wegen
 def _accused(after: str) -> str | None:
     """The one an accusation is made against, in its frame: "accused China of …",
     "accusing Big Machine of …", "accusé le gouvernement de …" (not "accused US
-    unilateralism and …", an adjective)."""
+    unilateralism and …", an adjective; not "his alleged role in the release of …", a
+    phrase with a preposition in it)."""
     match = _OBJECT.match(_CLAUSE_MARK.split(after)[0])
-    return _subject(match.group(1)) if match else None
+    if match is None or any(w in _PREPOSITIONS for w in words(match.group(1))):
+        return None
+    return _subject(match.group(1))
 
 
 def is_own_voice(name: str, lex: Lexicon) -> bool:
@@ -403,8 +406,12 @@ def is_own_voice(name: str, lex: Lexicon) -> bool:
 
 def namelike(name: str) -> bool:
     """Whether ``name`` can be a party's name: no pronoun in it ("saying he"), and not
-    a lone adverb ("…, particularly accused …")."""
-    if any(w in _PRONOUNS for w in words(name)):
+    a lone adverb ("…, particularly accused …"). "One" before a noun is a number, not
+    the pronoun ("as one neo-bank CEO told me")."""
+    named = words(name)
+    if named[:1] == ["one"] and len(named) > 1:
+        named = named[1:]
+    if any(w in _PRONOUNS for w in named):
         return False
     return not (name.islower() and " " not in name and name.endswith("ly"))
 
