@@ -12,8 +12,9 @@ import pytest
 
 from summarize.answer import sides
 from summarize.answer.cues import lexicon
-from summarize.schema import ContestedPoint, Evidence
+from summarize.schema import ContestedPoint
 from summarize.text.sentences import SentenceIndex
+from tests.support import sentences_cited
 
 TANF = (
     "Russian and Syrian defence ministries accused U.S. forces in al-Tanf of shielding "
@@ -30,15 +31,9 @@ ASSANGE = (
 
 def point(index: SentenceIndex, claim: str, ids: list[int], asserted=(), disputed=(),
           kind="disputed") -> ContestedPoint:  # fmt: skip
-    evidence = []
-    for n in ids:
-        sentence = index.get(n)
-        assert sentence is not None
-        text = index.text[sentence.start : sentence.end]
-        evidence.append(Evidence(quote=text, start=sentence.start, end=sentence.end, sentence=n))
     return ContestedPoint(
         claim=claim, kind=kind, asserted_by=list(asserted), disputed_by=list(disputed),
-        evidence=evidence,
+        evidence=sentences_cited(index, ids),
     )  # fmt: skip
 
 

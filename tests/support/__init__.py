@@ -164,3 +164,16 @@ def ctrl_c_reaches() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def sentences_cited(index: Any, ids: list[int] | tuple[int, ...]) -> list[Any]:
+    """``Evidence`` for whole sentences ``ids`` of ``index`` (a ``SentenceIndex``)."""
+    from summarize.schema import Evidence
+
+    evidence = []
+    for n in ids:
+        sentence = index.get(n)
+        assert sentence is not None
+        quote = index.text[sentence.start : sentence.end]
+        evidence.append(Evidence(quote=quote, start=sentence.start, end=sentence.end, sentence=n))
+    return evidence

@@ -35,6 +35,7 @@ from summarize.answer.citations import (
     merge_points,
 )
 from summarize.answer.cues import lexicon
+from summarize.answer.mending import mend
 from summarize.answer.repairs import (
     DraftProblems,
     drop_echoed,
@@ -348,8 +349,18 @@ def check_comparison(
 def with_checks(
     article: Article, candidate: Candidate[Any], *, soft: frozenset[str] = SOFT
 ) -> None:
-    """Step 5 on a whole-article answer: the checks go to ``candidate.checks``; what
-    the flagged ones named in ``soft`` ask to fix, to ``candidate.soft``."""
+    """Step 5 on a whole-article answer: the statements mended where a check's advice
+    can be followed by rule (``summarize.answer.mending``), then the checks go to
+    ``candidate.checks``; what the flagged ones named in ``soft`` ask to fix, to
+    ``candidate.soft``."""
+    language, index = article.checks_language, article.sentences
+    candidate.summary, said = mend(
+        candidate.summary, "summary sentence", index, language, opinion=article.opinion
+    )
+    candidate.key_points, listed = mend(
+        candidate.key_points, "key point", index, language, opinion=article.opinion
+    )
+    candidate.repairs += [*said, *listed]
     candidate.checks = neutrality.run_checks(
         article.sentences,
         article.checks_language,

@@ -54,6 +54,8 @@ class Lexicon:
     author_argues: tuple[str, ...]  # one phrase: a verdict, said to be the author's
     author_writes: tuple[str, ...]  # one phrase: another statement in the author's voice
     author: tuple[str, ...]  # one name: the outlet's own voice as a party ("the author")
+    commentary_says: tuple[str, ...]  # one phrase: a statement of the outlet's commentary
+    according_to: tuple[str, ...]  # one phrase with {who}: a statement of someone's words
 
 
 @functools.cache
