@@ -69,11 +69,11 @@ def test_a_statement_of_attributed_speech_names_the_one_speaker_its_sentences_gi
     assert "attribution" in checked(index, given)
     (mended,), warnings = mend(given, "summary sentence", index, "en")
     assert mended.text == (
-        "According to Sioux Falls Argus Leader: The campaign cost the state roughly $449,000."
+        "According to the Sioux Falls Argus Leader: The campaign cost the state roughly $449,000."
     )
     assert warnings == [
-        "summary sentence 1: attributed to Sioux Falls Argus Leader, the speaker of the "
-        "sentences it cites"
+        "summary sentence 1: attributed to the Sioux Falls Argus Leader, the speaker of "
+        "the sentences it cites"
     ]
     assert checked(index, [mended]) == {}
 

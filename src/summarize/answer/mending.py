@@ -13,8 +13,8 @@ Each mend follows the check's own advice, to the letter, and says so in a warnin
   is wholly opinion, with the author's phrase (``summarize.answer.opinion``).
 - ``attribution``: a statement resting only on attributed speech, naming no one, opens
   with the lexicon's ``according_to`` and the speaker every cited sentence gives
-  ("According to Sioux Falls Argus Leader: "); where they give none, or several, it
-  is left for the re-ask.
+  ("According to the Sioux Falls Argus Leader: "); where they give none, or several,
+  it is left for the re-ask.
 
 A statement that names the outlet, or reports someone's words, gets no prefix; nor
 does one that keeps a loaded word of the model's own, which a prefix would pass off
@@ -36,7 +36,7 @@ from summarize.answer.neutrality import (
     unquoted,
 )
 from summarize.answer.opinion import as_the_authors
-from summarize.answer.parties import namelike, same_party, speaker
+from summarize.answer.parties import as_written, namelike, same_party, speaker
 
 if TYPE_CHECKING:
     from summarize.schema import Statement
@@ -172,7 +172,7 @@ def _said_by(sentence: str, lex: Lexicon) -> str | None:
             return None
         if not any(same_party(who, other) for other in named):
             named.append(who)
-    return named[0] if len(named) == 1 else None
+    return as_written(named[0], own) if len(named) == 1 else None
 
 
 def _names(text: str, who: str) -> bool:

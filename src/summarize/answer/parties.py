@@ -398,6 +398,15 @@ def _accused(after: str) -> str | None:
     return _subject(match.group(1))
 
 
+def as_written(name: str, sentence: str) -> str:
+    """``name`` with the article ``sentence`` puts before it, in lower case ("according
+    to the Sioux Falls Argus Leader": "the Sioux Falls Argus Leader")."""
+    match = re.search(r"(?<!\w)(\w+)\s+" + re.escape(name), sentence)
+    if match and match.group(1).casefold() in _ARTICLES:
+        return f"{match.group(1).casefold()} {name}"
+    return name
+
+
 def is_own_voice(name: str, lex: Lexicon) -> bool:
     """Whether ``name`` names the outlet or the author ("the author", "the outlet")."""
     folded = name.strip().casefold()
