@@ -438,3 +438,16 @@ def test_an_alleged_role_is_not_the_one_accused():
     assert sides.roles(text, lexicon("en"))[0] is None
     accused = "Russia accused the Pentagon of shielding militants."
     assert sides.roles(accused, lexicon("en")) == ("Pentagon", "Russia")
+
+
+def test_given_that_opens_a_clause_it_is_not_its_subject():
+    # the live 1.5B run of 7 December on 702d1da63b8e (S44): asserted by "given"
+    text = (
+        "The lack of resolution has been discouraging, given that many analysts believe "
+        "that the administration is tackling only the easiest issues in its Phase 1 deal."
+    )
+    index = SentenceIndex(text)
+    given = point(index, "Analysts believe the deal tackles only the easiest issues.", [1],
+                  kind="one_sided")  # fmt: skip
+    (settled,), _ = settle(index, given)
+    assert settled.asserted_by == ["many analysts"]

@@ -44,7 +44,7 @@ _AUXILIARIES = _set(
 # adverbs, relative pronouns), or are no party at all; in each lexicon language.
 _LEADING = _set(
     "but and however then also yet so meanwhile still instead later earlier while when "
-    "although though since because after before as if now separately "
+    "although though since because after before as if now separately given that "
     "aber und doch jedoch dann auch mais et puis aussi cependant pero y también sin "
     "embargo но и однако а также затем 但 而 并 此前 另外 그러나 하지만 또한"
 )
