@@ -431,7 +431,7 @@ def main() -> int:
         # but without the follow-up on disputes (summarize.pipeline.disputes), kept for the docs
         # "caps": the run after #17 (the caps said in the schema), the last one
         for label in ("before", "hints", "after", "caps", "before-29", "after-29", "after-37",
-                      "before-42", "after-42"):  # fmt: skip
+                      "before-42", "after-42", "after-43"):  # fmt: skip
             saved = ROOT / "bench" / "results" / f"quality-{label}.jsonl"
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
