@@ -33,6 +33,7 @@ from summarize.answer.neutrality import (
     own_words,
     quoted_terms,
     sentence_classes,
+    terms_in_own_voice,
     unquoted,
 )
 from summarize.answer.opinion import as_the_authors
@@ -88,12 +89,9 @@ def _quoted(
     own = unquoted(text)
     spans: list[tuple[int, int]] = []
     marked: list[str] = []
-    if not found(lex.reporting, own):  # attributed: "what Xi called harassment"
-        for term in quoted_terms(index):
-            hits = [m.span() for m in pattern(term).finditer(own)]
-            if hits:
-                spans += hits
-                marked.append(repr(text[hits[0][0] : hits[0][1]]))
+    for _, hits in terms_in_own_voice(text, quoted_terms(index), lex):
+        spans += hits
+        marked.append(repr(text[hits[0][0] : hits[0][1]]))
     voiced = own_words(own, lex)
     if own[: len(voiced)] != voiced:
         voiced = ""  # a link blanked: its positions are not the text's

@@ -341,12 +341,21 @@ def _own_terms(
 ) -> Iterable[tuple[Said, str]]:
     """Each (statement, term) where a quoted term is used in the statement's own voice."""
     for statement in said:
-        own = unquoted(statement.text)
-        if found(lex.reporting, own):
-            continue  # attributed: "what Xi called harassment"
-        for term in terms:
-            if pattern(term).search(own):
-                yield statement, term
+        for term, _ in terms_in_own_voice(statement.text, terms, lex):
+            yield statement, term
+
+
+def terms_in_own_voice(
+    text: str, terms: Iterable[str], lex: Lexicon
+) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Each of ``terms`` (the article's quoted terms) that ``text`` uses in its own voice,
+    with where it stands: none where the text reports someone's words ("what Xi
+    called harassment")."""
+    own = unquoted(text)
+    if found(lex.reporting, own):
+        return []
+    hits = ((term, [m.span() for m in pattern(term).finditer(own)]) for term in terms)
+    return [(term, spans) for term, spans in hits if spans]
 
 
 def _quoted_detail(where: str, term: str, sentence: str) -> str:
