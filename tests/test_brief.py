@@ -784,3 +784,21 @@ def test_an_answer_that_writes_the_re_ask_s_problems_back_loses_those_statements
         w.startswith("key point 2: dropped, it repeats the re-ask's list of problems")
         for w in brief.meta.warnings
     )
+
+
+def test_a_re_ask_answer_whose_whole_summary_echoes_the_problems_is_not_the_brief():
+    """CI of 7 December: the bundled 135M model's brief came out with an empty summary
+    (and no key points), valid by type. A re-ask answer whose summary sentences all
+    repeat the re-ask's list of problems has no summary once they are dropped: it is
+    unusable, so the first answer stays the brief."""
+    bad = json.loads(good_answer())
+    bad["key_points"][0]["refs"] = [999]
+    echo = json.loads(good_answer())
+    echo["summary"] = [
+        {"text": "S999 is not a sentence of the article; cite the 1-3 sentence ids it rests on",
+         "refs": [11]}
+    ]  # fmt: skip
+    brief, recorder = run([ok(json.dumps(bad)), ok(json.dumps(echo))], max_reasks=1)
+    assert len(recorder.requests) == 2
+    assert brief.summary == " ".join(s["text"] for s in bad["summary"])
+    assert brief.summary_sentences

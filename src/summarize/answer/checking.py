@@ -151,6 +151,7 @@ def without_echoes_of(candidate: Candidate[T], asked: str, article: str) -> Cand
     1.5B model wrote a check's advice back as a contested point ("The article quotes it
     (S8): keep it in quotation marks or say whose word it is")."""
     echo = echo_test(asked, article)
+    had_summary = bool(candidate.summary)
     for field_name, attribute, name in _REASK_ECHO_FIELDS:
         kept, dropped = drop_echoed(
             getattr(candidate, field_name), attribute, name, echo, "the re-ask's list of problems"
@@ -158,6 +159,11 @@ def without_echoes_of(candidate: Candidate[T], asked: str, article: str) -> Cand
         if dropped:
             setattr(candidate, field_name, kept)
             candidate.repairs += dropped
+    if had_summary and not candidate.summary:
+        # nothing of it is left: unusable (the 135M model's brief in CI on 7 December)
+        raise DraftProblems(
+            ["summary: it only repeated the list of problems; summarise the article"]
+        )
     return candidate
 
 
