@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from summarize.errors import ConfigurationError, InputError
 from summarize.options import DEFAULT_MAX_INPUT_BYTES
-from summarize.source import urls
+from summarize.source import langmodel, urls
 from summarize.source.files import (
     check_article,
     decode_text,
@@ -418,11 +418,10 @@ def detect_language(text: str) -> str | None:
         sample = text[:half] + "\n" + text[middle : middle + half]
     if len(re.findall(r"\w+", sample)) < 8:
         return None
-    try:
-        import py3langid  # type: ignore[import-untyped]
-    except ImportError:
+    classifier = langmodel.identifier()
+    if classifier is None:
         return None
-    code, _score = py3langid.classify(sample)
+    code, _score = classifier.classify(sample)
     return str(code) or None
 
 
