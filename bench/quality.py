@@ -436,7 +436,7 @@ def main() -> int:
             if saved.exists():
                 runs[label] = [json.loads(line) for line in saved.open(encoding="utf-8")]
         # the same answers, settled by this checkout (#29)
-        for label in ("caps", "after-29", "after-37", "after-42"):
+        for label in ("caps", "after-29", "after-37", "after-42", "after-43"):
             if label in runs:
                 runs[f"{label}, settled"] = settled(runs[label])
     else:

@@ -451,3 +451,58 @@ def test_given_that_opens_a_clause_it_is_not_its_subject():
                   kind="one_sided")  # fmt: skip
     (settled,), _ = settle(index, given)
     assert settled.asserted_by == ["many analysts"]
+
+
+def test_an_inconsistent_point_on_one_sentence_with_no_contrast_is_no_self_contradiction():
+    """Qwen2.5-Coder-1.5B, in four live runs of 156770d676ce, gave "The campaign, which
+    includes both digital and TV ads, cost the state roughly $449,000." as an
+    inconsistent point asserted by Noem: one plain sentence sets nothing against
+    anything. A sentence with a contrast, or two sentences, still can."""
+    text = (
+        "The campaign, which includes both digital and TV ads, cost the state roughly "
+        "$449,000. Noem said she opposed new spending, but she signed the budget. "
+        "Critics accused her of waste. She had promised to cut costs."
+    )
+    index = SentenceIndex(text)
+    plain = point(index, "The campaign cost the state roughly $449,000.", [1],
+                  asserted=["Noem"], kind="inconsistent")  # fmt: skip
+    contrast = point(index, "Noem opposed spending but signed the budget.", [2],
+                     asserted=["Noem"], kind="inconsistent")  # fmt: skip
+    two = point(index, "Noem promised to cut costs, yet the campaign cost $449,000.", [1, 4],
+                asserted=["Noem"], kind="inconsistent")  # fmt: skip
+    assert [p.kind for p in settle(index, contrast, two)[0]] == ["inconsistent"] * 2
+    kept, warnings = settle(index, plain, contrast)
+    assert [p.claim for p in kept] == [contrast.claim]
+    # the plain one is one_sided, then the article's own account: dropped
+    assert any("no self-contradiction; kind is one_sided" in w for w in warnings)
+    assert any("the article's own account" in w and "$449,000" in w for w in warnings)
+    # one sentence with a disputer shown disputing it is a dispute
+    accused = point(index, "Critics accused Noem of waste.", [3], asserted=["Critics"],
+                    disputed=["Noem"], kind="inconsistent")  # fmt: skip
+    (settled,), _ = settle(index, accused)
+    assert settled.kind in ("disputed", "one_sided")
+    assert settled.kind != "inconsistent"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Er lehnte neue Ausgaben ab, unterschrieb aber den Haushalt."),
+        ("fr", "Il refuse toute dépense, mais il a signé le budget."),
+        ("es", "Rechazó el gasto, pero firmó el presupuesto."),
+        ("ru", "Он выступал против расходов, но подписал бюджет."),
+        ("zh", "他反对新的开支，却签署了预算。"),
+        ("ko", "그는 지출에 반대했지만 예산안에 서명했다."),
+    ],
+)
+def test_a_contrast_keeps_a_one_sentence_inconsistency_in_each_lexicon_language(language, text):
+    index = SentenceIndex(text)
+    claim = point(
+        index, "He opposed spending and then signed the budget.", [1], kind="inconsistent"
+    )
+    kept, _ = settle(index, claim, language=language, whole=False)
+    assert [p.kind for p in kept] == ["inconsistent"]
+    plain = SentenceIndex(
+        "这项活动花费了该州大约四十四万美元。" if language == "zh" else "1 2 3 4."
+    )
+    assert sides._no_contrast([plain.original(plain.get(1))], lexicon(language))

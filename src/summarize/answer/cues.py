@@ -56,6 +56,7 @@ class Lexicon:
     author: tuple[str, ...]  # one name: the outlet's own voice as a party ("the author")
     commentary_says: tuple[str, ...]  # one phrase: a statement of the outlet's commentary
     according_to: tuple[str, ...]  # one phrase with {who}: a statement of someone's words
+    contrast: tuple[str, ...]  # "but", "although": two things set against each other
 
 
 @functools.cache

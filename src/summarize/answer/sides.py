@@ -24,7 +24,9 @@ the merge, the disputes follow-up, and the final list) after they are cited:
    ones before them, report a disagreement (a denial, an allegation, a criticism);
    the outlet's own voice is kept. A ``disputed`` point with no disputing party left
    is ``one_sided``, or ``opinion`` when it rests on the outlet's own commentary; a
-   ``one_sided`` point with a disputing party left is ``disputed``.
+   ``one_sided`` point with a disputing party left is ``disputed``. An ``inconsistent``
+   point (a self-contradiction) that cites one sentence with no contrast cue ("but",
+   "although", "despite") takes the kind its sides and sentences give instead.
 4. **Not a point.** A question ("Must have been complicated conversations?"), a
    fragment (fewer than three words), or a copy of a cited sentence that reports no
    disagreement, claim or view is dropped, with a warning; in the article's final
@@ -362,6 +364,12 @@ def _settled(
                (context.text, context.stems))  # fmt: skip
     warnings += [f"{name}: {note}" for note in notes]
     own = bool(ids) and set(ids) <= commentary
+    if point.kind == "inconsistent" and _no_contrast(cited, lex):
+        point.kind = "disputed" if point.disputed_by else "opinion" if own else "one_sided"
+        warnings.append(
+            f"{name}: one sentence with no contrast (but, although) is no self-contradiction; "
+            f"kind is {point.kind}"
+        )
     voiced = (own and point.kind in ("opinion", "disputed", "one_sided")) or (
         opinion_piece and not point.asserted_by
     )
@@ -377,6 +385,13 @@ def _settled(
         point.kind = "disputed"
         warnings.append(f"{name}: {point.disputed_by[0]} disputes it in the text; kind is disputed")
     return point
+
+
+def _no_contrast(cited: Sequence[str], lex: Lexicon) -> bool:
+    """Whether the point rests on one sentence with no contrast cue ("but", "although"):
+    a self-contradiction needs two statements, or one that sets two things against each
+    other. The 1.5B model called "The campaign … cost the state roughly $449,000." one."""
+    return len(cited) == 1 and not matcher_of(lex).holds(cited[0], ("contrast",))
 
 
 _DISAGREEMENT = ("denial", "allegation", "criticism")
