@@ -127,8 +127,9 @@ def _write(folder: Path, arrays: dict[str, np.ndarray]) -> None:
 
     staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
+        folder.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # cache_home()
+        folder.parent.mkdir(exist_ok=True, mode=0o700)
+        staging.mkdir(mode=0o700)
         for name, value in arrays.items():
             np.save(staging / f"{name}.npy", value, allow_pickle=False)
         os.replace(staging, folder)
