@@ -32,7 +32,14 @@ def _isolated(
     monkeypatch.setattr(retrying, "BACKOFF_INITIAL", 0.01)
     monkeypatch.setattr(retrying, "BACKOFF_MAX", 0.05)
     # what endpoints taught an earlier test (summarize.model.memory) stays there
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    # py3langid's unpacked model (68 MB, summarize.source.langmodel) is written once per
+    # session, not once per CLI, Ray or Spark process a test starts
+    shared = tmp_path_factory.getbasetemp() / "langid"
+    shared.mkdir(exist_ok=True)
+    (cache / "summarize").mkdir()
+    (cache / "summarize" / "langid").symlink_to(shared, target_is_directory=True)
     forget_modes()
     yield
     pool.close_all()  # each test builds its own clients, as a new process would
