@@ -57,6 +57,7 @@ class Lexicon:
     commentary_says: tuple[str, ...]  # one phrase: a statement of the outlet's commentary
     according_to: tuple[str, ...]  # one phrase with {who}: a statement of someone's words
     contrast: tuple[str, ...]  # "but", "although": two things set against each other
+    doubting: tuple[str, ...]  # "questioned", "doubted": the verb's subject disputes
 
 
 @functools.cache

@@ -248,7 +248,7 @@ def speaker(sentence: str, cue_start: int, cue_end: int, cue: str) -> str | None
     clause = pieces[-1].strip()
     if clause.casefold() in ("who", "which", "qui", "que", "der", "die", "который", "которая"):
         clause = pieces[-2].strip() if len(pieces) > 1 else ""
-    found = _subject(clause) if clause else None
+    found = _nearest_subject(clause) if clause else None  # "…, as one CEO told me"
     if found is None and not clause and len(pieces) > 1:  # "The company, X Ltd, denies"
         found = _subject(pieces[-2].strip())
     if found is None and not clause:  # '"…," the ministry said' / 'said X'
@@ -268,10 +268,14 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
     """(who disputes, who asserts) as ``sentence`` says, in its own voice (quotations
     blanked): the speaker of a denial disputes; the speaker of an accusation or a claim
     asserts, and the one accused ("X accused Y of …", "Y was accused of … by X") is on
-    the disputing side. A pronoun ("He has always denied") is the subject the sentence
-    ``before`` opens with. None for a side the sentence does not name."""
+    the disputing side, as is the one who questions or doubts it ("as US lawmakers are
+    debating … whether it is feasible"). A pronoun ("He has always denied") is the
+    subject the sentence ``before`` opens with. None for a side the sentence does not
+    name."""
     sentence = own_voice(sentence)
-    held = matcher_of(lex).holds(sentence, ("denial", "allegation", "claiming", "criticism"))
+    held = matcher_of(lex).holds(
+        sentence, ("denial", "allegation", "claiming", "criticism", "doubting")
+    )
     if "criticism" in held and (answered := _rebuttal(sentence, lex, held)) is not None:
         return answered
     for kind in ("denial", "allegation", "claiming"):
@@ -279,7 +283,7 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
             continue
         for cue in getattr(lex, kind):
             match = pattern(cue).search(sentence)
-            if match is None:
+            if match is None or _in_a_name(sentence, match.start(), cue):
                 continue
             who = speaker(sentence, match.start(), match.end(), match.group())
             if who is None and _opens_with_pronoun(sentence[: match.start()]) and before:
@@ -296,7 +300,73 @@ def roles(sentence: str, lex: Lexicon, before: str = "") -> tuple[str | None, st
                     return _accused(after), who
             elif who is not None:
                 return None, who
+    if "doubting" in held and (doubter := _doubter(sentence, lex)) is not None:
+        return doubter, None
     return None, None
+
+
+def _in_a_name(sentence: str, start: int, cue: str) -> bool:
+    """Whether a cue written in lower case stands capitalised inside the sentence: a
+    word of a name ("the United States"), not the verb ("states")."""
+    before = sentence[:start].rstrip()
+    return (
+        cue[:1].islower()
+        and sentence[start : start + 1].isupper()
+        and bool(before)
+        and not before.endswith((".", ":", "!", "?", '"', "“", "«", "„", "(", "—"))
+    )
+
+
+# words that open a clause inside another ("… come as US lawmakers are debating"), in
+# each lexicon language; not "and", which joins two subjects ("Kyiv and Moscow denied")
+_OPENERS = _set(
+    "as while when whereas although though since because after before if once until "
+    "unless but yet however als während wenn weil obwohl nachdem bevor aber doch jedoch "
+    "comme quand lorsque tandis puisque mais mientras cuando porque aunque pero como "
+    "пока когда потому хотя но как поскольку"
+)
+
+
+# Chinese: the cue's subject is the one questioned, not the questioner ("受到质疑")
+_CJK_PASSIVE = ("受到", "遭到", "被", "引发", "引起", "面临", "面对")
+
+
+def _doubter(sentence: str, lex: Lexicon) -> str | None:
+    """Who ``sentence`` has questioning or doubting what it tells ("… as US lawmakers
+    are debating … whether a crewed mission is even feasible": US lawmakers): the
+    subject right before the verb of a ``doubting`` cue, or the "by X" of a passive
+    ("was questioned by unions"). Not a critic: who "criticised" the plan asserts the
+    criticism. None where no such verb has a subject the sentence names."""
+    found = [(m, cue) for cue in lex.doubting if (m := pattern(cue).search(sentence))]
+    # the earliest first: "mettent en doute", not the "doute" inside it
+    for match, cue in sorted(found, key=lambda pair: (pair[0].start(), -pair[0].end())):
+        before = sentence[: match.start()]
+        clause = _CLAUSE_MARK.split(before)[-1]
+        if CJK.search(cue) and not re.search(r"[가-힣]", cue):
+            who = None if before.rstrip().endswith(_CJK_PASSIVE) else _cjk_subject(before)
+        elif _PASSIVE & {w.casefold() for w in words(clause)} and not match.group().endswith(
+            "ing"  # "are debating" is no passive
+        ):  # "was criticised by unions", "wurde von Gewerkschaften kritisiert"
+            who = _agent(sentence[match.end() :]) or _agent(clause)
+        else:
+            who = _nearest_subject(clause)
+        if who is not None:
+            return who
+    return None
+
+
+def _nearest_subject(clause: str) -> str | None:
+    """The subject right before a verb: the one after the last word that opens a clause
+    within ``clause`` ("The reports come as US lawmakers are": US lawmakers; "…, as
+    one neo-bank CEO told me": one neo-bank CEO), else the clause's own."""
+    if re.search(r"[가-힣]", clause):
+        return _subject(clause)
+    tokens = clause.split()
+    while tokens and tokens[-1].casefold() in _STOPS | _LEADING:  # "are", "and" before it
+        tokens.pop()
+    start = max((i + 1 for i, t in enumerate(tokens) if t.casefold() in _OPENERS), default=0)
+    found = _subject(" ".join(tokens[start:])) if 1 < start < len(tokens) else None
+    return found or _subject(clause)
 
 
 # "denied Ryu's claims", "류화영의 폭로에 대해 반박": whose claim a denial answers
