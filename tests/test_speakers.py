@@ -7,8 +7,12 @@ each point is shaped as the model wrote it there:
 
 - "… as US lawmakers are debating … whether a crewed mission is even feasible": the
   model had the lawmakers asserting it and NASA disputing it (swapped);
+- "Но нам кажется, Поризкова слегка лукавит": an opinion of the outlet's, given to
+  the woman it is about;
+- "…, as one neo-bank CEO told me, …": a claim the author reports, given to the author;
 - "… that the United States and China had reached …": "States" read as "states", the
-  reporting verb, and "United" as a speaker.
+  reporting verb, and "United" as a speaker;
+- a one_sided point with no party at all on an article's plain account of events.
 """
 
 from __future__ import annotations
@@ -70,6 +74,40 @@ def test_the_debate_joins_the_point_on_the_reports_as_one_dispute():
     assert any("merged into the point before it" in w for w in warnings)
 
 
+def test_an_opinion_in_the_outlets_own_words_is_the_outlets():
+    text = (
+        "Полина Поризкова рассказала о своих страхах. «Кто-то скажет: посмотри на эту "
+        "старуху». Но нам кажется, Поризкова слегка лукавит."
+    )
+    index = SentenceIndex(text)
+    given_to_her = point(index, "Поризкова слегка лукавит.", [2, 3], asserted=["Поризкова"],
+                         kind="opinion")  # fmt: skip
+    (fixed,), warnings = sides.settle([given_to_her], index, lexicon("ru"))
+    assert fixed.asserted_by[0] == lexicon("ru").author[0]
+    assert "Поризкова" in fixed.asserted_by
+    assert any("the outlet's own voice" in w for w in warnings)
+    # her own view, in a quotation, stays hers
+    quoted = SentenceIndex("Она сказала: «Нам кажется, это неправда». Её слушали.")
+    hers = point(quoted, "Она считает, что это неправда.", [1], asserted=["Она"], kind="opinion")
+    (kept,), _ = sides.settle([hers], quoted, lexicon("ru"), whole=False)
+    assert lexicon("ru").author[0] not in kept.asserted_by
+
+
+def test_a_claim_the_author_reports_is_the_speakers_not_the_authors():
+    text = (
+        "Neo-banks are everywhere. Better yet, they’re focused on their customers’ "
+        "“financial health,” as one neo-bank CEO told me, and easing the “pain” people "
+        "feel. I doubt any of them can fix what made them necessary."
+    )
+    index = SentenceIndex(text)
+    assert roles(index.original(index.get(2)), EN) == (None, "one neo-bank CEO")
+    reported = point(index, "Neo-banks are focused on their customers' financial health.", [2],
+                     asserted=["the author"], kind="one_sided")  # fmt: skip
+    (fixed,), warnings = sides.settle([reported], index, EN, opinion_piece=True)
+    assert fixed.asserted_by == ["one neo-bank CEO"]
+    assert any("the outlet only reports it" in w for w in warnings)
+
+
 def test_a_word_of_a_name_is_no_reporting_verb():
     sentence = (
         "Despite Mr. Trump’s announcement that the United States and China had reached a "
@@ -77,3 +115,21 @@ def test_a_word_of_a_name_is_no_reporting_verb():
     )
     assert roles(sentence, EN) == (None, None)
     assert roles("States bordering the river said the dam was safe.", EN) == (None, "States")
+
+
+def test_a_one_sided_point_no_one_asserts_on_a_plain_account_is_dropped():
+    text = (
+        "The trade war has lasted a year and a half. Despite the announcement, a deal has "
+        "proved elusive. The two sides continue to negotiate. The allegations, which were "
+        "denied, were not tested in court."
+    )
+    index = SentenceIndex(text)
+    account = point(index, "The trade war has lasted a year and a half with no end in sight.",
+                    [1, 2, 3], kind="one_sided")  # fmt: skip
+    unnamed = point(index, "The allegations were denied.", [4], kind="one_sided")
+    kept, warnings = sides.settle([account, unnamed], index, EN)
+    assert [p.claim for p in kept] == ["The allegations were denied."]
+    assert any("no one in the text asserts" in w for w in warnings)
+    # a part's points are weighed again by the merge: kept there
+    kept, _ = sides.settle([account], index, EN, whole=False)
+    assert len(kept) == 1

@@ -14,12 +14,16 @@ the merge, the disputes follow-up, and the final list) after they are cited:
 2. **The speaker, where the sentence says it.** A cited sentence that reports a denial
    ("X denied …", "… X rejected", "X, who denies …") names who disputes; one that
    reports an accusation or a claim ("X accused …", "…, X said", "according to X")
-   names who asserts. The speaker is found by the cues of the lexicon
-   (``summarize.answer.cues``), in each of its languages. It fills an empty side, and
+   names who asserts; one that has someone questioning or doubting it ("as US
+   lawmakers are debating … whether it is feasible") names who disputes. The speaker
+   is found by the cues of the lexicon (``summarize.answer.cues``), in each of its
+   languages. It fills an empty side, and
    a point whose sides are the wrong way round is swapped, with a warning. A party on
    both sides stays only on the side the text gives it. An asserter the model took
    from a party merely named in the cited sentences ("a Wikileaks conference") gives
-   way to the one the sentence has asserting ("accused … by a woman").
+   way to the one the sentence has asserting ("accused … by a woman"), and so does
+   the outlet's own voice when the sentence has someone else say it ("as one CEO
+   told me"). An ``opinion`` in the outlet's own words ("нам кажется") is the outlet's.
 3. **The kind.** A disputing party is kept only where the cited sentences, or the
    ones before them, report a disagreement (a denial, an allegation, a criticism);
    the outlet's own voice is kept. A ``disputed`` point with no disputing party left
@@ -31,7 +35,8 @@ the merge, the disputes follow-up, and the final list) after they are cited:
    fragment (fewer than three words), or a copy of a cited sentence that reports no
    disagreement, claim or view is dropped, with a warning; in the article's final
    list, so is a ``one_sided`` point no one disputes whose sentences report no one's
-   claim or view (the article's own account).
+   claim or view (the article's own account), or that no one in the text asserts,
+   on sentences that report no disagreement.
 5. **Once.** Points citing the same sentences, or restating one proposition (80 % of
    their words the same), become one: the first, with the others' evidence and sides.
    So do points that share a cited sentence and the same parties on each side, or
@@ -45,6 +50,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from summarize.answer.cues import Lexicon, matcher_of
+from summarize.answer.neutrality import own_voice
 from summarize.answer.parties import (
     CJK,
     grounded,
@@ -153,11 +159,24 @@ def _correct_asserters(
     """``asserted_by`` replaced by the asserters the cited sentences name ("Assange was
     accused of rape by a woman": the woman) when each of the model's is merely named
     in those sentences ("a Wikileaks conference"), and none is one of the text's
-    asserters, one it has denying, or the outlet's own voice. A name the model took
-    from the sentences around (what "the companies said" refers to) stays."""
+    asserters, one it has denying, or the outlet's own voice; or when the model's are
+    only the outlet's own voice, which reports what the sentence has them say. A name
+    the model took from the sentences around (what "the companies said" refers to)
+    stays."""
     named = point.asserted_by
     asserters = [a for a in asserters if namelike(a)]
-    if not asserters or not named or any(is_own_voice(n, lex) for n in named):
+    if not asserters or not named:
+        return
+    if all(is_own_voice(n, lex) for n in named):
+        # "Neo-banks ease the pain, as one neo-bank CEO told me": the outlet reports a
+        # claim the sentence gives to someone else; it is theirs
+        point.asserted_by = list(dict.fromkeys(asserters))
+        notes.append(
+            f"asserted_by {', '.join(named)} replaced by {', '.join(point.asserted_by)}: "
+            "the text has them say it, the outlet only reports it"
+        )
+        return
+    if any(is_own_voice(n, lex) for n in named):
         return
     if any(on(asserters, n) or on(deniers, n) for n in named):
         return
@@ -323,6 +342,14 @@ def _unreported(
     cited = [
         index.original(s) for e in point.evidence if e.sentence and (s := index.get(e.sentence))
     ]
+    if not point.asserted_by and not any(
+        matcher_of(lex).holds(own_voice(text), _DISAGREEMENT) for text in cited
+    ):
+        warnings.append(
+            f"dropped: a one_sided point that no one in the text asserts, on sentences "
+            f"that report no disagreement (the article's own account): {point.claim[:80]!r}"
+        )
+        return True
     if not cited or any(matcher_of(lex).holds(text, _REPORTS) for text in cited):
         return False
     warnings.append(
@@ -370,8 +397,10 @@ def _settled(
             f"{name}: one sentence with no contrast (but, although) is no self-contradiction; "
             f"kind is {point.kind}"
         )
-    voiced = (own and point.kind in ("opinion", "disputed", "one_sided")) or (
-        opinion_piece and not point.asserted_by
+    voiced = (
+        (own and point.kind in ("opinion", "disputed", "one_sided"))
+        or (opinion_piece and not point.asserted_by)
+        or (point.kind == "opinion" and _in_outlet_voice(cited, lex))
     )
     if voiced and not any(is_own_voice(n, lex) for n in point.asserted_by):
         author = lex.author[0] if lex.author else "the author"
@@ -385,6 +414,13 @@ def _settled(
         point.kind = "disputed"
         warnings.append(f"{name}: {point.disputed_by[0]} disputes it in the text; kind is disputed")
     return point
+
+
+def _in_outlet_voice(cited: Sequence[str], lex: Lexicon) -> bool:
+    """Whether a cited sentence gives the outlet's own view in its own words ("Но нам
+    кажется, Поризкова слегка лукавит": "but it seems to us"), outside quotations: an
+    opinion resting on it is the outlet's, whoever else the model named."""
+    return any(matcher_of(lex).holds(own_voice(text), ("outlet_voice",)) for text in cited)
 
 
 def _no_contrast(cited: Sequence[str], lex: Lexicon) -> bool:
