@@ -263,10 +263,14 @@ def test_a_summary_longer_than_asked_is_kept_with_a_warning_not_reasked():
     assert len(recorder.requests) == 1
     assert len(brief.summary_sentences) == 12
     assert "summary: 12 items, more than the 8 asked for; all are kept" in (brief.meta.warnings)
-    runaway = good_answer(summary=[{"text": "Again.", "refs": [28]}] * 41)
+    runaway = good_answer(summary=[{"text": f"Again, {n}.", "refs": [28]} for n in range(41)])
     brief, _ = run([ok(runaway)], max_reasks=0)  # runaway: cut to 8, never lost
     assert len(brief.summary_sentences) == 8
     assert [c.field for c in brief.meta.cut] == ["summary"]
+    looping = good_answer(summary=[{"text": "Again.", "refs": [28]}] * 41)
+    brief, _ = run([ok(looping)], max_reasks=0)  # a loop: cut to 8, then said once
+    assert [s.text for s in brief.summary_sentences] == ["Again."]
+    assert "summary sentence 8: dropped, it repeats an earlier one" in brief.meta.warnings
 
 
 def test_a_statement_whose_cited_sentence_shares_no_word_with_it_is_flagged():
@@ -802,3 +806,26 @@ def test_a_re_ask_answer_whose_whole_summary_echoes_the_problems_is_not_the_brie
     assert len(recorder.requests) == 2
     assert brief.summary == " ".join(s["text"] for s in bad["summary"])
     assert brief.summary_sentences
+
+
+def test_a_sentence_written_again_as_a_summary_sentence_or_key_point_is_said_once():
+    # the 1.5B model's brief of 0ec95c7261d1 (bench/results/quality-after-44.jsonl):
+    # one sentence as the last summary sentence and as three key points; done on the
+    # finished brief, so no prompt a later request sends changes
+    denial = {
+        "text": "Ukraine reported ceasefire violations, which Russia's defence ministry denied.",
+        "refs": [28, 29],
+    }
+    parade = {"text": "Xi was the main guest at the military parade in Moscow.", "refs": [11]}
+    answer = json.loads(good_answer())
+    answer["summary"] = [*answer["summary"], {**denial, "text": denial["text"].upper()}]
+    answer["key_points"] = [denial, parade, {**denial, "text": "  " + denial["text"]}, parade]
+    brief, recorder = run([ok(json.dumps(answer))])
+    said = [s.text for s in [*brief.summary_sentences, *brief.key_points]]
+    assert said == [answer["summary"][0]["text"], denial["text"], parade["text"]]
+    assert len(recorder.requests) == 1  # a repair, not a re-ask
+    warnings = brief.meta.warnings
+    assert "summary sentence 3: dropped, it repeats an earlier one" in warnings
+    assert "key point 1: dropped, it repeats a summary sentence" in warnings
+    assert "key point 3: dropped, it repeats an earlier one" in warnings  # in the answer
+    assert "key point 4: dropped, it repeats an earlier one" in warnings

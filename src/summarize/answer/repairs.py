@@ -389,6 +389,34 @@ def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     return draft.model_copy(update={"key_points": kept}), warnings
 
 
+_S = TypeVar("_S", bound=BaseModel)
+
+
+def said_once(summary: list[_S], key_points: list[_S]) -> tuple[list[_S], list[_S], list[str]]:
+    """The brief's summary sentences and key points with each sentence said once (case
+    and spacing aside): a summary sentence that repeats an earlier one, or a key point
+    that repeats a summary sentence, is dropped with a warning. Done on the finished
+    brief, after its last request: the 1.5B model's brief of 0ec95c7261d1 gave one
+    sentence as its last summary sentence and again as its key point (key points that
+    repeat each other are dropped from each answer, ``drop_repeated_key_points``)."""
+    seen: set[str] = set()
+    out: list[list[_S]] = []
+    warnings: list[str] = []
+    for items, name in ((summary, "summary sentence"), (key_points, "key point")):
+        kept: list[_S] = []
+        for number, item in enumerate(items, start=1):
+            key = " ".join(str(getattr(item, "text", "")).lower().split())
+            if key in seen:
+                earlier = "an earlier one" if name == "summary sentence" else "a summary sentence"
+                warnings.append(f"{name} {number}: dropped, it repeats {earlier}")
+                continue
+            if name == "summary sentence":
+                seen.add(key)
+            kept.append(item)
+        out.append(kept)
+    return out[0], out[1], warnings
+
+
 # --- an answer cut off by a loop, closed as JSON ------------------------------------
 
 

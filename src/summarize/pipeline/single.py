@@ -14,7 +14,7 @@ from summarize.answer import opinion
 from summarize.answer.checking import Candidate, check_brief, with_checks
 from summarize.answer.citations import traceability
 from summarize.answer.cues import lexicon
-from summarize.answer.repairs import normalize_language
+from summarize.answer.repairs import normalize_language, said_once
 from summarize.pipeline import disputes, reask
 from summarize.request import prompts
 from summarize.request.drafts import DraftBrief, DraftMerge, request_schemas
@@ -99,7 +99,8 @@ def assemble(
     if tag is None:
         warnings.append(f"the model gave an invalid language tag {language!r}; reported as 'und'")
     stated, signals = _opinion(run, best, warnings)
-    summary, key_points = stated
+    summary, key_points, repeated = said_once(*stated)
+    warnings += repeated
     return ArticleSummary(
         summary=" ".join(s.text for s in summary),
         summary_sentences=summary,
@@ -118,7 +119,7 @@ def assemble(
             followup_requests=run.followup_usage.requests,
             depth=run.depth,
             coverage=run.coverage,
-            traceability=traceability(best.summary, best.key_points, best.points),
+            traceability=traceability(summary, key_points, best.points),
             checks=best.checks,
             cut=[*run.cut, *best.cut],
             opinion=True if run.opinion else ("likely" if signals else False),
