@@ -133,3 +133,12 @@ def test_a_one_sided_point_no_one_asserts_on_a_plain_account_is_dropped():
     # a part's points are weighed again by the merge: kept there
     kept, _ = sides.settle([account], index, EN, whole=False)
     assert len(kept) == 1
+
+
+def test_a_clause_opening_with_a_pronoun_is_no_speaker():
+    # 70cb2d5bca75 (quality-after-44.jsonl): '"…," it says.' after "Now they've put out
+    # another statement", whose subject came out as "they've put out another statement"
+    said = '"[We] have agreed to grant all licenses of our artists\' performances," it says.'
+    before = "Now they've put out another statement - directly to the organisers of the AMAs."
+    assert roles(said, EN, before) == (None, None)
+    assert roles("O'Brien said the plan was safe.", EN) == (None, "O'Brien")

@@ -199,6 +199,9 @@ def _subject(clause: str) -> str | None:
         return None
     phrase = " ".join(kept).strip(" .'’")
     bare = re.split(r"['’]", phrase)[0] if len(kept) == 1 else phrase  # "I've", "She's"
+    opening = re.split(r"['’]", kept[0])
+    if len(opening) > 1 and opening[0].casefold() in _PRONOUNS:
+        return None  # "they've put out another statement": a clause, not a name
     if bare.casefold() in _PRONOUNS or not _significant(phrase) or not namelike(phrase):
         return None  # a pronoun, or a lone adverb left of a comma ("…, particularly accused")
     return phrase
