@@ -11,7 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence, Set
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -378,7 +378,7 @@ def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     kept: list[DraftStatement] = []
     warnings: list[str] = []
     for number, point in enumerate(draft.key_points, start=1):
-        key = " ".join(point.text.lower().split())
+        key = _said(point.text)
         if key in seen:
             warnings.append(f"key point {number}: dropped, it repeats an earlier one")
             continue
@@ -389,32 +389,41 @@ def drop_repeated_key_points(draft: _D) -> tuple[_D, list[str]]:
     return draft.model_copy(update={"key_points": kept}), warnings
 
 
-_S = TypeVar("_S", bound=BaseModel)
+class _Said(Protocol):
+    text: str
+
+
+_S = TypeVar("_S", bound=_Said)
+
+
+def _said(text: str) -> str:
+    """A statement as compared for repeats: case and spacing aside."""
+    return " ".join(text.lower().split())
 
 
 def said_once(summary: list[_S], key_points: list[_S]) -> tuple[list[_S], list[_S], list[str]]:
-    """The brief's summary sentences and key points with each sentence said once (case
-    and spacing aside): a summary sentence that repeats an earlier one, or a key point
-    that repeats a summary sentence, is dropped with a warning. Done on the finished
-    brief, after its last request: the 1.5B model's brief of 0ec95c7261d1 gave one
-    sentence as its last summary sentence and again as its key point (key points that
-    repeat each other are dropped from each answer, ``drop_repeated_key_points``)."""
+    """The brief's summary sentences and key points with each sentence said once: a
+    summary sentence that repeats an earlier one, or a key point that repeats a summary
+    sentence, is dropped with a warning. Done on the finished brief, after its last
+    request: the 1.5B model's brief of 0ec95c7261d1 gave one sentence as its last
+    summary sentence and again as its key point (key points that repeat each other are
+    dropped from each answer, ``drop_repeated_key_points``)."""
     seen: set[str] = set()
-    out: list[list[_S]] = []
     warnings: list[str] = []
-    for items, name in ((summary, "summary sentence"), (key_points, "key point")):
-        kept: list[_S] = []
-        for number, item in enumerate(items, start=1):
-            key = " ".join(str(getattr(item, "text", "")).lower().split())
-            if key in seen:
-                earlier = "an earlier one" if name == "summary sentence" else "a summary sentence"
-                warnings.append(f"{name} {number}: dropped, it repeats {earlier}")
-                continue
-            if name == "summary sentence":
-                seen.add(key)
-            kept.append(item)
-        out.append(kept)
-    return out[0], out[1], warnings
+    sentences: list[_S] = []
+    for number, sentence in enumerate(summary, start=1):
+        if (key := _said(sentence.text)) in seen:
+            warnings.append(f"summary sentence {number}: dropped, it repeats an earlier one")
+            continue
+        seen.add(key)
+        sentences.append(sentence)
+    points: list[_S] = []
+    for number, point in enumerate(key_points, start=1):
+        if _said(point.text) in seen:
+            warnings.append(f"key point {number}: dropped, it repeats a summary sentence")
+            continue
+        points.append(point)
+    return sentences, points, warnings
 
 
 # --- an answer cut off by a loop, closed as JSON ------------------------------------

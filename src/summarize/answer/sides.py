@@ -342,19 +342,17 @@ def _unreported(
     cited = [
         index.original(s) for e in point.evidence if e.sentence and (s := index.get(e.sentence))
     ]
-    if not point.asserted_by and not any(
-        matcher_of(lex).holds(own_voice(text), _DISAGREEMENT) for text in cited
-    ):
-        warnings.append(
-            f"dropped: a one_sided point that no one in the text asserts, on sentences "
-            f"that report no disagreement (the article's own account): {point.claim[:80]!r}"
-        )
-        return True
-    if not cited or any(matcher_of(lex).holds(text, _REPORTS) for text in cited):
+    if not cited:
         return False
+    matcher = matcher_of(lex)
+    if point.asserted_by or any(matcher.holds(own_voice(t), _DISAGREEMENT) for t in cited):
+        if any(matcher.holds(text, _REPORTS) for text in cited):
+            return False
+        why = "whose sentences report no one's claim or view"
+    else:  # no one asserts it, and nothing there reports a disagreement
+        why = "that no one in the text asserts, on sentences that report no disagreement"
     warnings.append(
-        f"dropped: a one_sided point whose sentences report no one's claim or view "
-        f"(the article's own account): {point.claim[:80]!r}"
+        f"dropped: a one_sided point {why} (the article's own account): {point.claim[:80]!r}"
     )
     return True
 
